@@ -1,0 +1,61 @@
+# Entrix Gate — one entry point for developers and CI. Every target installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Debian packages the project needs at run or test time (none yet beyond Python itself).
+DEB_PACKAGES ?=
+
+DEMO_DIR ?= demo
+
+.PHONY: help venv system-deps lint typecheck imports test test-only bench demo clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+
+system-deps:  ## install the Debian packages the project needs (root, Debian/Ubuntu)
+	@if [ -n "$(DEB_PACKAGES)" ]; then \
+	  missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi; \
+	fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	@# this machine's pip config lists local indexes that may be absent: drop only those warnings
+	set -o pipefail; $(BIN)/pip install -q --upgrade pip setuptools wheel 2>&1 | { grep -v "is ignored" || true; }
+	set -o pipefail; $(BIN)/pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	$(BIN)/python -c "import shared, scanner_app, cbor2, base45, cryptography, hypothesis, pytest"
+	touch $(STAMP)
+
+venv: system-deps $(STAMP)  ## create the virtualenv and install the project with its dev tools
+
+lint: venv  ## ruff: lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv  ## mypy (strict) on the packages
+	$(BIN)/mypy
+
+imports: venv  ## import-linter: Qt only in scanner_app/ui, no web or ORM in shared and hardware
+	$(BIN)/lint-imports
+
+test-only: venv  ## pytest only
+	$(BIN)/pytest
+
+test: lint typecheck imports test-only  ## everything CI runs
+
+bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
+	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
+
+demo: venv  ## a demo replica and sample codes in ./demo, then a first check
+	$(BIN)/gate-scanner seed-demo --db $(DEMO_DIR)/gate.db --rights 1000 --codes $(DEMO_DIR)/codes.txt
+	@echo
+	@echo "Try: $(BIN)/gate-scanner check --db $(DEMO_DIR)/gate.db \"\$$(grep -m1 '^home-ticket' $(DEMO_DIR)/codes.txt | cut -f2)\""
+
+clean:  ## remove the virtualenv, caches and the demo
+	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache *.egg-info

@@ -1,0 +1,1 @@
+"""Turnstile relays and their controller. No Qt, no web: drivers only."""

@@ -1,0 +1,211 @@
+"""``gate-scanner``: the gate terminal's command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from scanner_app import __version__
+from scanner_app.checkpoint import Checkpoint, CheckResult
+from scanner_app.demo import DEFAULT_GATE, build_demo
+from scanner_app.replica import Replica, ReplicaError
+from shared.model import Direction, EntryPolicy, RightKind
+
+DEFAULT_DB = "gate.db"
+EXIT_GRANTED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        result: int = args.run(args)
+    except ReplicaError as exc:
+        print(f"gate-scanner: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do.
+        sys.stderr.close()
+        return EXIT_ERROR
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gate-scanner",
+        description="Entrix Gate terminal: decide on scanned codes against the local replica.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    db_help = f"the gate's replica (default: $ENTRIX_GATE_DB or ./{DEFAULT_DB})"
+
+    seed = commands.add_parser(
+        "seed-demo",
+        help="build a demo replica (the Radès derby) and write sample codes",
+        description="Build a replica for a demo stadium with a derby event, N access rights, bans "
+        "and a signing key (its public half only), then write sample codes to try with 'check'.",
+    )
+    seed.add_argument("--db", default=_default_db(), help=db_help)
+    seed.add_argument("--rights", type=_positive, default=1000, help="access rights (default 1000)")
+    seed.add_argument("--bans", type=_positive, default=10, help="blacklist entries (default 10)")
+    seed.add_argument("--codes", help="sample codes file (default: codes.txt beside the replica)")
+    seed.add_argument("--gate", default=DEFAULT_GATE, help=f"this terminal's gate ({DEFAULT_GATE})")
+    seed.add_argument("--seed", type=int, default=2026, help="random seed, for repeatable demos")
+    seed.add_argument("--force", action="store_true", help="replace an existing replica")
+    seed.set_defaults(run=_seed_demo)
+
+    check = commands.add_parser(
+        "check",
+        help="decide on a code, record the scan, print the decision",
+        description="Decide on a code as the gate would, record the scan durably, print the "
+        "decision. CODE '-' reads one code per line from standard input. Exit status: 0 granted, "
+        "1 refused (for the last code), 2 error.",
+    )
+    check.add_argument("code", metavar="CODE", help="the scanned text (EG1:... or a plain code)")
+    check.add_argument("--db", default=_default_db(), help=db_help)
+    check.add_argument("--gate", help="decide as this gate (default: the terminal's gate)")
+    check.add_argument(
+        "--direction", choices=[d.value for d in Direction], help="entry or exit (default: gate's)"
+    )
+    check.add_argument("--at", type=_timestamp, help="decide at this ISO 8601 time (default: now)")
+    check.add_argument("--json", action="store_true", help="one JSON object per decision")
+    check.set_defaults(run=_check)
+    return parser
+
+
+def _default_db() -> str:
+    return os.environ.get("ENTRIX_GATE_DB", DEFAULT_DB)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _timestamp(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return value if value.tzinfo else value.astimezone()
+
+
+def _seed_demo(args: argparse.Namespace) -> int:
+    db = Path(args.db)
+    if db.exists():
+        if not args.force:
+            raise ReplicaError(f"{db} exists; pass --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    codes_path = Path(args.codes) if args.codes else db.with_name("codes.txt")
+    started = datetime.now(UTC)
+    with Replica(db) as replica:
+        site = build_demo(replica, rights=args.rights, bans=args.bans, now=started, seed=args.seed)
+        replica.set_gate_name(args.gate)
+        counts = replica.counts()
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    codes_path.parent.mkdir(parents=True, exist_ok=True)
+    with codes_path.open("w", encoding="utf-8") as out:
+        out.write("# label\tcode\texpected at gate NORD-1\tnote\n")
+        for sample in site.samples:
+            out.write(f"{sample.label}\t{sample.code}\t{sample.expected.value}\t{sample.note}\n")
+    print(
+        f"Demo replica {db} built in {elapsed:.1f} s: {counts.rights} rights, {counts.bans} bans, "
+        f"{counts.zones} zones, {counts.gates} gates, {counts.keys} public key."
+    )
+    print(f"This terminal is gate {args.gate}. Sample codes in {codes_path}.")
+    print(
+        f"Try:  gate-scanner check --db {db} \"$(grep -m1 '^home-ticket' {codes_path} | cut -f2)\""
+    )
+    return EXIT_GRANTED
+
+
+def _check(args: argparse.Namespace) -> int:
+    db = Path(args.db)
+    if not db.exists():
+        raise ReplicaError(f"no replica at {db}: build one with 'gate-scanner seed-demo --db {db}'")
+    direction = Direction(args.direction) if args.direction else None
+    codes: Iterable[str] = _stdin_codes(sys.stdin) if args.code == "-" else [args.code]
+    status = EXIT_ERROR
+    with Replica(db) as replica:
+        checkpoint = Checkpoint(replica, args.gate, direction)
+        for code in codes:
+            result = checkpoint.check(code, args.at)
+            _print_result(result, replica, as_json=args.json)
+            status = EXIT_GRANTED if result.decision.granted else EXIT_REFUSED
+    return status
+
+
+def _stdin_codes(stream: TextIO) -> Iterable[str]:
+    for line in stream:
+        code = line.rstrip("\r\n")
+        if code:
+            yield code
+
+
+def result_fields(result: CheckResult, replica: Replica) -> dict[str, Any]:
+    """The decision as plain data (the ``--json`` output)."""
+    decision, record = result.decision, result.record
+    right = decision.right
+    zone = replica.zone(decision.zone) if decision.zone else None
+    return {
+        "granted": decision.granted,
+        "reason": decision.reason.value,
+        "detail": decision.detail,
+        "gate": record.gate,
+        "direction": decision.direction.value,
+        "right_id": None if right is None else right.right_id.hex(),
+        "event": None if right is None else right.event,
+        "kind": None if right is None else RightKind(right.kind).name.lower(),
+        "policy": None if right is None else EntryPolicy(right.policy).name.lower(),
+        "zone": decision.zone,
+        "zone_name": None if zone is None else zone.name,
+        "seat": None if right is None else right.seat,
+        "ban_severity": None if decision.ban is None else decision.ban.severity,
+        "scan_id": record.scan_id,
+        "scanned_at": datetime.fromtimestamp(record.scanned_at_ms / 1000, UTC).isoformat(),
+        "decided_ms": round(result.decided_ms, 3),
+        "total_ms": round(result.total_ms, 3),
+    }
+
+
+def _print_result(result: CheckResult, replica: Replica, *, as_json: bool) -> None:
+    fields = result_fields(result, replica)
+    if as_json:
+        print(json.dumps(fields, ensure_ascii=False))
+        return
+    verdict = "GRANTED" if fields["granted"] else "REFUSED"
+    where = ""
+    if fields["zone"]:
+        where = f"  zone {fields['zone_name'] or fields['zone']} ({fields['zone']})"
+    if fields["seat"]:
+        where += f", seat {fields['seat']}"
+    print(f"{verdict}  {fields['reason']}{where}")
+    if fields["detail"]:
+        print(f"  why: {fields['detail']}")
+    if fields["right_id"]:
+        print(
+            f"  right {fields['right_id']}  {fields['kind']}, {fields['policy']} entry, "
+            f"event {fields['event']}"
+        )
+    print(
+        f"  gate {fields['gate']} ({fields['direction']}),"
+        f" decided in {fields['decided_ms']:.2f} ms,"
+        f" recorded in {fields['total_ms']:.2f} ms, scan {fields['scan_id']}"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

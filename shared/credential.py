@@ -1,0 +1,210 @@
+"""The EG1 credential: ``EG1:`` + base45(COSE_Sign1(Ed25519, CWT claims)).
+
+The byte layout is in docs/credential-format.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from types import UnionType
+from typing import Any
+
+import base45
+import cbor2
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from shared.cose import decode_sign1, loads_cbor, sign1
+from shared.errors import MalformedCredential, UnknownKey
+from shared.model import AccessRight, EntryPolicy, RightKind
+
+PREFIX = "EG1:"
+MAX_CODE_LENGTH = 4296
+"""The most characters a QR code holds in alphanumeric mode; anything longer is not ours."""
+KID_LENGTH = 8
+RIGHT_ID_LENGTH = 16
+
+# CWT claim keys (RFC 8392) and our private claims (negative keys).
+CLAIM_ISS = 1
+CLAIM_EXP = 4
+CLAIM_NBF = 5
+CLAIM_IAT = 6
+CLAIM_CTI = 7
+CLAIM_EVENT = -1
+CLAIM_ZONES = -2
+CLAIM_HOLDER = -3
+CLAIM_POLICY = -4
+CLAIM_KIND = -5
+CLAIM_SEAT = -6
+CLAIM_NAME = -7
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """The content of an EG1 code: who issued it, when, and the access right it carries."""
+
+    issuer: str
+    issued_at: int
+    right: AccessRight
+
+    def to_claims(self) -> dict[int, Any]:
+        r = self.right
+        claims: dict[int, Any] = {
+            CLAIM_ISS: self.issuer,
+            CLAIM_EXP: r.expires,
+            CLAIM_NBF: r.not_before,
+            CLAIM_IAT: self.issued_at,
+            CLAIM_CTI: r.right_id,
+            CLAIM_EVENT: r.event,
+            CLAIM_ZONES: list(r.zones),
+            CLAIM_POLICY: int(r.policy),
+            CLAIM_KIND: int(r.kind),
+        }
+        if r.holder is not None:
+            claims[CLAIM_HOLDER] = r.holder
+        if r.seat is not None:
+            claims[CLAIM_SEAT] = r.seat
+        if r.display_name is not None:
+            claims[CLAIM_NAME] = r.display_name
+        return claims
+
+    @classmethod
+    def from_claims(cls, claims: Mapping[Any, Any]) -> Credential:
+        """Validate a decoded claims map strictly; unknown claims are ignored (forward compat)."""
+        right_id = _claim(claims, CLAIM_CTI, bytes)
+        if len(right_id) != RIGHT_ID_LENGTH:
+            raise MalformedCredential(f"claim cti must be {RIGHT_ID_LENGTH} bytes")
+        zones = _claim(claims, CLAIM_ZONES, list | tuple)
+        if not zones or not all(isinstance(z, str) and z for z in zones):
+            raise MalformedCredential("claim -2 (zones) must be a non-empty list of zone codes")
+        try:
+            policy = EntryPolicy(_claim(claims, CLAIM_POLICY, int))
+            kind = RightKind(_claim(claims, CLAIM_KIND, int))
+        except ValueError as exc:
+            raise MalformedCredential(f"unknown entry policy or right kind: {exc}") from exc
+        right = AccessRight(
+            right_id=right_id,
+            event=_claim(claims, CLAIM_EVENT, str),
+            zones=tuple(zones),
+            not_before=_claim(claims, CLAIM_NBF, int),
+            expires=_claim(claims, CLAIM_EXP, int),
+            policy=policy,
+            kind=kind,
+            holder=_claim(claims, CLAIM_HOLDER, bytes, optional=True),
+            seat=_claim(claims, CLAIM_SEAT, str, optional=True),
+            display_name=_claim(claims, CLAIM_NAME, str, optional=True),
+        )
+        return cls(
+            issuer=_claim(claims, CLAIM_ISS, str),
+            issued_at=_claim(claims, CLAIM_IAT, int),
+            right=right,
+        )
+
+
+def _claim(
+    claims: Mapping[Any, Any], key: int, kind: type | UnionType, *, optional: bool = False
+) -> Any:
+    value = claims.get(key)
+    if value is None and optional:
+        return None
+    # bool is an int in Python but never a valid claim value here.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise MalformedCredential(f"claim {key} has the wrong type")
+    return value
+
+
+def key_id(public_key: Ed25519PublicKey | bytes) -> bytes:
+    """kid = first 8 bytes of SHA-256 of the raw 32-byte public key."""
+    raw = public_key if isinstance(public_key, bytes) else raw_public_key(public_key)
+    return hashlib.sha256(raw).digest()[:KID_LENGTH]
+
+
+def raw_public_key(public_key: Ed25519PublicKey) -> bytes:
+    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+class KeyRing:
+    """Public keys a gate trusts, by kid. Several may be valid at once (rotation)."""
+
+    def __init__(self, keys: Iterable[Ed25519PublicKey | bytes] = ()) -> None:
+        self._keys: dict[bytes, Ed25519PublicKey] = {}
+        for key in keys:
+            self.add(key)
+
+    def add(self, key: Ed25519PublicKey | bytes) -> bytes:
+        if isinstance(key, bytes):
+            try:
+                key = Ed25519PublicKey.from_public_bytes(key)
+            except ValueError as exc:
+                raise ValueError("an Ed25519 public key is 32 raw bytes") from exc
+        kid = key_id(key)
+        self._keys[kid] = key
+        return kid
+
+    def remove(self, kid: bytes) -> None:
+        self._keys.pop(kid, None)
+
+    def get(self, kid: bytes) -> Ed25519PublicKey | None:
+        return self._keys.get(kid)
+
+    def __contains__(self, kid: object) -> bool:
+        return kid in self._keys
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+def issue(credential: Credential, private_key: Ed25519PrivateKey) -> str:
+    """Sign a credential and return the text to put in a QR code (server side only)."""
+    kid = key_id(private_key.public_key())
+    payload = cbor2.dumps(credential.to_claims(), canonical=True)
+    encoded: bytes = base45.b45encode(sign1(payload, private_key, kid=kid).encode())
+    return PREFIX + encoded.decode("ascii")
+
+
+def is_eg1(code: str) -> bool:
+    return code.startswith(PREFIX)
+
+
+def verify(code: str | bytes, keyring: KeyRing) -> Credential:
+    """Turn scanned text into a trusted credential, or raise a :class:`CredentialError`.
+
+    Order: shape (malformed) → key (unknown_key) → signature (invalid_signature) → claims.
+    Claims are read only after the signature holds, so a forged payload never reaches the parser
+    that trusts it.
+    """
+    text = _as_text(code)
+    if not text.startswith(PREFIX):
+        raise MalformedCredential("an EG1 code starts with 'EG1:'")
+    try:
+        raw = base45.b45decode(text[len(PREFIX) :])
+    except (ValueError, KeyError, IndexError) as exc:
+        raise MalformedCredential(f"not valid base45: {exc}") from exc
+    message = decode_sign1(raw)
+    kid = message.protected.get(4)
+    if not isinstance(kid, bytes) or len(kid) != KID_LENGTH:
+        raise MalformedCredential("an EG1 protected header carries an 8-byte kid (label 4)")
+    public_key = keyring.get(kid)
+    if public_key is None:
+        raise UnknownKey(f"no trusted key with kid {kid.hex()}")
+    message.verify(public_key)
+    claims = loads_cbor(message.payload)
+    if not isinstance(claims, Mapping):
+        raise MalformedCredential("the payload must be a CWT claims map")
+    return Credential.from_claims(claims)
+
+
+def _as_text(code: str | bytes) -> str:
+    if isinstance(code, bytes):
+        try:
+            code = code.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedCredential("an EG1 code is ASCII text") from exc
+    if len(code) > MAX_CODE_LENGTH:
+        raise MalformedCredential(f"code longer than {MAX_CODE_LENGTH} characters")
+    return code

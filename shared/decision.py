@@ -1,0 +1,226 @@
+"""The gate's decision: a pure function of the code, the gate, what the replica knows, and the time.
+
+Order of checks (each refusal names the first check that failed):
+
+1. identify the code: EG1 signature (``malformed``, ``unknown_key``, ``invalid_signature``)
+   or plain secret through the replica (``malformed``, ``unknown_code``);
+2. ``gate_disabled``;
+3. exits: any identified code of the gate's events may leave (egress is never blocked);
+4. ``blacklisted`` (the right, then its holder) — first, so security acts whatever else is wrong;
+5. ``revoked``; 6. ``wrong_event``; 7. ``not_yet_valid`` / ``expired`` (with the gate's grace);
+8. ``wrong_zone`` (zone tree); 9. ``already_used`` / ``already_inside`` (entry policy);
+10. ``capacity_full`` (the entry zone and every zone above it; staff are exempt);
+11. ``granted``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.credential import KeyRing, is_eg1, verify
+from shared.errors import CredentialError, MalformedCredential
+from shared.model import (
+    AccessRight,
+    BanScope,
+    BlacklistEntry,
+    Direction,
+    EntryPolicy,
+    GateConfig,
+    RightKind,
+    UsageState,
+    Zone,
+)
+from shared.reasons import Reason
+
+MAX_SECRET_LENGTH = 512
+
+
+class ReplicaView(Protocol):
+    """The read-only lookups a decision needs. The gate's SQLite replica is the real one."""
+
+    @property
+    def keyring(self) -> KeyRing: ...
+
+    def right_by_secret(self, secret: str) -> AccessRight | None: ...
+
+    def is_revoked(self, right_id: bytes) -> bool: ...
+
+    def bans(self, scope: BanScope, subject: bytes) -> Sequence[BlacklistEntry]: ...
+
+    def usage(self, right_id: bytes) -> UsageState | None: ...
+
+    def zone(self, code: str) -> Zone | None: ...
+
+    def occupancy(self, zone: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The answer for one scan. ``reason`` is the stable code; words are chosen by the UI."""
+
+    reason: Reason
+    direction: Direction
+    right: AccessRight | None = None
+    zone: str | None = None
+    """The zone entered (most specific of gate zone and right zone), or left."""
+    ban: BlacklistEntry | None = None
+    detail: str = ""
+    """A technical explanation for logs and installers (English), never shown to the public."""
+
+    @property
+    def granted(self) -> bool:
+        return self.reason is Reason.GRANTED
+
+
+def zone_path(view: ReplicaView, code: str) -> list[str]:
+    """The zone and its ancestors up to the venue root; empty if the zone is unknown."""
+    path: list[str] = []
+    current: str | None = code
+    while current is not None and current not in path:  # a cycle is bad data, not a hang
+        zone = view.zone(current)
+        if zone is None:
+            break
+        path.append(current)
+        current = zone.parent
+    return path
+
+
+def entry_zone(
+    view: ReplicaView, gate_zones: Sequence[str], right_zones: Sequence[str]
+) -> str | None:
+    """Where a right enters through a gate, or None if none of its zones is reachable.
+
+    A right for a zone admits to its whole subtree; a gate into a stand admits a right for one of
+    its sectors (the holder walks on to the sector). The more specific of the two is entered.
+    """
+    for gate_zone in gate_zones:
+        gate_path = zone_path(view, gate_zone)
+        for right_zone in right_zones:
+            if right_zone in gate_path:
+                return gate_zone
+            if gate_path and gate_zone in zone_path(view, right_zone):
+                return right_zone
+    return None
+
+
+def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime) -> Decision:
+    """Decide whether ``code`` may pass ``gate`` at ``now``. Reads the view, changes nothing."""
+    direction = gate.direction
+    try:
+        right = _identify(code, view)
+    except CredentialError as exc:
+        return Decision(exc.reason, direction, detail=str(exc))
+    if right is None:
+        return Decision(Reason.UNKNOWN_CODE, direction, detail="no access right with this secret")
+
+    def refuse(
+        reason: Reason, detail: str, *, zone: str | None = None, ban: BlacklistEntry | None = None
+    ) -> Decision:
+        return Decision(reason, direction, right, zone=zone, ban=ban, detail=detail)
+
+    if not gate.enabled:
+        return refuse(Reason.GATE_DISABLED, f"gate {gate.name} is disabled")
+    usage = view.usage(right.right_id)
+    if direction is Direction.OUT:
+        left_from = usage.zone if usage is not None and usage.inside else None
+        return Decision(Reason.GRANTED, direction, right, zone=left_from or _first(gate.zones))
+
+    now_s = now.timestamp()
+    ban = _active_ban(view, right, now_s)
+    if ban is not None:
+        return refuse(Reason.BLACKLISTED, f"{ban.scope} banned: {ban.reason}", ban=ban)
+    if view.is_revoked(right.right_id):
+        return refuse(Reason.REVOKED, "the access right was revoked")
+    if right.event not in gate.event_codes:
+        return refuse(Reason.WRONG_EVENT, f"right for {right.event}, gate controls another event")
+    if now_s < right.not_before - gate.grace_s:
+        return refuse(Reason.NOT_YET_VALID, "before the right's validity window")
+    if now_s >= right.expires + gate.grace_s:
+        return refuse(Reason.EXPIRED, "after the right's validity window")
+    zone = entry_zone(view, gate.zones, right.zones)
+    if zone is None:
+        return refuse(Reason.WRONG_ZONE, f"right for {', '.join(right.zones)}")
+    if usage is not None:
+        if right.policy is EntryPolicy.SINGLE and usage.entries > 0:
+            return refuse(
+                Reason.ALREADY_USED, f"entered {usage.entries} time(s) already", zone=zone
+            )
+        if right.policy is EntryPolicy.REENTRY and usage.inside:
+            return refuse(Reason.ALREADY_INSIDE, "must exit before entering again", zone=zone)
+    adds_occupant = usage is None or not usage.inside
+    if adds_occupant and right.kind is not RightKind.STAFF:
+        for code_ in zone_path(view, zone):
+            above = view.zone(code_)
+            capacity = None if above is None else above.capacity
+            if capacity is not None and view.occupancy(code_) >= capacity:
+                return refuse(Reason.CAPACITY_FULL, f"zone {code_} is full", zone=zone)
+    return Decision(Reason.GRANTED, direction, right, zone=zone)
+
+
+def _identify(code: str | bytes, view: ReplicaView) -> AccessRight | None:
+    """The access right behind a scanned code; raises CredentialError, None if unknown secret."""
+    text = code
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise MalformedCredential("the scanned bytes are not UTF-8 text") from None
+    if is_eg1(text):
+        return verify(text, view.keyring).right
+    return view.right_by_secret(_plain_secret(text))
+
+
+def _plain_secret(text: str) -> str:
+    secret = text.strip()
+    if not secret:
+        raise MalformedCredential("empty code")
+    if len(secret) > MAX_SECRET_LENGTH:
+        raise MalformedCredential(f"code longer than {MAX_SECRET_LENGTH} characters")
+    if not secret.isprintable():
+        raise MalformedCredential("code contains control characters")
+    return secret
+
+
+def _active_ban(view: ReplicaView, right: AccessRight, now_s: float) -> BlacklistEntry | None:
+    subjects = [(BanScope.RIGHT, right.right_id)]
+    if right.holder is not None:
+        subjects.append((BanScope.HOLDER, right.holder))
+    for scope, subject in subjects:
+        for ban in view.bans(scope, subject):
+            if ban.active_at(now_s):
+                return ban
+    return None
+
+
+def _first(items: Sequence[str]) -> str | None:
+    return items[0] if items else None
+
+
+def usage_after(decision: Decision, before: UsageState | None, at_s: int) -> UsageState | None:
+    """The right's usage once a granted decision is carried out; None when nothing changes."""
+    if not decision.granted or decision.right is None:
+        return None
+    prev = before if before is not None else UsageState(decision.right.right_id)
+    if decision.direction is Direction.IN:
+        return UsageState(prev.right_id, prev.entries + 1, True, decision.zone, at_s)
+    return UsageState(prev.right_id, prev.entries, False, None, at_s)
+
+
+def occupancy_changes(
+    view: ReplicaView, before: UsageState | None, after: UsageState | None
+) -> dict[str, int]:
+    """How zone head counts move from ``before`` to ``after``: a holder counts in their zone and
+    every zone above it, once, whatever number of times they scan while inside."""
+    changes: dict[str, int] = {}
+    if after is None:
+        return changes
+    if before is not None and before.inside and before.zone is not None:
+        for code in zone_path(view, before.zone):
+            changes[code] = changes.get(code, 0) - 1
+    if after.inside and after.zone is not None:
+        for code in zone_path(view, after.zone):
+            changes[code] = changes.get(code, 0) + 1
+    return {code: delta for code, delta in changes.items() if delta}

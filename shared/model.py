@@ -1,0 +1,131 @@
+"""The domain as the decision sees it: access rights, zones, gates, bans and usage.
+
+Times are whole seconds since the Unix epoch (UTC), as in CWT claims; identifiers of rights and
+holders are opaque bytes, as on the credential.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+
+class EntryPolicy(IntEnum):
+    """How often a right may be used to enter."""
+
+    SINGLE = 0
+    """One entry, ever: once admitted, the right is used even after leaving."""
+    REENTRY = 1
+    """Leave and come back, with anti-passback: it must exit before it can enter again."""
+    UNLIMITED = 2
+    """Any number of entries (staff)."""
+
+
+class RightKind(IntEnum):
+    TICKET = 0
+    SUBSCRIPTION = 1
+    STAFF = 2
+    GUEST = 3
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class BanScope(StrEnum):
+    """What a blacklist entry targets: one access right, or a person with all their rights."""
+
+    RIGHT = "right"
+    HOLDER = "holder"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRight:
+    """What its holder may do: enter these zones of this event, in this window, under this policy.
+
+    Rights carried by an EG1 code are self-contained (the claims); rights imported from another
+    ticketing system are known only through the replica and carry their plain ``secret``.
+    """
+
+    right_id: bytes
+    event: str
+    zones: tuple[str, ...]
+    not_before: int
+    expires: int
+    policy: EntryPolicy = EntryPolicy.SINGLE
+    kind: RightKind = RightKind.TICKET
+    holder: bytes | None = None
+    seat: str | None = None
+    display_name: str | None = None
+    secret: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A node of the venue's zone tree (venue mapping, stand, sector)."""
+
+    code: str
+    name: str
+    parent: str | None = None
+    capacity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateConfig:
+    """One access point: the zones it leads into, the events it controls, and its state."""
+
+    name: str
+    zones: tuple[str, ...]
+    event_codes: frozenset[str]
+    direction: Direction = Direction.IN
+    enabled: bool = True
+    grace_s: int = 0
+    """Tolerance applied to both ends of a right's validity window (clock drift, late openings)."""
+
+
+@dataclass(frozen=True, slots=True)
+class BlacklistEntry:
+    scope: BanScope
+    subject: bytes
+    reason: str
+    severity: int = 1
+    valid_from: int | None = None
+    valid_until: int | None = None
+
+    def active_at(self, now_s: float) -> bool:
+        if self.valid_from is not None and now_s < self.valid_from:
+            return False
+        return self.valid_until is None or now_s < self.valid_until
+
+
+@dataclass(frozen=True, slots=True)
+class UsageState:
+    """What a right has done so far, as far as this replica knows."""
+
+    right_id: bytes
+    entries: int = 0
+    inside: bool = False
+    zone: str | None = None
+    last_scan_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One scan as logged by a gate before the turnstile moves.
+
+    ``scan_id`` is made by the gate, so that uploading it again is a no-op.
+    """
+
+    scan_id: str
+    gate: str
+    direction: Direction
+    reason: str
+    scanned_at_ms: int
+    right_id: bytes | None = None
+    event: str | None = None
+    zone: str | None = None
+    code_kind: str = "eg1"
+    latency_ms: float | None = None
+    operator: str | None = None
+    detail: str = ""
