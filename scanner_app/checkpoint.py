@@ -43,10 +43,7 @@ class Checkpoint:
 
     @property
     def gate(self) -> GateConfig:
-        gate = self.replica.gate(self.gate_name)
-        if gate is None:
-            known = ", ".join(g.name for g in self.replica.gates()) or "none"
-            raise ReplicaError(f"no gate named {self.gate_name!r} (gates in the replica: {known})")
+        gate = self.replica.require_gate(self.gate_name)
         if self.direction is not None and gate.direction is not self.direction:
             gate = replace(gate, direction=self.direction)
         return gate

@@ -186,26 +186,18 @@ class Replica:
         return self._keyring
 
     def right_by_secret(self, secret: str) -> AccessRight | None:
-        row = self._db.execute(f"SELECT {_RIGHT_COLUMNS} FROM rights WHERE secret = ?", (secret,))
-        found = row.fetchone()
+        found = self._db.execute(DECISION_LOOKUPS["right_by_secret"], (secret,)).fetchone()
         return None if found is None else _right(found)
 
     def is_revoked(self, right_id: bytes) -> bool:
-        row = self._db.execute("SELECT 1 FROM revocations WHERE right_id = ?", (right_id,))
-        return row.fetchone() is not None
+        return self._db.execute(DECISION_LOOKUPS["is_revoked"], (right_id,)).fetchone() is not None
 
     def bans(self, scope: BanScope, subject: bytes) -> Sequence[BlacklistEntry]:
-        rows = self._db.execute(
-            "SELECT reason, severity, valid_from, valid_until FROM blacklist"
-            " WHERE scope = ? AND subject = ?",
-            (scope.value, subject),
-        )
+        rows = self._db.execute(DECISION_LOOKUPS["bans"], (scope.value, subject))
         return [BlacklistEntry(scope, subject, *row) for row in rows]
 
     def usage(self, right_id: bytes) -> UsageState | None:
-        row = self._db.execute(
-            "SELECT entries, inside, zone, last_scan_at FROM usage WHERE right_id = ?", (right_id,)
-        ).fetchone()
+        row = self._db.execute(DECISION_LOOKUPS["usage"], (right_id,)).fetchone()
         if row is None:
             return None
         return UsageState(right_id, row[0], bool(row[1]), row[2], row[3])
@@ -214,13 +206,21 @@ class Replica:
         return self._zones.get(code)
 
     def occupancy(self, zone: str) -> int:
-        row = self._db.execute("SELECT count FROM occupancy WHERE zone = ?", (zone,)).fetchone()
+        row = self._db.execute(DECISION_LOOKUPS["occupancy"], (zone,)).fetchone()
         return 0 if row is None else int(row[0])
 
     # -- other reads --------------------------------------------------------------------------
 
     def gate(self, name: str) -> GateConfig | None:
         return self._gates.get(name)
+
+    def require_gate(self, name: str) -> GateConfig:
+        """The gate ``name``, or a :class:`ReplicaError` that lists the gates there are."""
+        gate = self._gates.get(name)
+        if gate is None:
+            known = ", ".join(sorted(self._gates)) or "none yet"
+            raise ReplicaError(f"no gate named {name!r} in this replica (gates: {known})")
+        return gate
 
     def gates(self) -> list[GateConfig]:
         return sorted(self._gates.values(), key=lambda g: g.name)
@@ -325,10 +325,12 @@ class Replica:
                         ),
                     )
                     db.executemany(
-                        "INSERT INTO occupancy (zone, count) VALUES (?, max(?, 0))"
-                        " ON CONFLICT (zone) DO UPDATE SET count = max(count + excluded.count, 0)",
+                        "INSERT INTO occupancy (zone, count) VALUES (?, ?)"
+                        " ON CONFLICT (zone) DO UPDATE SET count = count + excluded.count",
                         occupancy_changes(self, before, after).items(),
                     )
+                    # A head count never goes below zero, whatever the server said before.
+                    db.execute("UPDATE occupancy SET count = 0 WHERE count < 0")
         return record
 
     def apply_changes(self, batch: ChangeBatch) -> int:
@@ -368,8 +370,7 @@ class Replica:
         return len(batch.changes)
 
     def set_gate_name(self, name: str) -> None:
-        if name not in self._gates:
-            raise ReplicaError(f"no gate named {name!r} in this replica")
+        self.require_gate(name)
         self.set_meta("gate_name", name)
 
 
@@ -378,6 +379,15 @@ class Replica:
 _RIGHT_COLUMNS = (
     "right_id, event, zones, not_before, expires, policy, kind, holder, seat, display_name, secret"
 )
+DECISION_LOOKUPS: dict[str, str] = {
+    "right_by_secret": f"SELECT {_RIGHT_COLUMNS} FROM rights WHERE secret = ?",
+    "is_revoked": "SELECT 1 FROM revocations WHERE right_id = ?",
+    "bans": "SELECT reason, severity, valid_from, valid_until FROM blacklist"
+    " WHERE scope = ? AND subject = ?",
+    "usage": "SELECT entries, inside, zone, last_scan_at FROM usage WHERE right_id = ?",
+    "occupancy": "SELECT count FROM occupancy WHERE zone = ?",
+}
+"""Every query a decision makes (zones, gates, keys are held in memory). Each must use an index."""
 _SCAN_COLUMNS = (
     "scan_id, scanned_at_ms, gate, direction, reason, right_id, event, zone, code_kind,"
     " latency_ms, operator, detail"

@@ -19,13 +19,23 @@ from shared.errors import InvalidSignature, MalformedCredential
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1
+HEADER_CRIT = 2
 HEADER_KID = 4
 ALG_EDDSA = -8
 ED25519_SIGNATURE_LENGTH = 64
 
-# cbor2 raises these on hostile input besides CBORDecodeError (a ValueError); keep the list closed
-# so that a genuine bug elsewhere is never mistaken for a malformed code.
-_CBOR_FAILURES = (ValueError, TypeError, LookupError, OverflowError, RecursionError, MemoryError)
+# What cbor2 raises on hostile input: its own errors and a few builtins from inside the decoder.
+# The list stays closed so that a genuine bug elsewhere is never mistaken for a malformed code.
+_CBOR_FAILURES = (
+    cbor2.CBORError,
+    ValueError,
+    TypeError,
+    LookupError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+    EOFError,
+)
 
 
 def loads_cbor(data: bytes) -> Any:

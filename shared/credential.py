@@ -16,7 +16,7 @@ import cbor2
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from shared.cose import decode_sign1, loads_cbor, sign1
+from shared.cose import ALG_EDDSA, HEADER_CRIT, HEADER_KID, decode_sign1, loads_cbor, sign1
 from shared.errors import MalformedCredential, UnknownKey
 from shared.model import AccessRight, EntryPolicy, RightKind
 
@@ -174,7 +174,8 @@ def is_eg1(code: str) -> bool:
 def verify(code: str | bytes, keyring: KeyRing) -> Credential:
     """Turn scanned text into a trusted credential, or raise a :class:`CredentialError`.
 
-    Order: shape (malformed) → key (unknown_key) → signature (invalid_signature) → claims.
+    Order: shape and algorithm (malformed) → key (unknown_key) → signature (invalid_signature)
+    → claims (malformed). Whitespace a scanner adds around the code is the caller's to strip.
     Claims are read only after the signature holds, so a forged payload never reaches the parser
     that trusts it.
     """
@@ -186,7 +187,12 @@ def verify(code: str | bytes, keyring: KeyRing) -> Credential:
     except (ValueError, KeyError, IndexError) as exc:
         raise MalformedCredential(f"not valid base45: {exc}") from exc
     message = decode_sign1(raw)
-    kid = message.protected.get(4)
+    if message.alg != ALG_EDDSA:
+        raise MalformedCredential(f"EG1 is signed with EdDSA (-8), not {message.alg!r}")
+    if HEADER_CRIT in message.protected:
+        # RFC 9052 3.1: a verifier must understand every critical label; EG1 defines none.
+        raise MalformedCredential("critical header parameters are not supported")
+    kid = message.protected.get(HEADER_KID)
     if not isinstance(kid, bytes) or len(kid) != KID_LENGTH:
         raise MalformedCredential("an EG1 protected header carries an 8-byte kid (label 4)")
     public_key = keyring.get(kid)

@@ -168,13 +168,14 @@ def _identify(code: str | bytes, view: ReplicaView) -> AccessRight | None:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
             raise MalformedCredential("the scanned bytes are not UTF-8 text") from None
+    # Keyboard-wedge scanners end a code with CR, LF or Tab; some add a space. None is part of it.
+    text = text.strip()
     if is_eg1(text):
         return verify(text, view.keyring).right
     return view.right_by_secret(_plain_secret(text))
 
 
-def _plain_secret(text: str) -> str:
-    secret = text.strip()
+def _plain_secret(secret: str) -> str:
     if not secret:
         raise MalformedCredential("empty code")
     if len(secret) > MAX_SECRET_LENGTH:

@@ -96,6 +96,21 @@ class RightRow(_Row):
     display_name: str | None = None
     secret: Annotated[str, Field(min_length=1, max_length=512)] | None = None
 
+    def to_right(self) -> AccessRight:
+        return AccessRight(
+            self.right_id,
+            self.event,
+            tuple(self.zones),
+            self.not_before,
+            self.expires,
+            self.policy,
+            self.kind,
+            self.holder,
+            self.seat,
+            self.display_name,
+            self.secret,
+        )
+
     @classmethod
     def from_right(cls, right: AccessRight) -> RightRow:
         return cls(

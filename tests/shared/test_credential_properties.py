@@ -1,0 +1,209 @@
+"""Property tests of the EG1 credential: round trips, tampering, and hostile input."""
+
+from __future__ import annotations
+
+import base45
+import cbor2
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from shared.cose import decode_sign1, sig_structure
+from shared.credential import (
+    PREFIX,
+    Credential,
+    KeyRing,
+    issue,
+    key_id,
+    raw_public_key,
+    verify,
+)
+from shared.decision import decide
+from shared.errors import CredentialError, InvalidSignature, MalformedCredential, UnknownKey
+from shared.model import AccessRight, EntryPolicy, RightKind
+from shared.reasons import Reason
+from tests.support.world import GATES, KEY, KEY_FOREIGN, NOW, World
+
+RING = KeyRing([KEY.public_key()])
+BASE45_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+CREDENTIAL_ERRORS = (MalformedCredential, UnknownKey, InvalidSignature)
+
+ints = st.integers(min_value=-(2**63), max_value=2**63 - 1)
+short_text = st.text(min_size=1, max_size=24)
+credentials = st.builds(
+    Credential,
+    issuer=short_text,
+    issued_at=ints,
+    right=st.builds(
+        AccessRight,
+        right_id=st.binary(min_size=16, max_size=16),
+        event=short_text,
+        zones=st.lists(short_text, min_size=1, max_size=5).map(tuple),
+        not_before=ints,
+        expires=ints,
+        policy=st.sampled_from(EntryPolicy),
+        kind=st.sampled_from(RightKind),
+        holder=st.none() | st.binary(min_size=1, max_size=32),
+        seat=st.none() | short_text,
+        display_name=st.none() | st.text(max_size=40),
+        secret=st.none(),
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def valid_code() -> str:
+    right = AccessRight(
+        right_id=bytes(range(16)),
+        event="DERBY",
+        zones=("NORD-A",),
+        not_before=1_795_000_000,
+        expires=1_795_020_000,
+        holder=b"\x01" * 8,
+        seat="NORD-A-R12-7",
+    )
+    return issue(Credential("RADES", 1_794_990_000, right), KEY)
+
+
+@given(credentials)
+def test_any_credential_round_trips(credential: Credential) -> None:
+    assert verify(issue(credential, KEY), RING) == credential
+
+
+@given(credentials)
+def test_codes_use_only_the_qr_alphanumeric_alphabet(credential: Credential) -> None:
+    text = issue(credential, KEY)
+    assert text.startswith(PREFIX)
+    assert set(text) <= set(BASE45_ALPHABET)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
+@given(data=st.data())
+def test_any_changed_character_is_refused(valid_code: str, data: st.DataObject) -> None:
+    position = data.draw(st.integers(min_value=0, max_value=len(valid_code) - 1))
+    replacement = data.draw(st.characters().filter(lambda c: c != valid_code[position]))
+    altered = valid_code[:position] + replacement + valid_code[position + 1 :]
+    with pytest.raises(CREDENTIAL_ERRORS):
+        verify(altered, RING)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=300)
+@given(data=st.data())
+def test_any_changed_byte_of_the_cose_message_is_refused(
+    valid_code: str, data: st.DataObject
+) -> None:
+    raw = bytearray(base45.b45decode(valid_code[len(PREFIX) :]))
+    position = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
+    raw[position] ^= data.draw(st.integers(min_value=1, max_value=255))
+    altered = PREFIX + base45.b45encode(bytes(raw)).decode()
+    with pytest.raises(CREDENTIAL_ERRORS):
+        verify(altered, RING)
+
+
+def test_every_single_byte_change_is_refused_exhaustively(valid_code: str) -> None:
+    """Not only a sample: each byte of the message, each flipped bit."""
+    raw = base45.b45decode(valid_code[len(PREFIX) :])
+    for position in range(len(raw)):
+        for bit in range(8):
+            altered = bytearray(raw)
+            altered[position] ^= 1 << bit
+            with pytest.raises(CREDENTIAL_ERRORS):
+                verify(PREFIX + base45.b45encode(bytes(altered)).decode(), RING)
+
+
+def test_foreign_key_is_unknown_and_kid_is_sha256_prefix(valid_code: str) -> None:
+    foreign = issue(verify(valid_code, RING), KEY_FOREIGN)
+    with pytest.raises(UnknownKey) as caught:
+        verify(foreign, RING)
+    assert caught.value.reason is Reason.UNKNOWN_KEY
+    kid = key_id(KEY_FOREIGN.public_key())
+    assert len(kid) == 8
+    assert kid.hex() in str(caught.value)
+    assert key_id(raw_public_key(KEY_FOREIGN.public_key())) == kid
+
+
+@given(st.text(max_size=4096))
+@example("EG1:")
+@example("EG1:" + "0" * 3)
+def test_random_text_only_raises_our_errors(text: str) -> None:
+    for candidate in (text, PREFIX + text):
+        with pytest.raises(CREDENTIAL_ERRORS):
+            verify(candidate, RING)
+
+
+@given(st.binary(max_size=4096))
+def test_random_bytes_only_raise_our_errors(data: bytes) -> None:
+    with pytest.raises(CREDENTIAL_ERRORS):
+        verify(data, RING)
+    with pytest.raises(CREDENTIAL_ERRORS):
+        verify(PREFIX + base45.b45encode(data).decode(), RING)
+
+
+cbor_values = st.recursive(
+    st.none() | st.booleans() | ints | st.binary(max_size=70) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(ints | st.text(max_size=5), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@given(
+    protected=st.binary(max_size=40) | cbor_values.map(cbor2.dumps),
+    unprotected=cbor_values,
+    payload=cbor_values,
+    signature=st.binary(min_size=64, max_size=64) | st.binary(max_size=80),
+)
+def test_structured_garbage_only_raises_our_errors(
+    protected: bytes, unprotected: object, payload: object, signature: bytes
+) -> None:
+    """Well-formed CBOR of the wrong shape, tagged as COSE_Sign1, deep into the parser."""
+    message = cbor2.dumps(cbor2.CBORTag(18, [protected, unprotected, payload, signature]))
+    with pytest.raises(CREDENTIAL_ERRORS):
+        verify(PREFIX + base45.b45encode(message).decode(), RING)
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=4096) | st.binary(max_size=4096))
+def test_decide_never_raises_on_garbage(scanned: str | bytes) -> None:
+    world = World("memory")
+    decision = decide(scanned, GATES[0].to_gate(), world.view, NOW)
+    assert decision.reason in {Reason.MALFORMED, Reason.UNKNOWN_CODE}
+    assert not decision.granted
+
+
+def test_error_types_map_to_reason_codes() -> None:
+    assert MalformedCredential.reason is Reason.MALFORMED
+    assert UnknownKey.reason is Reason.UNKNOWN_KEY
+    assert InvalidSignature.reason is Reason.INVALID_SIGNATURE
+    assert issubclass(MalformedCredential, CredentialError)
+
+
+def _resigned(protected: dict[int, object], payload: bytes) -> str:
+    """A message signed by the trusted key but with the given protected header."""
+    protected_bytes = cbor2.dumps(protected)
+    signature = KEY.sign(sig_structure(protected_bytes, payload))
+    message = cbor2.dumps(cbor2.CBORTag(18, [protected_bytes, {}, payload, signature]))
+    return PREFIX + base45.b45encode(message).decode()
+
+
+def test_other_algorithm_is_malformed_even_when_signed_by_a_trusted_key(valid_code: str) -> None:
+    payload = decode_sign1(base45.b45decode(valid_code[len(PREFIX) :])).payload
+    kid = key_id(KEY.public_key())
+    with pytest.raises(MalformedCredential, match="EdDSA"):
+        verify(_resigned({1: -7, 4: kid}, payload), RING)  # ES256 label, Ed25519 signature
+    with pytest.raises(MalformedCredential, match="critical"):
+        verify(_resigned({1: -8, 2: [99], 4: kid}, payload), RING)
+    with pytest.raises(MalformedCredential, match="kid"):
+        verify(_resigned({1: -8}, payload), RING)
+    assert verify(_resigned({1: -8, 4: kid}, payload), RING).right.event == "DERBY"
+
+
+def test_validly_signed_bad_claims_are_malformed(valid_code: str) -> None:
+    """An issuer bug (a zone list that is a string) is refused after the signature holds."""
+    claims = dict(cbor2.loads(decode_sign1(base45.b45decode(valid_code[4:])).payload))
+    claims[-2] = "NORD-A"
+    bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims))
+    with pytest.raises(MalformedCredential, match="-2"):
+        verify(bad, RING)

@@ -1,0 +1,346 @@
+"""The decision, case by case, with time frozen: every reason code and every policy transition.
+
+Each case runs twice: against the in-memory reference view and against the gate's SQLite replica
+fed through ``apply_changes``, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import base45
+import cbor2
+import pytest
+
+from shared.cose import decode_sign1
+from shared.model import BanScope, Direction, EntryPolicy, RightKind
+from shared.reasons import Reason
+from shared.sync_schema import BanRow, ChangeKind, OccupancyRow, RevocationRow, UsageRow
+from tests.support.world import (
+    HOUR,
+    KEY_FOREIGN,
+    KEY_ROTATED,
+    NOW,
+    T,
+    World,
+    code,
+    key_row,
+    right,
+)
+
+COVERED: set[Reason] = set()
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
+    w = World(request.param, tmp_path / "gate.db")
+    yield w
+    w.close()
+
+
+def check(world: World, scanned: str, expected: Reason, gate: str = "G-NORD", **kw: object) -> None:
+    decision = world.scan(scanned, gate, **kw)  # type: ignore[arg-type]
+    assert decision.reason is expected, decision.detail
+    assert decision.granted is (expected is Reason.GRANTED)
+    COVERED.add(expected)
+
+
+# -- identifying the code ------------------------------------------------------------------
+
+
+def test_valid_ticket_is_granted_into_its_sector(world: World) -> None:
+    r = world.sell(right())
+    decision = world.scan(code(r))
+    assert decision.reason is Reason.GRANTED
+    assert decision.zone == "NORD-A"
+    assert decision.right is not None and decision.right.right_id == r.right_id
+    COVERED.add(Reason.GRANTED)
+
+
+def test_signed_code_is_valid_without_its_row_in_the_replica(world: World) -> None:
+    """Offline-first: the signature carries the right; the replica only adds what changed since."""
+    check(world, code(right()), Reason.GRANTED)
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        "",
+        "   ",
+        "EG1:",
+        "EG1:not base45 at all!",
+        "EG1:" + base45.b45encode(b"\x01\x02\x03").decode(),
+        "EG1:" + base45.b45encode(cbor2.dumps(cbor2.CBORTag(18, [b"", {}, b"", b""]))).decode(),
+        "ticket\x00with-nul",
+        "x" * 5000,
+    ],
+    ids=["empty", "blank", "prefix-only", "bad-base45", "not-cbor", "bad-cose", "control", "huge"],
+)
+def test_malformed_codes(world: World, scanned: str) -> None:
+    check(world, scanned, Reason.MALFORMED)
+
+
+def test_scanner_line_endings_are_not_part_of_the_code(world: World) -> None:
+    """Keyboard-wedge scanners type the code then CR/LF or Tab."""
+    world.sell(right(secret="CA000000077"))
+    check(world, code(right()) + "\r\n", Reason.GRANTED)
+    check(world, "CA000000077\t", Reason.GRANTED)
+
+
+def test_plain_secret_is_valid_only_through_the_replica(world: World) -> None:
+    sold = world.sell(right(secret="CA000000042"))
+    check(world, "CA000000042", Reason.GRANTED)
+    check(world, "CA000000043", Reason.UNKNOWN_CODE)
+    # The same secret scanned again is the same right: single entry.
+    check(world, "CA000000042", Reason.ALREADY_USED)
+    assert sold.secret == "CA000000042"
+
+
+def test_code_signed_by_an_untrusted_key(world: World) -> None:
+    check(world, code(right(), KEY_FOREIGN), Reason.UNKNOWN_KEY)
+
+
+def test_rotated_key_is_trusted_until_retired(world: World) -> None:
+    scanned = code(right(policy=EntryPolicy.UNLIMITED), KEY_ROTATED)
+    check(world, scanned, Reason.GRANTED)
+    world.delete(ChangeKind.KEY, key_row(KEY_ROTATED).kid.hex())
+    check(world, scanned, Reason.UNKNOWN_KEY)
+
+
+def _reencode(scanned: str, *, payload: bytes | None = None, signature: bytes | None = None) -> str:
+    message = decode_sign1(base45.b45decode(scanned[4:]))
+    fields = [
+        message.protected_bytes,
+        message.unprotected,
+        payload if payload is not None else message.payload,
+        signature if signature is not None else message.signature,
+    ]
+    return "EG1:" + base45.b45encode(cbor2.dumps(cbor2.CBORTag(18, fields))).decode()
+
+
+def test_altered_claims_break_the_signature(world: World) -> None:
+    """Moving an away ticket into the home stand is a forgery, not a wrong zone."""
+    scanned = code(right(zones=("SUD-A",)))
+    claims = dict(cbor2.loads(decode_sign1(base45.b45decode(scanned[4:])).payload))
+    claims[-2] = ["NORD-A"]
+    check(world, _reencode(scanned, payload=cbor2.dumps(claims)), Reason.INVALID_SIGNATURE)
+
+
+def test_flipped_signature_bit(world: World) -> None:
+    scanned = code(right())
+    signature = bytearray(decode_sign1(base45.b45decode(scanned[4:])).signature)
+    signature[10] ^= 0x01
+    check(world, _reencode(scanned, signature=bytes(signature)), Reason.INVALID_SIGNATURE)
+
+
+# -- state of the gate and the right -------------------------------------------------------
+
+
+def test_disabled_gate_refuses_valid_codes(world: World) -> None:
+    check(world, code(right()), Reason.GATE_DISABLED, gate="G-OFF")
+
+
+def test_revoked_right(world: World) -> None:
+    r = right()
+    world.add(RevocationRow(right_id=r.right_id, revoked_at=T - HOUR, reason="transferred"))
+    check(world, code(r), Reason.REVOKED)
+
+
+def test_ban_on_the_right(world: World) -> None:
+    r = right()
+    world.add(BanRow(ban_id="B1", scope=BanScope.RIGHT, subject=r.right_id, reason="resold"))
+    check(world, code(r), Reason.BLACKLISTED)
+
+
+def test_ban_on_the_holder_refuses_all_their_rights(world: World) -> None:
+    holder = b"\xaa" * 8
+    ticket = right(holder=holder)
+    subscription = right(
+        holder=holder, zones=("VIP",), policy=EntryPolicy.REENTRY, kind=RightKind.SUBSCRIPTION
+    )
+    other = right()
+    world.add(
+        BanRow(
+            ban_id="B2", scope=BanScope.HOLDER, subject=holder, reason="pitch invasion", severity=3
+        )
+    )
+    decision = world.scan(code(ticket))
+    assert decision.reason is Reason.BLACKLISTED
+    assert decision.ban is not None and decision.ban.severity == 3
+    check(world, code(subscription), Reason.BLACKLISTED, gate="G-VIP")
+    check(world, code(other), Reason.GRANTED)
+
+
+def test_ban_outside_its_period_does_not_apply(world: World) -> None:
+    past, future = right(), right()
+    world.add(
+        BanRow(
+            ban_id="B3",
+            scope=BanScope.HOLDER,
+            subject=past.holder or b"",
+            reason="old",
+            valid_from=T - 400 * 86400,
+            valid_until=T - 1,
+        ),
+        BanRow(
+            ban_id="B4",
+            scope=BanScope.HOLDER,
+            subject=future.holder or b"",
+            reason="later",
+            valid_from=T + 1,
+        ),
+    )
+    check(world, code(past), Reason.GRANTED)
+    check(world, code(future), Reason.GRANTED)
+
+
+def test_blacklist_is_checked_before_revocation(world: World) -> None:
+    r = right()
+    world.add(
+        RevocationRow(right_id=r.right_id, revoked_at=T - HOUR),
+        BanRow(ban_id="B5", scope=BanScope.RIGHT, subject=r.right_id, reason="fraud"),
+    )
+    check(world, code(r), Reason.BLACKLISTED)
+
+
+def test_wrong_event(world: World) -> None:
+    check(world, code(right(event="CUP-FINAL")), Reason.WRONG_EVENT)
+
+
+# -- time windows, with the gate's grace (600 s) -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        (NOW + timedelta(hours=1, seconds=-601), Reason.NOT_YET_VALID),
+        (NOW + timedelta(hours=1, seconds=-600), Reason.GRANTED),
+        (NOW + timedelta(hours=1, minutes=30), Reason.GRANTED),
+        (NOW + timedelta(hours=2, seconds=599), Reason.GRANTED),
+        (NOW + timedelta(hours=2, seconds=600), Reason.EXPIRED),
+    ],
+    ids=["before-grace", "grace-start", "window", "grace-end", "after-grace"],
+)
+def test_validity_window_with_grace(world: World, at: datetime, expected: Reason) -> None:
+    """A right valid from NOW+1h to NOW+2h at a gate with 600 s of grace on both ends."""
+    check(world, code(right(not_before=T + HOUR, expires=T + 2 * HOUR)), expected, at=at)
+
+
+# -- the zone tree -------------------------------------------------------------------------
+
+
+def test_away_ticket_at_home_gate(world: World) -> None:
+    check(world, code(right(zones=("SUD-A",))), Reason.WRONG_ZONE)
+
+
+def test_other_sector_of_the_same_stand(world: World) -> None:
+    check(world, code(right(zones=("NORD-B",))), Reason.WRONG_ZONE, gate="G-NORD-A")
+
+
+def test_right_for_a_stand_admits_to_its_sectors(world: World) -> None:
+    decision = world.scan(code(right(zones=("NORD",))), "G-NORD-A")
+    assert decision.reason is Reason.GRANTED
+    assert decision.zone == "NORD-A"
+
+
+def test_staff_right_for_the_venue_admits_everywhere(world: World) -> None:
+    staff = right(zones=("RADES",), policy=EntryPolicy.UNLIMITED, kind=RightKind.STAFF)
+    for gate in ("G-NORD", "G-SUD", "G-VIP", "G-NORD-A"):
+        check(world, code(staff), Reason.GRANTED, gate=gate)
+
+
+def test_unknown_zone_is_a_wrong_zone(world: World) -> None:
+    check(world, code(right(zones=("ATLANTIS",))), Reason.WRONG_ZONE)
+
+
+# -- entry policies and directions ---------------------------------------------------------
+
+
+def test_single_entry_used_twice(world: World) -> None:
+    scanned = code(right())
+    check(world, scanned, Reason.GRANTED)
+    check(world, scanned, Reason.ALREADY_USED, gate="G-NORD-A")
+
+
+def test_single_entry_cannot_come_back_after_exit(world: World) -> None:
+    scanned = code(right())
+    check(world, scanned, Reason.GRANTED)
+    check(world, scanned, Reason.GRANTED, gate="G-OUT")
+    check(world, scanned, Reason.ALREADY_USED)
+
+
+def test_reentry_with_anti_passback(world: World) -> None:
+    scanned = code(right(zones=("VIP",), policy=EntryPolicy.REENTRY, kind=RightKind.SUBSCRIPTION))
+    check(world, scanned, Reason.GRANTED, gate="G-VIP")
+    check(world, scanned, Reason.ALREADY_INSIDE, gate="G-VIP")
+    exit_gate = world.gate("G-OUT")
+    assert exit_gate.direction is Direction.OUT
+    check(world, scanned, Reason.GRANTED, gate="G-OUT")
+    check(world, scanned, Reason.GRANTED, gate="G-VIP")
+    check(world, scanned, Reason.ALREADY_INSIDE, gate="G-VIP")
+
+
+def test_staff_unlimited(world: World) -> None:
+    scanned = code(right(zones=("RADES",), policy=EntryPolicy.UNLIMITED, kind=RightKind.STAFF))
+    for _ in range(4):
+        check(world, scanned, Reason.GRANTED)
+
+
+def test_usage_synced_from_another_gate(world: World) -> None:
+    """A right used at another gate (usage state from the server) is already used here."""
+    r = right()
+    world.add(
+        UsageRow(right_id=r.right_id, entries=1, inside=True, zone="NORD-A", last_scan_at=T - 60)
+    )
+    check(world, code(r), Reason.ALREADY_USED)
+
+
+def test_exit_is_never_blocked_for_a_known_code(world: World) -> None:
+    """Egress: even a banned holder with a revoked right is let out (and the exit is logged)."""
+    r = right()
+    world.add(
+        RevocationRow(right_id=r.right_id, revoked_at=T),
+        BanRow(ban_id="B6", scope=BanScope.HOLDER, subject=r.holder or b"", reason="x"),
+    )
+    check(world, code(r), Reason.GRANTED, gate="G-OUT")
+    check(world, "EG1:garbage", Reason.MALFORMED, gate="G-OUT")
+
+
+# -- capacity ------------------------------------------------------------------------------
+
+
+def test_sector_full_then_one_leaves(world: World) -> None:
+    first = code(right(policy=EntryPolicy.REENTRY))
+    check(world, first, Reason.GRANTED)
+    check(world, code(right()), Reason.GRANTED)
+    check(world, code(right()), Reason.CAPACITY_FULL)  # NORD-A holds 2
+    check(world, code(right(zones=("NORD-B",))), Reason.GRANTED)  # the stand still has room
+    check(world, first, Reason.GRANTED, gate="G-OUT")
+    check(world, code(right()), Reason.GRANTED)
+
+
+def test_full_stand_refuses_every_sector(world: World) -> None:
+    world.add(OccupancyRow(zone="NORD", count=50))
+    check(world, code(right(zones=("NORD-B",))), Reason.CAPACITY_FULL)
+
+
+def test_staff_are_exempt_from_capacity(world: World) -> None:
+    world.add(OccupancyRow(zone="NORD", count=50))
+    staff = right(zones=("RADES",), policy=EntryPolicy.UNLIMITED, kind=RightKind.STAFF)
+    check(world, code(staff), Reason.GRANTED)
+
+
+def test_unlimited_rescan_inside_does_not_count_twice(world: World) -> None:
+    scanned = code(right(policy=EntryPolicy.UNLIMITED))
+    check(world, scanned, Reason.GRANTED, gate="G-NORD-A")
+    check(world, scanned, Reason.GRANTED, gate="G-NORD-A")
+    assert world.view.occupancy("NORD-A") == 1
+    assert world.view.occupancy("NORD") == 1
+    assert world.view.occupancy("RADES") == 1
+
+
+def test_every_reason_code_has_a_case() -> None:
+    """Runs last in this module (pytest keeps file order): the table covers the whole list."""
+    assert set(Reason) == COVERED
