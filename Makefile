@@ -52,10 +52,13 @@ test: lint typecheck imports test-only  ## everything CI runs
 bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
 
-demo: venv  ## a demo replica and sample codes in ./demo, then a first check
-	$(BIN)/gate-scanner seed-demo --db $(DEMO_DIR)/gate.db --rights 1000 --codes $(DEMO_DIR)/codes.txt
+demo: venv  ## build a demo gate replica in ./demo and try every sample code at gate NORD-1
+	$(BIN)/gate-scanner seed-demo --db $(DEMO_DIR)/gate.db --rights 10000 --codes $(DEMO_DIR)/codes.txt --force
 	@echo
-	@echo "Try: $(BIN)/gate-scanner check --db $(DEMO_DIR)/gate.db \"\$$(grep -m1 '^home-ticket' $(DEMO_DIR)/codes.txt | cut -f2)\""
+	@grep -v '^#' $(DEMO_DIR)/codes.txt | while IFS=$$'\t' read -r label code expected note; do \
+	  echo "== $$label: $$note (expected: $$expected)"; \
+	  $(BIN)/gate-scanner check --db $(DEMO_DIR)/gate.db "$$code" || true; \
+	done
 
 clean:  ## remove the virtualenv, caches and the demo
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache *.egg-info

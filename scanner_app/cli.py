@@ -187,12 +187,12 @@ def _print_result(result: CheckResult, replica: Replica, *, as_json: bool) -> No
         print(json.dumps(fields, ensure_ascii=False))
         return
     verdict = "GRANTED" if fields["granted"] else "REFUSED"
-    where = ""
+    where = []
     if fields["zone"]:
-        where = f"  zone {fields['zone_name'] or fields['zone']} ({fields['zone']})"
+        where.append(f"zone {fields['zone_name'] or fields['zone']} ({fields['zone']})")
     if fields["seat"]:
-        where += f", seat {fields['seat']}"
-    print(f"{verdict}  {fields['reason']}{where}")
+        where.append(f"seat {fields['seat']}")
+    print(f"{verdict}  {fields['reason']}" + (f"  {', '.join(where)}" if where else ""))
     if fields["detail"]:
         print(f"  why: {fields['detail']}")
     if fields["right_id"]:
