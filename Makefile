@@ -6,8 +6,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the project needs at run or test time (none yet beyond Python itself).
-DEB_PACKAGES ?=
+# Debian packages the project needs at run or test time: PostgreSQL for the server's test suite.
+DEB_PACKAGES ?= postgresql
 
 DEMO_DIR ?= demo
 

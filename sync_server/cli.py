@@ -1,4 +1,4 @@
-"""``gate-server``: the sync server's command line (serve, migrate, create-user: to come)."""
+"""``gate-server``: run the sync server, migrate its database, create users."""
 
 from __future__ import annotations
 
@@ -6,16 +6,104 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from sync_server import __version__
+from sync_server.core.config import get_settings
+from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="gate-server",
-        description="Entrix Gate sync server. Not available yet in this version: the gate works "
-        "standalone with 'gate-scanner seed-demo' and 'gate-scanner check'.",
+        description="Entrix Gate sync server. The database is $ENTRIX_DATABASE_URL "
+        "(default: sqlite:///entrix-server.db in the current folder).",
     )
-    parser.parse_args(argv)
-    parser.print_help()
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API (and migrate the database first)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (8000)")
+    serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (1)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate at start")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=_migrate)
+
+    user = commands.add_parser(
+        "create-user", help="create a back-office user and print its API token (shown once)"
+    )
+    user.add_argument("name")
+    user.add_argument("--role", choices=["admin", "supervisor"], required=True)
+    user.set_defaults(run=_create_user)
+
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 0
+    try:
+        result: int = args.run(args)
+    except SQLAlchemyError as exc:
+        print(f"gate-server: database error: {exc}", file=sys.stderr)
+        return 2
+    return result
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from sync_server.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    print(f"database up to date: {_safe(url)}")
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    if not args.no_migrate:
+        _migrate(args)
+    uvicorn.run(
+        "sync_server.api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+    )
+    return 0
+
+
+def _create_user(args: argparse.Namespace) -> int:
+    from sync_server.db import get_sessionmaker
+    from sync_server.migrate import upgrade
+    from sync_server.models import User
+    from sync_server.services import audit
+
+    upgrade(get_settings().database_url)
+    token = new_token(USER_TOKEN_PREFIX)
+    with get_sessionmaker()() as session:
+        if session.scalar(select(User).where(User.name == args.name)) is not None:
+            print(f"gate-server: user {args.name!r} exists", file=sys.stderr)
+            return 2
+        session.add(User(name=args.name, role=args.role, token_hash=hash_token(token)))
+        audit.record(
+            session, actor="cli", action="user.create", target=args.name, detail={"role": args.role}
+        )
+        session.commit()
+    print(f"user {args.name} ({args.role}) created. API token, shown only now:")
+    print(token)
+    return 0
+
+
+def _safe(url: str) -> str:
+    """The URL without its password, for messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,91 @@
+"""Request dependencies: the database session, and who is calling (a user by role, or a gate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sync_server.core.config import Settings, get_settings
+from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
+from sync_server.db import get_db
+from sync_server.models import Device, Gate, User, Venue
+
+SessionDep = Annotated[Session, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+_bearer = HTTPBearer(auto_error=False)
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a request and from where: what the audit log records."""
+
+    name: str
+    role: str
+    remote_addr: str
+
+
+@dataclass(frozen=True, slots=True)
+class GateIdentity:
+    device: Device
+    gate: Gate
+    venue: Venue
+
+    @property
+    def scopes(self) -> list[str]:
+        return [self.venue.code, "*"]
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise _unauthorized("missing bearer token")
+    return credentials.credentials
+
+
+def current_user(request: Request, session: SessionDep, credentials: BearerDep) -> Actor:
+    token = _token(credentials)
+    if not token.startswith(USER_TOKEN_PREFIX):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a gate token cannot call this API")
+    user = session.scalar(select(User).where(User.token_hash == hash_token(token)))
+    if user is None or user.disabled:
+        raise _unauthorized("unknown or disabled user token")
+    client = request.client.host if request.client else ""
+    return Actor(user.name, user.role, client)
+
+
+def require_admin(actor: Annotated[Actor, Depends(current_user)]) -> Actor:
+    if actor.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the admin role")
+    return actor
+
+
+def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
+    token = _token(credentials)
+    if not token.startswith(DEVICE_TOKEN_PREFIX):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this API is for enrolled gates only")
+    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    if device is None:
+        raise _unauthorized("unknown device token")
+    if device.revoked_at is not None:
+        raise _unauthorized("this device was revoked: enroll it again")
+    gate = session.get(Gate, device.gate_id)
+    assert gate is not None
+    venue = session.get(Venue, gate.venue_id)
+    assert venue is not None
+    return GateIdentity(device, gate, venue)
+
+
+UserDep = Annotated[Actor, Depends(current_user)]
+AdminDep = Annotated[Actor, Depends(require_admin)]
+GateDep = Annotated[GateIdentity, Depends(current_gate)]

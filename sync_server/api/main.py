@@ -1,0 +1,81 @@
+"""The FastAPI application: back-office API, gate API, OpenAPI at /docs."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from sync_server import __version__
+from sync_server.api.routes import bans, events, gate_api, gates, keys, monitor, rights, venues
+from sync_server.core.config import get_settings
+from sync_server.db import get_sessionmaker
+from sync_server.errors import ServerError
+from sync_server.feed_watch import FeedWatch
+from sync_server.services import alerts
+
+log = logging.getLogger("entrix.server")
+API_PREFIX = "/api/v1"
+
+
+async def _watch_silent_gates(interval_s: float) -> None:
+    """Every few seconds, raise an alert for gates that stopped sending heartbeats."""
+    settings = get_settings()
+
+    def check() -> None:
+        with get_sessionmaker()() as session:
+            if alerts.silent_gates(session, after_s=settings.gate_silent_after_s):
+                session.commit()
+
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(check)
+        except Exception:
+            log.exception("silent-gate check failed")
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings = get_settings()
+    watch = FeedWatch(get_sessionmaker(), settings.feed_poll_interval_s)
+    await watch.start()
+    app.state.feed_watch = watch
+    silent = asyncio.create_task(_watch_silent_gates(10.0))
+    try:
+        yield
+    finally:
+        silent.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await silent
+        await watch.stop()
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Entrix Gate server",
+        version=__version__,
+        description="Back-office API (user tokens, admin or supervisor role) and gate API "
+        "(device tokens from enrollment). Authenticate with `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(ServerError)
+    async def _domain_error(_request: Request, exc: ServerError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (venues, events, gates, rights, bans, keys, monitor, gate_api):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

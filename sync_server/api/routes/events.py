@@ -1,0 +1,100 @@
+"""Seasons and events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server.models import Event, Season, Venue
+from sync_server.schemas import EventCreate, EventPublic, SeasonCreate, SeasonPublic
+from sync_server.services import rights, site
+from sync_server.services.writes import commit
+
+router = APIRouter(tags=["events"])
+
+
+def _event_public(session: SessionDep, event: Event) -> EventPublic:
+    venue = session.get(Venue, event.venue_id)
+    season = rights.season_of(session, event)
+    assert venue is not None
+    return EventPublic(
+        code=event.code,
+        name=event.name,
+        venue=venue.code,
+        season=None if season is None else season.code,
+        starts_at=datetime.fromtimestamp(event.starts_at, UTC),
+        ends_at=datetime.fromtimestamp(event.ends_at, UTC),
+    )
+
+
+def _season_public(session: SessionDep, season: Season) -> SeasonPublic:
+    events = session.scalars(select(Event.code).where(Event.season_id == season.id))
+    return SeasonPublic(code=season.code, name=season.name, events=sorted(events))
+
+
+@router.post("/seasons", status_code=status.HTTP_201_CREATED)
+def create_season(data: SeasonCreate, session: SessionDep, actor: AdminDep) -> SeasonPublic:
+    season = site.create_season(session, code=data.code, name=data.name)
+    commit(
+        session,
+        actor=actor.name,
+        action="season.create",
+        target=season.code,
+        remote_addr=actor.remote_addr,
+    )
+    return _season_public(session, season)
+
+
+@router.get("/seasons")
+def list_seasons(session: SessionDep, _: UserDep) -> list[SeasonPublic]:
+    return [
+        _season_public(session, s) for s in session.scalars(select(Season).order_by(Season.code))
+    ]
+
+
+@router.post("/events", status_code=status.HTTP_201_CREATED)
+def create_event(data: EventCreate, session: SessionDep, actor: AdminDep) -> EventPublic:
+    """Creating an event in a season gives each of the season's subscribers a right for it."""
+    event, pending = site.create_event(session, data=data)
+    pending += rights.rights_for_new_event(session, event=event)
+    commit(
+        session,
+        pending=pending,
+        actor=actor.name,
+        action="event.create",
+        target=event.code,
+        detail={"venue": data.venue, "season": data.season},
+        remote_addr=actor.remote_addr,
+    )
+    return _event_public(session, event)
+
+
+@router.get("/events")
+def list_events(session: SessionDep, _: UserDep) -> list[EventPublic]:
+    events = session.scalars(select(Event).order_by(Event.starts_at))
+    return [_event_public(session, e) for e in events]
+
+
+@router.get("/events/{code}")
+def get_event(code: str, session: SessionDep, _: UserDep) -> EventPublic:
+    return _event_public(session, site.get_event(session, code))
+
+
+@router.post("/events/{code}/open-gates")
+def open_gates(code: str, session: SessionDep, actor: AdminDep) -> EventPublic:
+    """Make every gate of the event's venue control this event (match day)."""
+    event = site.get_event(session, code)
+    pending = site.open_event_at_gates(session, event=event)
+    commit(
+        session,
+        pending=pending,
+        actor=actor.name,
+        action="event.open_gates",
+        target=event.code,
+        detail={"gates": len(pending)},
+        remote_addr=actor.remote_addr,
+    )
+    return _event_public(session, event)

@@ -1,0 +1,128 @@
+"""The gate's API (device tokens): enrollment, change feed, scan upload, heartbeat, event stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from sqlalchemy import select
+from sse_starlette.sse import EventSourceResponse
+
+from shared.sync_schema import ChangeBatch
+from sync_server.api.deps import GateDep, SessionDep, SettingsDep
+from sync_server.core.security import (
+    DEVICE_TOKEN_PREFIX,
+    hash_token,
+    new_token,
+    normalise_enrollment_code,
+)
+from sync_server.feed import current_seq, read_page
+from sync_server.models import Device, EnrollmentCode, Gate, Venue
+from sync_server.schemas import (
+    EnrollPublic,
+    EnrollRequest,
+    Heartbeat,
+    HeartbeatAnswer,
+    ScanUpload,
+    ScanUploadResult,
+)
+from sync_server.services import scans
+from sync_server.services.writes import commit
+
+router = APIRouter(prefix="/gate", tags=["gate API"])
+STREAM_PING_S = 15.0
+
+
+@router.post("/enroll", status_code=status.HTTP_201_CREATED)
+def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> EnrollPublic:
+    """Trade a one-time enrollment code for this terminal's device token (shown once)."""
+    code_hash = hash_token(normalise_enrollment_code(data.code))
+    enrollment = session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash))
+    now = datetime.now(UTC)
+    if enrollment is None or enrollment.used_at is not None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or already used enrollment code")
+    if enrollment.expires_at < now:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this enrollment code has expired")
+    gate = session.get(Gate, enrollment.gate_id)
+    assert gate is not None
+    venue = session.get(Venue, gate.venue_id)
+    assert venue is not None
+    token = new_token(DEVICE_TOKEN_PREFIX)
+    client = request.client.host if request.client else ""
+    enrollment.used_at = now
+    session.add(Device(gate_id=gate.id, token_hash=hash_token(token), remote_addr=client))
+    commit(
+        session,
+        actor=f"device:{venue.code}/{gate.name}",
+        action="gate.enroll",
+        target=f"{venue.code}/{gate.name}",
+        remote_addr=client,
+    )
+    return EnrollPublic(
+        token=token, venue=venue.code, gate=gate.name, server_time_ms=scans.now_ms()
+    )
+
+
+@router.get("/changes")
+def changes(
+    session: SessionDep,
+    me: GateDep,
+    settings: SettingsDep,
+    since: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 5_000,
+) -> ChangeBatch:
+    """The changes this gate needs after cursor ``since``: its venue's and the global ones."""
+    if since > current_seq(session):
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            "the gate's cursor is ahead of the server (was the server restored?): sync from 0",
+        )
+    return read_page(
+        session, scopes=me.scopes, since=since, limit=min(limit, settings.feed_page_max)
+    )
+
+
+@router.post("/scans")
+def upload_scans(data: ScanUpload, session: SessionDep, me: GateDep) -> ScanUploadResult:
+    """Store a batch of scans. Idempotent: a scan already stored (same UUID) is counted once."""
+    result = scans.ingest(
+        session, venue=me.venue, gate=me.gate, device_id=me.device.id, scans=data.scans
+    )
+    commit(session, pending=result.pending)
+    return ScanUploadResult(
+        stored=result.stored, duplicates=result.duplicates, server_time_ms=scans.now_ms()
+    )
+
+
+@router.post("/heartbeat")
+def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAnswer:
+    """The gate's status, kept for supervisors; answered with the server's time."""
+    server_ms = scans.now_ms()
+    skew = None if data.clock_ms is None else data.clock_ms - server_ms
+    status_: dict[str, Any] = data.model_dump(mode="json")
+    status_["skew_ms"] = skew
+    me.gate.status = status_
+    me.gate.last_seen_at = datetime.now(UTC)
+    head = current_seq(session)
+    session.commit()
+    return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head)
+
+
+@router.get("/stream", response_class=EventSourceResponse)
+async def stream(request: Request, me: GateDep) -> EventSourceResponse:
+    """Server-sent events: ``changes`` with the feed's head whenever it moves, so online gates
+    pull at once; a comment every 15 s keeps proxies from closing the stream."""
+    watch = request.app.state.feed_watch
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        sent = -1
+        while not await request.is_disconnected():
+            head = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
+            if head != sent:
+                sent = head
+                yield {"event": "changes", "data": json.dumps({"head": head})}
+
+    return EventSourceResponse(events(), ping=STREAM_PING_S)

@@ -1,0 +1,191 @@
+"""What supervisors and the authorities read: scans, alerts, the audit log, entry counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from sync_server.api.deps import AdminDep, SessionDep, SettingsDep, UserDep
+from sync_server.errors import NotFound
+from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
+from sync_server.schemas import AlertPublic, AuditPublic, ScanPublic
+from sync_server.services import alerts
+from sync_server.services.writes import commit
+
+router = APIRouter(tags=["monitoring"])
+Limit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+def _ms(value: datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp() * 1000)
+
+
+@router.get("/scans")
+def list_scans(
+    session: SessionDep,
+    _: UserDep,
+    event: str | None = None,
+    gate: str | None = None,
+    zone: str | None = None,
+    reason: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = 100,
+) -> list[ScanPublic]:
+    """Scans, newest first, filtered by event, gate, zone, reason and time."""
+    query = select(Scan, Gate.name).join(Gate, Gate.id == Scan.gate_id)
+    if event is not None:
+        query = query.where(Scan.event == event)
+    if gate is not None:
+        query = query.where(Gate.name == gate)
+    if zone is not None:
+        query = query.where(Scan.zone == zone)
+    if reason is not None:
+        query = query.where(Scan.reason == reason)
+    if since is not None:
+        query = query.where(Scan.scanned_at_ms >= _ms(since))
+    if until is not None:
+        query = query.where(Scan.scanned_at_ms < _ms(until))
+    rows = session.execute(query.order_by(Scan.scanned_at_ms.desc()).limit(limit)).all()
+    return [
+        ScanPublic(
+            scan_id=s.scan_id,
+            gate=name,
+            scanned_at=datetime.fromtimestamp(s.scanned_at_ms / 1000, UTC),
+            received_at=s.received_at,
+            direction=s.direction,
+            reason=s.reason,
+            right_id=None if s.right_id is None else s.right_id.hex(),
+            event=s.event,
+            zone=s.zone,
+            code_kind=s.code_kind,
+            latency_ms=s.latency_ms,
+            operator=s.operator,
+            detail=s.detail,
+        )
+        for s, name in rows
+    ]
+
+
+def _alert_public(alert: Alert) -> AlertPublic:
+    return AlertPublic(
+        id=alert.id,
+        at=alert.at,
+        kind=alert.kind,
+        severity=alert.severity,
+        gate=alert.gate,
+        zone=alert.zone,
+        right_id=None if alert.right_id is None else alert.right_id.hex(),
+        message=alert.message,
+        acknowledged_at=alert.acknowledged_at,
+    )
+
+
+@router.get("/alerts")
+def list_alerts(
+    session: SessionDep,
+    _: UserDep,
+    settings: SettingsDep,
+    kind: str | None = None,
+    open_only: bool = False,
+    limit: Limit = 100,
+) -> list[AlertPublic]:
+    """Alerts, newest first. Looks for silent gates first, so the list is never stale."""
+    if alerts.silent_gates(session, after_s=settings.gate_silent_after_s):
+        session.commit()
+    query = select(Alert)
+    if kind is not None:
+        query = query.where(Alert.kind == kind)
+    if open_only:
+        query = query.where(Alert.acknowledged_at.is_(None))
+    found = session.scalars(query.order_by(Alert.at.desc(), Alert.id.desc()).limit(limit))
+    return [_alert_public(a) for a in found]
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(alert_id: int, session: SessionDep, actor: UserDep) -> AlertPublic:
+    """Supervisors acknowledge alerts too: it is their job, and it is audited."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    alert.acknowledged_at = datetime.now(UTC)
+    commit(
+        session,
+        actor=actor.name,
+        action="alert.ack",
+        target=str(alert_id),
+        remote_addr=actor.remote_addr,
+    )
+    return _alert_public(alert)
+
+
+@router.get("/audit")
+def list_audit(
+    session: SessionDep,
+    _: AdminDep,
+    action: str | None = None,
+    actor: str | None = None,
+    limit: Limit = 100,
+) -> list[AuditPublic]:
+    query = select(AuditEntry)
+    if action is not None:
+        query = query.where(AuditEntry.action == action)
+    if actor is not None:
+        query = query.where(AuditEntry.actor == actor)
+    entries = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit))
+    return [
+        AuditPublic(
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            target=e.target,
+            detail=e.detail,
+            remote_addr=e.remote_addr,
+        )
+        for e in entries
+    ]
+
+
+@router.get("/exports/entries.csv", response_class=Response)
+def export_entries(
+    session: SessionDep,
+    _: UserDep,
+    event: str,
+    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+) -> Response:
+    """Granted entries per zone per time bucket (5 minutes by default), for the authorities."""
+    rows = session.execute(
+        select(Scan.scanned_at_ms, Scan.zone, Venue.code)
+        .join(Venue, Venue.id == Scan.venue_id)
+        .where(Scan.event == event, Scan.reason == "granted", Scan.direction == "in")
+    ).all()
+    counts: dict[tuple[int, str, str], int] = {}
+    for at_ms, zone, venue in rows:
+        start = (at_ms // 1000) // bucket_s * bucket_s
+        key = (start, venue, zone or "")
+        counts[key] = counts.get(key, 0) + 1
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["bucket_start_utc", "bucket_end_utc", "venue", "zone", "entries"])
+    for (start, venue, zone), count in sorted(counts.items()):
+        writer.writerow(
+            [
+                datetime.fromtimestamp(start, UTC).isoformat(),
+                datetime.fromtimestamp(start + bucket_s, UTC).isoformat(),
+                venue,
+                zone,
+                count,
+            ]
+        )
+    filename = f"entries-{event}.csv"
+    return Response(
+        out.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,41 @@
+"""Server settings, from the environment (prefix ``ENTRIX_``) or a ``.env`` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_KEY_PASSPHRASE = "entrix-development-only"  # noqa: S105 - refused outside development
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENTRIX_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = "sqlite:///entrix-server.db"
+    """SQLAlchemy URL: a SQLite file by default, ``postgresql+psycopg://...`` in production."""
+    key_passphrase: str = DEV_KEY_PASSPHRASE
+    """Encrypts the signing keys' private halves at rest (in the database)."""
+    enrollment_code_ttl_s: int = 24 * 3600
+    gate_silent_after_s: int = 60
+    zone_alert_ratio: float = 0.95
+    feed_page_max: int = 10_000
+    feed_poll_interval_s: float = 0.2
+    """How often each server process looks for new changes to tell its gates' event streams."""
+    public_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _no_default_secrets_in_production(self) -> Settings:
+        if self.environment != "development" and self.key_passphrase == DEV_KEY_PASSPHRASE:
+            raise ValueError(
+                "ENTRIX_KEY_PASSPHRASE must be set to a secret of your own outside development"
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,119 @@
+"""The change feed: what gates pull. Writers publish; readers page through it by cursor.
+
+Correctness under concurrent writers rests on one rule: a writer takes its sequence numbers from
+the single :class:`FeedCounter` row, last thing before it commits, and holds that row's lock until
+commit. Sequence order is therefore commit order, and a reader that reads the counter first, then
+the changes up to it, can never see change n+1 without change n (PostgreSQL's out-of-order commits
+included). The feed is compacted: a row changed again moves to a new sequence number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.sync_schema import ROW_TYPES, ChangeBatch, ChangeKind, _Row, row_key
+from shared.sync_schema import Change as WireChange
+from sync_server.models import Change, FeedCounter
+
+GLOBAL_SCOPE = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A change to publish: an upsert of ``row`` or, with ``row`` None, a delete of ``key``."""
+
+    kind: ChangeKind
+    key: str
+    scope: str
+    data: dict[str, Any] | None
+
+    @classmethod
+    def upsert(cls, row: _Row, scope: str) -> Pending:
+        kind = next(k for k, t in ROW_TYPES.items() if isinstance(row, t))
+        data = row.model_dump(mode="json")
+        return cls(kind, row_key(kind, data), scope, data)
+
+    @classmethod
+    def delete(cls, kind: ChangeKind, key: str, scope: str) -> Pending:
+        return cls(kind, key, scope, None)
+
+
+def publish(session: Session, changes: Sequence[Pending]) -> int:
+    """Give ``changes`` their sequence numbers and write them; the caller commits right after.
+
+    Returns the last sequence number. Call it last in the transaction: the counter's row lock is
+    held from here until commit, serialising writers only for that short while.
+    """
+    if not changes:
+        return current_seq(session)
+    last = session.execute(
+        update(FeedCounter)
+        .where(FeedCounter.id == 1)
+        .values(value=FeedCounter.value + len(changes))
+        .returning(FeedCounter.value)
+    ).scalar_one()
+    first = last - len(changes) + 1
+    # Within one page a row may change twice; the later change wins, as it would across pages.
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for i, c in enumerate(changes):
+        latest[(c.kind.value, c.key)] = {
+            "kind": c.kind.value,
+            "key": c.key,
+            "seq": first + i,
+            "scope": c.scope,
+            "op": "delete" if c.data is None else "upsert",
+            "data": c.data,
+        }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for chunk in _chunks(list(latest.values()), 2_000):
+        statement = insert(Change).values(chunk)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Change.kind, Change.key],
+            set_={
+                "seq": statement.excluded.seq,
+                "scope": statement.excluded.scope,
+                "op": statement.excluded.op,
+                "data": statement.excluded.data,
+            },
+        )
+        session.execute(statement)
+    return int(last)
+
+
+def current_seq(session: Session) -> int:
+    value = session.execute(select(FeedCounter.value).where(FeedCounter.id == 1)).scalar()
+    return int(value or 0)
+
+
+def read_page(session: Session, *, scopes: Sequence[str], since: int, limit: int) -> ChangeBatch:
+    """The changes after ``since`` that concern ``scopes``, oldest first, at most ``limit``.
+
+    The counter is read first; only changes up to it are returned, all of them committed. A page
+    that is not full ends at the counter, so a gate's cursor moves past other sites' changes.
+    """
+    head = current_seq(session)
+    rows = session.execute(
+        select(Change.seq, Change.kind, Change.op, Change.key, Change.data)
+        .where(Change.seq > since, Change.seq <= head, Change.scope.in_(scopes))
+        .order_by(Change.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = rows[-1].seq if more else max(head, since)
+    changes = [
+        WireChange(seq=r.seq, kind=ChangeKind(r.kind), op=r.op, key=r.key, data=r.data)
+        for r in rows
+    ]
+    return ChangeBatch(since=since, cursor=cursor, changes=changes, more=more)
+
+
+def _chunks(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,284 @@
+"""The server's tables (SQLAlchemy 2.0). Times of rights and bans: Unix seconds, as on the wire."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from sync_server.db import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every database (SQLite hands back naive ones otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store aware UTC times only")
+        return None if value is None else value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class AuditEntry(Base):
+    """Every admin action and every manual override: who, what, when, from where."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(80), index=True)
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Venue(Base):
+    """A site (stadium): the unit a gate syncs. Its zone tree hangs below it."""
+
+    __tablename__ = "venues"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Zone(Base):
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("venue_id", "code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    parent: Mapped[str | None] = mapped_column(String(64))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+
+
+class Season(Base):
+    __tablename__ = "seasons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    season_id: Mapped[int | None] = mapped_column(ForeignKey("seasons.id"))
+    starts_at: Mapped[int] = mapped_column(BigInteger)
+    ends_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Gate(Base):
+    __tablename__ = "gates"
+    __table_args__ = (UniqueConstraint("venue_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    name: Mapped[str] = mapped_column(String(64))
+    zones: Mapped[list[str]] = mapped_column(JSON)
+    event_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    direction: Mapped[str] = mapped_column(String(3), default="in")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    grace_s: Mapped[int] = mapped_column(Integer, default=0)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class EnrollmentCode(Base):
+    __tablename__ = "enrollment_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Device(Base):
+    """An enrolled gate terminal and its token (hashed). Revoking it cuts the terminal off."""
+
+    __tablename__ = "devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    remote_addr: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SigningKey(Base):
+    """An Ed25519 key. The private half is encrypted at rest and never leaves the server."""
+
+    __tablename__ = "signing_keys"
+    kid: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_pem: Mapped[bytes] = mapped_column(LargeBinary)  # PKCS#8, encrypted
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active|verify|retired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AccessRight(Base):
+    __tablename__ = "access_rights"
+    id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    zones: Mapped[list[str]] = mapped_column(JSON)
+    not_before: Mapped[int] = mapped_column(BigInteger)
+    expires: Mapped[int] = mapped_column(BigInteger)
+    policy: Mapped[int] = mapped_column(Integer, default=0)
+    kind: Mapped[int] = mapped_column(Integer, default=0)
+    holder: Mapped[bytes | None] = mapped_column(LargeBinary, index=True)
+    seat: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    secret: Mapped[str | None] = mapped_column(String(512), unique=True)
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active | revoked
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_reason: Mapped[str | None] = mapped_column(String(200))
+    replaced_by: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Subscription(Base):
+    """A season ticket: one access right per event of the season."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("seasons.id"))
+    holder: Mapped[bytes] = mapped_column(LargeBinary)
+    zones: Mapped[list[str]] = mapped_column(JSON)
+    policy: Mapped[int] = mapped_column(Integer, default=1)
+    kind: Mapped[int] = mapped_column(Integer, default=1)
+    seat: Mapped[str | None] = mapped_column(String(64))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class Ban(Base):
+    __tablename__ = "bans"
+    __table_args__ = (Index("bans_by_subject", "scope", "subject"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # right | holder
+    subject: Mapped[bytes] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(String(500))
+    severity: Mapped[int] = mapped_column(Integer, default=1)
+    valid_from: Mapped[int | None] = mapped_column(BigInteger)
+    valid_until: Mapped[int | None] = mapped_column(BigInteger)
+    created_by: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Scan(Base):
+    """A scan uploaded by a gate, stored once whatever the retries (its UUID is the key)."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("scans_by_time", "scanned_at_ms"),)
+    scan_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id"), index=True)
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    scanned_at_ms: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    direction: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(32), index=True)
+    right_id: Mapped[bytes | None] = mapped_column(LargeBinary(16), index=True)
+    event: Mapped[str | None] = mapped_column(String(64), index=True)
+    zone: Mapped[str | None] = mapped_column(String(64))
+    code_kind: Mapped[str] = mapped_column(String(16))
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    operator: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class UsageState(Base):
+    __tablename__ = "usage_states"
+    right_id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    inside: Mapped[bool] = mapped_column(Boolean, default=False)
+    zone: Mapped[str | None] = mapped_column(String(64))
+    last_scan_at: Mapped[int | None] = mapped_column(BigInteger)
+    first_gate_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Occupancy(Base):
+    __tablename__ = "occupancy"
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"))
+    gate: Mapped[str | None] = mapped_column(String(64))
+    zone: Mapped[str | None] = mapped_column(String(64))
+    right_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))
+    dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    message: Mapped[str] = mapped_column(Text)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Change(Base):
+    """The change feed, compacted: the latest change of each replicated row, by (kind, key).
+
+    ``seq`` comes from :class:`FeedCounter` while its row lock is held, so sequence order is
+    commit order and a reader can never see a later change before an earlier one.
+    """
+
+    __tablename__ = "changes"
+    __table_args__ = (Index("changes_by_scope", "scope", "seq"),)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    scope: Mapped[str] = mapped_column(String(64))  # a venue code, or "*" for every gate
+    op: Mapped[str] = mapped_column(String(6))
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class FeedCounter(Base):
+    __tablename__ = "feed_counter"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,0 +1,369 @@
+"""API schemas, in families per resource (``XCreate`` in, ``XPublic`` out)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from shared.model import BanScope, Direction, EntryPolicy, RightKind
+
+
+def _by_name(enum: type[IntEnum]) -> BeforeValidator:
+    """Accept an enum member by name ("single", "staff") as well as by number (CSV friendly)."""
+
+    def parse(value: Any) -> Any:
+        if isinstance(value, str) and not value.strip().isdigit():
+            try:
+                return enum[value.strip().upper()]
+            except KeyError:
+                names = ", ".join(m.name.lower() for m in enum)
+                raise ValueError(f"expected one of {names}") from None
+        return value
+
+    return BeforeValidator(parse)
+
+
+PolicyIn = Annotated[EntryPolicy, _by_name(EntryPolicy)]
+KindIn = Annotated[RightKind, _by_name(RightKind)]
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- venues and zones ---------------------------------------------------------------------------
+
+
+class ZoneIn(_In):
+    code: Code
+    name: Name
+    parent: Code | None = None
+    capacity: Annotated[int, Field(ge=0)] | None = None
+
+
+class VenueCreate(_In):
+    code: Code
+    name: Name
+    zones: list[ZoneIn] = Field(default_factory=list, max_length=10_000)
+
+
+class ZonePublic(BaseModel):
+    code: str
+    name: str
+    parent: str | None
+    capacity: int | None
+    occupancy: int = 0
+
+
+class VenuePublic(BaseModel):
+    code: str
+    name: str
+    zones: list[ZonePublic]
+
+
+# -- seasons and events -------------------------------------------------------------------------
+
+
+class SeasonCreate(_In):
+    code: Code
+    name: Name
+
+
+class SeasonPublic(BaseModel):
+    code: str
+    name: str
+    events: list[str]
+
+
+class EventCreate(_In):
+    code: Code
+    name: Name
+    venue: Code
+    season: Code | None = None
+    starts_at: datetime
+    ends_at: datetime
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-11-22T20:00:00+01:00")
+        return value
+
+
+class EventPublic(BaseModel):
+    code: str
+    name: str
+    venue: str
+    season: str | None
+    starts_at: datetime
+    ends_at: datetime
+
+
+# -- gates and devices --------------------------------------------------------------------------
+
+
+class GateCreate(_In):
+    venue: Code
+    name: Code
+    zones: list[Code] = Field(min_length=1)
+    event_codes: list[Code] = Field(default_factory=list)
+    direction: Direction = Direction.IN
+    enabled: bool = True
+    grace_s: Annotated[int, Field(ge=0, le=86_400)] = 300
+
+
+class GateUpdate(_In):
+    zones: list[Code] | None = Field(default=None, min_length=1)
+    event_codes: list[Code] | None = None
+    direction: Direction | None = None
+    enabled: bool | None = None
+    grace_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
+
+
+class GatePublic(BaseModel):
+    venue: str
+    name: str
+    zones: list[str]
+    event_codes: list[str]
+    direction: Direction
+    enabled: bool
+    grace_s: int
+    online: bool
+    last_seen_at: datetime | None
+    status: dict[str, Any]
+
+
+class EnrollmentCodePublic(BaseModel):
+    venue: str
+    gate: str
+    code: str
+    expires_at: datetime
+
+
+# -- access rights ------------------------------------------------------------------------------
+
+
+class RightCreate(_In):
+    event: Code
+    zones: list[Code] = Field(min_length=1, max_length=16)
+    holder: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    """The back office's own reference of the person (customer number...); gates see a pseudonym."""
+    policy: PolicyIn = EntryPolicy.SINGLE
+    kind: KindIn = RightKind.TICKET
+    seat: Annotated[str, Field(max_length=64)] | None = None
+    display_name: Annotated[str, Field(max_length=200)] | None = None
+    secret: Annotated[str, Field(min_length=4, max_length=512)] | None = None
+    """A code from another ticketing system; without it, the right gets a signed EG1 code."""
+    not_before: datetime | None = None
+    expires: datetime | None = None
+
+
+class RightPublic(BaseModel):
+    right_id: str
+    event: str
+    zones: list[str]
+    holder_id: str | None
+    policy: EntryPolicy
+    kind: RightKind
+    seat: str | None
+    display_name: str | None
+    plain_code: bool
+    not_before: datetime
+    expires: datetime
+    status: str
+    revoked_reason: str | None
+    replaced_by: str | None
+
+
+class RowError(BaseModel):
+    row: int
+    """1-based row of the input (the CSV header is row 0)."""
+    message: str
+
+
+class ImportReport(BaseModel):
+    imported: int
+    errors: list[RowError]
+    right_ids: list[str] = Field(default_factory=list)
+
+
+class RevokeRequest(_In):
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TransferRequest(_In):
+    holder: Annotated[str, Field(min_length=1, max_length=200)]
+    seat: Annotated[str, Field(max_length=64)] | None = None
+    display_name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class TransferPublic(BaseModel):
+    old: RightPublic
+    new: RightPublic
+    code: str
+
+
+class IssuedCode(BaseModel):
+    right_id: str
+    code: str
+    """The text to put in the QR code (EG1 or the plain secret)."""
+
+
+class SubscriptionCreate(_In):
+    season: Code
+    holder: Annotated[str, Field(min_length=1, max_length=200)]
+    zones: list[Code] = Field(min_length=1, max_length=16)
+    policy: PolicyIn = EntryPolicy.REENTRY
+    kind: KindIn = RightKind.SUBSCRIPTION
+    seat: Annotated[str, Field(max_length=64)] | None = None
+    display_name: Annotated[str, Field(max_length=200)] | None = None
+
+
+class SubscriptionPublic(BaseModel):
+    id: int
+    season: str
+    holder_id: str
+    zones: list[str]
+    rights: list[RightPublic]
+
+
+# -- blacklist ----------------------------------------------------------------------------------
+
+
+class BanCreate(_In):
+    scope: BanScope
+    right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
+    holder: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+    severity: Annotated[int, Field(ge=1, le=3)] = 2
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+
+class BanPublic(BaseModel):
+    id: str
+    scope: BanScope
+    subject: str
+    reason: str
+    severity: int
+    valid_from: datetime | None
+    valid_until: datetime | None
+    created_by: str
+    created_at: datetime
+    active: bool
+
+
+# -- keys -------------------------------------------------------------------------------------
+
+
+class KeyPublic(BaseModel):
+    kid: str
+    public_key: str
+    status: Literal["active", "verify", "retired"]
+    created_at: datetime
+    retired_at: datetime | None
+
+
+# -- scans, alerts, audit -----------------------------------------------------------------------
+
+
+class ScanPublic(BaseModel):
+    scan_id: str
+    gate: str
+    scanned_at: datetime
+    received_at: datetime
+    direction: str
+    reason: str
+    right_id: str | None
+    event: str | None
+    zone: str | None
+    code_kind: str
+    latency_ms: float | None
+    operator: str | None
+    detail: str
+
+
+class AlertPublic(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    severity: int
+    gate: str | None
+    zone: str | None
+    right_id: str | None
+    message: str
+    acknowledged_at: datetime | None
+
+
+class AuditPublic(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+    remote_addr: str
+
+
+# -- gate API -----------------------------------------------------------------------------------
+
+
+class EnrollRequest(_In):
+    code: Annotated[str, Field(min_length=4, max_length=32)]
+
+
+class EnrollPublic(BaseModel):
+    token: str
+    """Shown once: the gate stores it; the server keeps only its hash."""
+    venue: str
+    gate: str
+    server_time_ms: int
+
+
+class ScanIn(_In):
+    scan_id: Annotated[str, Field(min_length=36, max_length=36)]
+    gate: Code
+    direction: Direction
+    reason: Annotated[str, Field(min_length=1, max_length=32)]
+    scanned_at_ms: Annotated[int, Field(ge=0)]
+    right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
+    event: Code | None = None
+    zone: Code | None = None
+    code_kind: Annotated[str, Field(max_length=16)] = "eg1"
+    latency_ms: Annotated[float, Field(ge=0)] | None = None
+    operator: Annotated[str, Field(max_length=80)] | None = None
+    detail: Annotated[str, Field(max_length=1000)] = ""
+
+
+class ScanUpload(_In):
+    scans: list[ScanIn] = Field(max_length=5_000)
+
+
+class ScanUploadResult(BaseModel):
+    stored: int
+    duplicates: int
+    server_time_ms: int
+
+
+class Heartbeat(_In):
+    version: Annotated[str, Field(max_length=40)] = ""
+    cursor: Annotated[int, Field(ge=0)] = 0
+    outbox: Annotated[int, Field(ge=0)] = 0
+    last_sync_ms: int | None = None
+    clock_ms: int | None = None
+    camera: Annotated[str, Field(max_length=40)] = "unknown"
+    relay: Annotated[str, Field(max_length=40)] = "unknown"
+    counters: dict[str, int] = Field(default_factory=dict, max_length=50)
+
+
+class HeartbeatAnswer(BaseModel):
+    server_time_ms: int
+    skew_ms: int | None
+    """Gate clock minus server clock, from the heartbeat's clock reading (network delay aside)."""
+    head: int
+    """The feed's latest change: a gate whose cursor is behind should pull."""

@@ -1,0 +1,406 @@
+"""Access rights: create, bulk import (all or nothing), transfer, revoke, season subscriptions,
+and issuing their codes. Every change is published to the gates of the right's venue."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from shared import model as domain
+from shared.credential import Credential, issue
+from shared.sync_schema import RevocationRow, RightRow
+from sync_server.errors import Conflict, Invalid, NotFound
+from sync_server.feed import Pending
+from sync_server.models import AccessRight, Event, Season, Subscription, UsageState, Venue, Zone
+from sync_server.schemas import (
+    ImportReport,
+    RightCreate,
+    RightPublic,
+    RowError,
+    SubscriptionCreate,
+    TransferRequest,
+)
+from sync_server.services.holders import holder_id
+from sync_server.services.keys import active_private_key
+from sync_server.services.site import get_season
+
+DOORS_OPEN_S = 4 * 3600
+"""Default validity: from four hours before the event starts..."""
+AFTER_END_S = 3600
+"""...until an hour after it ends."""
+CSV_LIST_SEPARATOR = "|"
+MAX_IMPORT_ROWS = 200_000
+
+
+def to_domain(right: AccessRight, event_code: str) -> domain.AccessRight:
+    return domain.AccessRight(
+        right_id=right.id,
+        event=event_code,
+        zones=tuple(right.zones),
+        not_before=right.not_before,
+        expires=right.expires,
+        policy=domain.EntryPolicy(right.policy),
+        kind=domain.RightKind(right.kind),
+        holder=right.holder,
+        seat=right.seat,
+        display_name=right.display_name,
+        secret=right.secret,
+    )
+
+
+def to_public(right: AccessRight, event_code: str) -> RightPublic:
+    return RightPublic(
+        right_id=right.id.hex(),
+        event=event_code,
+        zones=list(right.zones),
+        holder_id=None if right.holder is None else right.holder.hex(),
+        policy=domain.EntryPolicy(right.policy),
+        kind=domain.RightKind(right.kind),
+        seat=right.seat,
+        display_name=right.display_name,
+        plain_code=right.secret is not None,
+        not_before=datetime.fromtimestamp(right.not_before, UTC),
+        expires=datetime.fromtimestamp(right.expires, UTC),
+        status=right.status,
+        revoked_reason=right.revoked_reason,
+        replaced_by=None if right.replaced_by is None else right.replaced_by.hex(),
+    )
+
+
+def get_right(session: Session, right_id: str) -> tuple[AccessRight, Event]:
+    try:
+        raw = bytes.fromhex(right_id)
+    except ValueError:
+        raise Invalid("a right id is 32 hexadecimal characters") from None
+    right = session.get(AccessRight, raw)
+    if right is None:
+        raise NotFound(f"no access right {right_id}")
+    event = session.get(Event, right.event_id)
+    assert event is not None
+    return right, event
+
+
+def venue_code(session: Session, event: Event) -> str:
+    venue = session.get(Venue, event.venue_id)
+    assert venue is not None
+    return venue.code
+
+
+def _publish_right(right: AccessRight, event: Event, scope: str) -> Pending:
+    return Pending.upsert(RightRow.from_right(to_domain(right, event.code)), scope)
+
+
+class _Catalogue:
+    """Events and their venues' zones, loaded once per import rather than once per row."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.events: dict[str, Event | None] = {}
+        self.zones: dict[int, set[str]] = {}
+        self.venues: dict[int, str] = {}
+
+    def event(self, code: str) -> Event | None:
+        if code not in self.events:
+            self.events[code] = self.session.scalar(select(Event).where(Event.code == code))
+        return self.events[code]
+
+    def venue_zones(self, event: Event) -> set[str]:
+        if event.venue_id not in self.zones:
+            self.zones[event.venue_id] = set(
+                self.session.scalars(select(Zone.code).where(Zone.venue_id == event.venue_id))
+            )
+        return self.zones[event.venue_id]
+
+    def venue_code(self, event: Event) -> str:
+        if event.venue_id not in self.venues:
+            self.venues[event.venue_id] = venue_code(self.session, event)
+        return self.venues[event.venue_id]
+
+
+def _new_right(data: RightCreate, event: Event) -> AccessRight:
+    return AccessRight(
+        id=secrets.token_bytes(16),
+        event_id=event.id,
+        zones=list(data.zones),
+        not_before=int(data.not_before.timestamp())
+        if data.not_before
+        else event.starts_at - DOORS_OPEN_S,
+        expires=int(data.expires.timestamp()) if data.expires else event.ends_at + AFTER_END_S,
+        policy=int(data.policy),
+        kind=int(data.kind),
+        holder=None if data.holder is None else holder_id(data.holder),
+        seat=data.seat,
+        display_name=data.display_name,
+        secret=data.secret,
+        status="active",
+    )
+
+
+def _row_problems(data: RightCreate, catalogue: _Catalogue) -> tuple[Event | None, list[str]]:
+    event = catalogue.event(data.event)
+    if event is None:
+        return None, [f"no event {data.event!r}"]
+    problems = []
+    unknown = sorted(set(data.zones) - catalogue.venue_zones(event))
+    if unknown:
+        problems.append(f"unknown zone(s) at {catalogue.venue_code(event)}: {', '.join(unknown)}")
+    if data.not_before and data.expires and data.expires <= data.not_before:
+        problems.append("expires must be after not_before")
+    return event, problems
+
+
+def create_right(
+    session: Session, *, data: RightCreate
+) -> tuple[AccessRight, Event, list[Pending]]:
+    report, pending = import_rights(session, rows=[data])
+    if report.errors:
+        raise Invalid(report.errors[0].message)
+    right, event = get_right(session, report.right_ids[0])
+    return right, event, pending
+
+
+def import_rights(
+    session: Session, *, rows: Sequence[RightCreate | RowError], first_row: int = 1
+) -> tuple[ImportReport, list[Pending]]:
+    """Validate every row, then import all of them or none; the changes to publish on success.
+
+    ``rows`` may already hold parse errors (from CSV or JSON decoding): they are reported with the
+    rest. The report names every bad row, not only the first.
+    """
+    catalogue = _Catalogue(session)
+    errors: list[RowError] = []
+    prepared: list[tuple[AccessRight, Event]] = []
+    secrets_seen: dict[str, int] = {}
+    for number, data in enumerate(rows, start=first_row):
+        if isinstance(data, RowError):
+            errors.append(data)
+            continue
+        event, problems = _row_problems(data, catalogue)
+        if data.secret is not None:
+            if data.secret in secrets_seen:
+                problems.append(f"secret repeats row {secrets_seen[data.secret]}")
+            secrets_seen[data.secret] = number
+        if problems or event is None:
+            errors.extend(RowError(row=number, message=p) for p in problems)
+            continue
+        prepared.append((_new_right(data, event), event))
+    if secrets_seen:
+        taken = _existing_secrets(session, list(secrets_seen))
+        for secret in sorted(taken, key=secrets_seen.__getitem__):
+            errors.append(RowError(row=secrets_seen[secret], message="secret already sold"))
+    if errors:
+        errors.sort(key=lambda e: e.row)
+        return ImportReport(imported=0, errors=errors), []
+    columns = [
+        "id", "event_id", "zones", "not_before", "expires", "policy", "kind", "holder", "seat",
+        "display_name", "secret", "status",
+    ]  # fmt: skip
+    values = [{c: getattr(r, c) for c in columns} for r, _ in prepared]
+    now = datetime.now(UTC)
+    for chunk_start in range(0, len(values), 5_000):
+        chunk = values[chunk_start : chunk_start + 5_000]
+        session.execute(insert(AccessRight), [{**v, "created_at": now} for v in chunk])
+    pending = [_publish_right(r, e, catalogue.venue_code(e)) for r, e in prepared]
+    report = ImportReport(
+        imported=len(prepared), errors=[], right_ids=[r.id.hex() for r, _ in prepared]
+    )
+    return report, pending
+
+
+def _existing_secrets(session: Session, candidates: list[str]) -> set[str]:
+    taken: set[str] = set()
+    for start in range(0, len(candidates), 900):
+        chunk = candidates[start : start + 900]
+        taken.update(
+            s
+            for s in session.scalars(
+                select(AccessRight.secret).where(AccessRight.secret.in_(chunk))
+            )
+            if s is not None
+        )
+    return taken
+
+
+def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError]:
+    """Rows of a CSV (header line, ``|`` between zones) or JSON (a list of objects) import."""
+    if len(payload) == 0:
+        raise Invalid("empty import")
+    if "json" in content_type:
+        try:
+            items = json.loads(payload)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise Invalid(f"not valid JSON: {exc}") from exc
+        if isinstance(items, dict) and isinstance(items.get("rights"), list):
+            items = items["rights"]
+        if not isinstance(items, list):
+            raise Invalid('a JSON import is a list of rights (or {"rights": [...]})')
+        return [_validate(i, item) for i, item in enumerate(items[: MAX_IMPORT_ROWS + 1], 1)]
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"a CSV import is UTF-8 text: {exc}") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or "event" not in reader.fieldnames:
+        raise Invalid("the CSV header must name the columns, 'event' and 'zones' at least")
+    rows: list[RightCreate | RowError] = []
+    for number, record in enumerate(reader, start=1):
+        if number > MAX_IMPORT_ROWS:
+            raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+        item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
+        if None in record:
+            rows.append(RowError(row=number, message="more fields than the header names"))
+            continue
+        if "zones" in item:
+            item["zones"] = [
+                z.strip() for z in item["zones"].split(CSV_LIST_SEPARATOR) if z.strip()
+            ]
+        rows.append(_validate(number, item))
+    if len(rows) > MAX_IMPORT_ROWS:
+        raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+    return rows
+
+
+def _validate(number: int, item: Any) -> RightCreate | RowError:
+    try:
+        return RightCreate.model_validate(item)
+    except ValidationError as exc:
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
+        )
+        return RowError(row=number, message=message)
+
+
+def revoke_right(
+    session: Session, *, right: AccessRight, event: Event, reason: str
+) -> list[Pending]:
+    if right.status == "revoked":
+        raise Conflict(f"right {right.id.hex()} is already revoked ({right.revoked_reason})")
+    right.status = "revoked"
+    right.revoked_at = int(datetime.now(UTC).timestamp())
+    right.revoked_reason = reason
+    session.flush()
+    row = RevocationRow(right_id=right.id, revoked_at=right.revoked_at, reason=reason)
+    return [Pending.upsert(row, venue_code(session, event))]
+
+
+def transfer_right(
+    session: Session, *, right: AccessRight, event: Event, data: TransferRequest
+) -> tuple[AccessRight, list[Pending]]:
+    """A new right and code for the new holder; the old one is revoked and points to it."""
+    if right.status == "revoked":
+        raise Conflict("a revoked right cannot be transferred")
+    usage = session.get(UsageState, right.id)
+    if usage is not None and usage.entries > 0 and right.policy == domain.EntryPolicy.SINGLE:
+        raise Conflict("this single-entry right has been used: it cannot be transferred")
+    new = AccessRight(
+        id=secrets.token_bytes(16),
+        event_id=right.event_id,
+        zones=list(right.zones),
+        not_before=right.not_before,
+        expires=right.expires,
+        policy=right.policy,
+        kind=right.kind,
+        holder=holder_id(data.holder),
+        seat=data.seat if data.seat is not None else right.seat,
+        display_name=data.display_name,
+        secret=None,
+        status="active",
+        subscription_id=None,
+    )
+    session.add(new)
+    session.flush()
+    pending = revoke_right(session, right=right, event=event, reason="transferred")
+    right.replaced_by = new.id
+    scope = venue_code(session, event)
+    return new, [_publish_right(new, event, scope), *pending]
+
+
+def subscribe(
+    session: Session, *, data: SubscriptionCreate
+) -> tuple[Subscription, list[tuple[AccessRight, Event]], list[Pending]]:
+    season = get_season(session, data.season)
+    subscription = Subscription(
+        season_id=season.id,
+        holder=holder_id(data.holder),
+        zones=list(data.zones),
+        policy=int(data.policy),
+        kind=int(data.kind),
+        seat=data.seat,
+        display_name=data.display_name,
+    )
+    session.add(subscription)
+    session.flush()
+    events = list(session.scalars(select(Event).where(Event.season_id == season.id)))
+    made, pending = _season_rights(session, [subscription], events)
+    return subscription, made, pending
+
+
+def rights_for_new_event(session: Session, *, event: Event) -> list[Pending]:
+    """An event added to a season gives every subscriber of that season a right for it."""
+    if event.season_id is None:
+        return []
+    subscriptions = list(
+        session.scalars(select(Subscription).where(Subscription.season_id == event.season_id))
+    )
+    return _season_rights(session, subscriptions, [event])[1]
+
+
+def _season_rights(
+    session: Session, subscriptions: Iterable[Subscription], events: Sequence[Event]
+) -> tuple[list[tuple[AccessRight, Event]], list[Pending]]:
+    made: list[tuple[AccessRight, Event]] = []
+    pending: list[Pending] = []
+    catalogue = _Catalogue(session)
+    for subscription in subscriptions:
+        for event in events:
+            unknown = sorted(set(subscription.zones) - catalogue.venue_zones(event))
+            if unknown:
+                raise Invalid(
+                    f"event {event.code}: unknown zone(s) {', '.join(unknown)} at its venue"
+                )
+            right = AccessRight(
+                id=secrets.token_bytes(16),
+                event_id=event.id,
+                zones=list(subscription.zones),
+                not_before=event.starts_at - DOORS_OPEN_S,
+                expires=event.ends_at + AFTER_END_S,
+                policy=subscription.policy,
+                kind=subscription.kind,
+                holder=subscription.holder,
+                seat=subscription.seat,
+                display_name=subscription.display_name,
+                status="active",
+                subscription_id=subscription.id,
+            )
+            session.add(right)
+            made.append((right, event))
+            pending.append(_publish_right(right, event, catalogue.venue_code(event)))
+    session.flush()
+    return made, pending
+
+
+def issue_code(session: Session, *, right: AccessRight, event: Event, passphrase: str) -> str:
+    """The text of the right's QR code: a freshly signed EG1 credential, or its plain secret."""
+    if right.status == "revoked":
+        raise Conflict(f"right {right.id.hex()} is revoked ({right.revoked_reason})")
+    if right.secret is not None:
+        return right.secret
+    credential = Credential(
+        issuer=venue_code(session, event),
+        issued_at=int(datetime.now(UTC).timestamp()),
+        right=to_domain(right, event.code),
+    )
+    return issue(credential, active_private_key(session, passphrase=passphrase))
+
+
+def season_of(session: Session, event: Event) -> Season | None:
+    return None if event.season_id is None else session.get(Season, event.season_id)

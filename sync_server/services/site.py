@@ -1,0 +1,214 @@
+"""Venues with their zone trees, seasons, events and gates: what the back office sets up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.sync_schema import EventRow, GateRow, ZoneRow
+from sync_server.core.security import hash_token, new_enrollment_code
+from sync_server.errors import Conflict, Invalid, NotFound
+from sync_server.feed import Pending
+from sync_server.models import EnrollmentCode, Event, Gate, Season, Venue, Zone
+from sync_server.schemas import EventCreate, GateCreate, GateUpdate, VenueCreate, ZoneIn
+
+
+def get_venue(session: Session, code: str) -> Venue:
+    venue = session.scalar(select(Venue).where(Venue.code == code))
+    if venue is None:
+        raise NotFound(f"no venue {code!r}")
+    return venue
+
+
+def get_event(session: Session, code: str) -> Event:
+    event = session.scalar(select(Event).where(Event.code == code))
+    if event is None:
+        raise NotFound(f"no event {code!r}")
+    return event
+
+
+def get_season(session: Session, code: str) -> Season:
+    season = session.scalar(select(Season).where(Season.code == code))
+    if season is None:
+        raise NotFound(f"no season {code!r}")
+    return season
+
+
+def get_gate(session: Session, venue: Venue, name: str) -> Gate:
+    gate = session.scalar(select(Gate).where(Gate.venue_id == venue.id, Gate.name == name))
+    if gate is None:
+        raise NotFound(f"no gate {name!r} at venue {venue.code!r}")
+    return gate
+
+
+def zones_of(session: Session, venue: Venue) -> list[Zone]:
+    return list(session.scalars(select(Zone).where(Zone.venue_id == venue.id).order_by(Zone.code)))
+
+
+def zone_row(zone: Zone) -> ZoneRow:
+    return ZoneRow(code=zone.code, name=zone.name, parent=zone.parent, capacity=zone.capacity)
+
+
+def gate_row(gate: Gate) -> GateRow:
+    return GateRow(
+        name=gate.name,
+        zones=gate.zones,
+        event_codes=gate.event_codes,
+        direction=gate.direction,  # type: ignore[arg-type]
+        enabled=gate.enabled,
+        grace_s=gate.grace_s,
+    )
+
+
+def event_row(event: Event, venue: Venue) -> EventRow:
+    return EventRow(
+        code=event.code,
+        name=event.name,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        venue=venue.code,
+    )
+
+
+def create_venue(session: Session, *, data: VenueCreate) -> tuple[Venue, list[Pending]]:
+    if session.scalar(select(Venue).where(Venue.code == data.code)) is not None:
+        raise Conflict(f"venue {data.code!r} exists")
+    venue = Venue(code=data.code, name=data.name)
+    session.add(venue)
+    session.flush()
+    return venue, put_zones(session, venue=venue, zones=data.zones)
+
+
+def put_zones(session: Session, *, venue: Venue, zones: Iterable[ZoneIn]) -> list[Pending]:
+    """Create or update zones of a venue; the resulting tree must stay a tree."""
+    existing = {z.code: z for z in zones_of(session, venue)}
+    changed: list[Zone] = []
+    for data in zones:
+        zone = existing.get(data.code)
+        if zone is None:
+            zone = Zone(venue_id=venue.id, code=data.code)
+            session.add(zone)
+            existing[data.code] = zone
+        zone.name, zone.parent, zone.capacity = data.name, data.parent, data.capacity
+        changed.append(zone)
+    _check_tree(existing)
+    session.flush()
+    return [Pending.upsert(zone_row(z), venue.code) for z in changed]
+
+
+def _check_tree(zones: dict[str, Zone]) -> None:
+    for code, zone in zones.items():
+        seen = {code}
+        parent = zone.parent
+        while parent is not None:
+            if parent not in zones:
+                raise Invalid(f"zone {code!r}: parent {parent!r} is not a zone of this venue")
+            if parent in seen:
+                raise Invalid(f"zone {code!r}: the zone tree has a cycle through {parent!r}")
+            seen.add(parent)
+            parent = zones[parent].parent
+
+
+def check_zones(session: Session, venue: Venue, codes: Iterable[str]) -> None:
+    known = {z.code for z in zones_of(session, venue)}
+    unknown = sorted(set(codes) - known)
+    if unknown:
+        raise Invalid(f"unknown zone(s) at {venue.code}: {', '.join(unknown)}")
+
+
+def create_season(session: Session, *, code: str, name: str) -> Season:
+    if session.scalar(select(Season).where(Season.code == code)) is not None:
+        raise Conflict(f"season {code!r} exists")
+    season = Season(code=code, name=name)
+    session.add(season)
+    session.flush()
+    return season
+
+
+def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pending]]:
+    if session.scalar(select(Event).where(Event.code == data.code)) is not None:
+        raise Conflict(f"event {data.code!r} exists")
+    if data.ends_at <= data.starts_at:
+        raise Invalid("an event ends after it starts")
+    venue = get_venue(session, data.venue)
+    season = get_season(session, data.season) if data.season else None
+    event = Event(
+        code=data.code,
+        name=data.name,
+        venue_id=venue.id,
+        season_id=None if season is None else season.id,
+        starts_at=int(data.starts_at.timestamp()),
+        ends_at=int(data.ends_at.timestamp()),
+    )
+    session.add(event)
+    session.flush()
+    return event, [Pending.upsert(event_row(event, venue), venue.code)]
+
+
+def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pending]]:
+    venue = get_venue(session, data.venue)
+    if session.scalar(select(Gate).where(Gate.venue_id == venue.id, Gate.name == data.name)):
+        raise Conflict(f"gate {data.name!r} exists at {venue.code}")
+    check_zones(session, venue, data.zones)
+    for code in data.event_codes:
+        get_event(session, code)
+    gate = Gate(
+        venue_id=venue.id,
+        name=data.name,
+        zones=list(data.zones),
+        event_codes=list(data.event_codes),
+        direction=data.direction.value,
+        enabled=data.enabled,
+        grace_s=data.grace_s,
+        status={},
+    )
+    session.add(gate)
+    session.flush()
+    return gate, [Pending.upsert(gate_row(gate), venue.code)]
+
+
+def update_gate(session: Session, *, venue: Venue, gate: Gate, data: GateUpdate) -> list[Pending]:
+    if data.zones is not None:
+        check_zones(session, venue, data.zones)
+        gate.zones = list(data.zones)
+    if data.event_codes is not None:
+        for code in data.event_codes:
+            get_event(session, code)
+        gate.event_codes = list(data.event_codes)
+    if data.direction is not None:
+        gate.direction = data.direction.value
+    if data.enabled is not None:
+        gate.enabled = data.enabled
+    if data.grace_s is not None:
+        gate.grace_s = data.grace_s
+    session.flush()
+    return [Pending.upsert(gate_row(gate), venue.code)]
+
+
+def open_event_at_gates(session: Session, *, event: Event) -> list[Pending]:
+    """Make every gate of the event's venue control this event (the usual match-day switch)."""
+    venue = session.get(Venue, event.venue_id)
+    assert venue is not None
+    pending = []
+    for gate in session.scalars(select(Gate).where(Gate.venue_id == venue.id)):
+        if event.code not in gate.event_codes:
+            gate.event_codes = [*gate.event_codes, event.code]
+            pending.append(Pending.upsert(gate_row(gate), venue.code))
+    session.flush()
+    return pending
+
+
+def new_enrollment(session: Session, *, gate: Gate, ttl_s: int) -> tuple[str, EnrollmentCode]:
+    """A one-time code to type on the gate terminal; only its hash is kept."""
+    code = new_enrollment_code()
+    enrollment = EnrollmentCode(
+        gate_id=gate.id,
+        code_hash=hash_token(code),
+        expires_at=datetime.now(UTC) + timedelta(seconds=ttl_s),
+    )
+    session.add(enrollment)
+    session.flush()
+    return code, enrollment
