@@ -1,21 +1,934 @@
-"""``gate-admin``: the back office's client of the sync server API (coming with the server)."""
+"""``gate-admin``: the back office's command line over the sync server's API (``/api/v1``).
+
+Every command makes its calls through :meth:`SyncServer.call`, which turns connection failures and
+refusals into :class:`AdminError` with a message a person can act on; a command returns an
+:class:`Output` (the API's JSON for ``--json``, lines for people) and ``main`` prints it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from shared.model import BanScope, Direction, EntryPolicy, RightKind
+
+EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+API_PREFIX = "/api/v1"
+TIMEOUT = httpx.Timeout(120.0, connect=5.0)
+"""Long enough for an import of a whole season's rights; quick to tell that nobody listens."""
+IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}
+SHOWN_IDS = 20
+"""An import prints its new right ids up to this many; ``--json`` gives them all."""
+
+
+class AdminError(Exception):
+    """A command that could not be done: the message to show and the exit status to end with."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, *, answer: Any = None) -> None:
+        super().__init__(message)
+        self.answer = answer
+        """The server's JSON answer, if any, printed as is with ``--json``."""
+
+
+class Refused(AdminError):
+    """The server understood the request and said no (a 4xx answer)."""
+
+    exit_code = EXIT_REFUSED
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What a command shows: ``data`` (JSON) with ``--json``, ``text`` otherwise."""
+
+    data: Any
+    text: str
+
+
+class SyncServer:
+    """The back-office API of one sync server, called with one user's token."""
+
+    def __init__(self, url: str, token: str | None) -> None:
+        self.url = url.rstrip("/")
+        self.token = token
+        self._client = httpx.Client(timeout=TIMEOUT)
+
+    def __enter__(self) -> SyncServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._client.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        params: dict[str, Any] | None = None,
+        content: bytes | None = None,
+        content_type: str | None = None,
+    ) -> httpx.Response:
+        """Make one API call; any answer but a success becomes an :class:`AdminError`."""
+        if not self.token:
+            raise AdminError(
+                "no API token: pass --token TOKEN or set ENTRIX_TOKEN "
+                "(an admin prints one with: gate-server create-user NAME --role admin)"
+            )
+        headers = {"Authorization": f"Bearer {self.token}"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            response = self._client.request(
+                method,
+                f"{self.url}{API_PREFIX}{path}",
+                json=body,
+                params=query,
+                content=content,
+                headers=headers,
+            )
+        except (httpx.RequestError, httpx.InvalidURL) as exc:
+            raise self._unreachable(exc) from exc
+        if response.is_success:
+            return response
+        raise _refusal(response)
+
+    def _unreachable(self, exc: Exception) -> AdminError:
+        """Why the server could not be asked, and how to point gate-admin at the right one."""
+        why = "it did not answer in time" if isinstance(exc, httpx.TimeoutException) else str(exc)
+        return AdminError(
+            f"cannot reach the sync server at {self.url} ({why}). Is it running "
+            "(gate-server serve)? Give its address with --server URL or ENTRIX_SERVER."
+        )
+
+
+def _refusal(response: httpx.Response) -> AdminError:
+    """The error for a server's no: its own words, and a way out for token and role problems."""
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    detail = _server_message(answer) or response.text.strip()[:300] or response.reason_phrase
+    status = response.status_code
+    if status == 401:
+        return Refused(
+            f"the server refused the token ({detail}): check --token or ENTRIX_TOKEN",
+            answer=answer,
+        )
+    if status == 403:
+        return Refused(
+            f"not allowed ({detail}): use the token of a user with the needed role",
+            answer=answer,
+        )
+    if status >= 500:
+        return AdminError(f"the server failed ({status}): {detail}; see its log", answer=answer)
+    return Refused(detail, answer=answer)
+
+
+def _server_message(answer: Any) -> str:
+    """The server's explanation: an import's bad rows, a domain error, or validation errors."""
+    if not isinstance(answer, dict):
+        return ""
+    rows = answer.get("errors")
+    if isinstance(rows, list) and rows:
+        lines = [f"row {r.get('row')}: {r.get('message')}" for r in rows]
+        return f"nothing imported, {len(rows)} bad row(s):\n" + "\n".join(lines)
+    detail = answer.get("detail")
+    if isinstance(detail, list):
+        return "; ".join(_validation_error(e) for e in detail)
+    return "" if detail is None else str(detail)
+
+
+def _validation_error(error: Any) -> str:
+    """One of FastAPI's validation errors as ``field: message`` (without the ``body`` prefix)."""
+    if not isinstance(error, dict):
+        return str(error)
+    where = [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path")]
+    return f"{'.'.join(where) or 'request'}: {error.get('msg', error)}"
+
+
+# -- output helpers -----------------------------------------------------------------------------
+
+
+def _cell(value: Any) -> str:
+    """A value as a table cell: lists joined, booleans as yes/no, nothing as a dash."""
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """Rows under a header, each column as wide as its widest cell: readable in any terminal."""
+    cells = [list(header), *([_cell(v) for v in row] for row in rows)]
+    if len(cells) == 1:
+        return "(none)"
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _when(value: str | None) -> str:
+    """An API time (ISO 8601) as a short UTC time, ``2026-11-22 18:00:00Z``."""
+    if value is None:
+        return "-"
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _codes(value: str) -> list[str]:
+    """A comma-separated list of codes (``NORD,SUD``), as the options take them."""
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise AdminError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _write(path: str, data: bytes) -> str:
+    """Write a file the user asked for; a line saying so."""
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise AdminError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return f"wrote {path} ({len(data)} bytes)"
+
+
+# -- venues and zones ---------------------------------------------------------------------------
+
+
+def _zones_from_file(path: str) -> list[dict[str, Any]]:
+    """Zones from a JSON list or a CSV (code,name,parent,capacity); the server validates them."""
+    suffix = Path(path).suffix.lower()
+    raw = _read(path)
+    if suffix == ".json":
+        try:
+            zones = json.loads(raw)
+        except ValueError as exc:
+            raise AdminError(f"{path} is not valid JSON: {exc}") from exc
+        if not isinstance(zones, list):
+            raise AdminError(f"{path}: a zones file is a JSON list of {{code, name, ...}}")
+        return zones
+    if suffix == ".csv":
+        try:
+            reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+        except UnicodeDecodeError as exc:
+            raise AdminError(f"{path} is not UTF-8 text: {exc}") from exc
+        return [{k: v for k, v in row.items() if k and v not in (None, "")} for row in reader]
+    raise AdminError(f"{path}: give zones as a .json or a .csv file (code,name,parent,capacity)")
+
+
+def _zone_tree(zones: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
+    """Zones in tree order with their depth, so that sectors show under their stand."""
+    codes = {z["code"] for z in zones}
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for zone in zones:
+        parent = zone["parent"] if zone["parent"] in codes else None
+        children.setdefault(parent, []).append(zone)
+    ordered: list[tuple[int, dict[str, Any]]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for zone in sorted(children.get(parent, []), key=lambda z: z["code"]):
+            ordered.append((depth, zone))
+            walk(zone["code"], depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _venue_output(venue: dict[str, Any]) -> Output:
+    rows = [
+        ("  " * depth + z["code"], z["name"], z["capacity"], z["occupancy"])
+        for depth, z in _zone_tree(venue["zones"])
+    ]
+    title = f"venue {venue['code']}: {venue['name']}, {len(venue['zones'])} zone(s)"
+    table = _table(["zone", "name", "capacity", "inside"], rows)
+    return Output(venue, f"{title}\n{table}")
+
+
+def _venue_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    zones = _zones_from_file(args.zones_file) if args.zones_file else []
+    body = {"code": args.code, "name": args.name, "zones": zones}
+    return _venue_output(server.call("POST", "/venues", body=body).json())
+
+
+def _venue_show(server: SyncServer, args: argparse.Namespace) -> Output:
+    return _venue_output(server.call("GET", f"/venues/{args.code}").json())
+
+
+def _zones_put(server: SyncServer, args: argparse.Namespace) -> Output:
+    zones = _zones_from_file(args.file)
+    return _venue_output(server.call("PUT", f"/venues/{args.venue}/zones", body=zones).json())
+
+
+# -- seasons and events -------------------------------------------------------------------------
+
+
+def _season_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    season = server.call("POST", "/seasons", body={"code": args.code, "name": args.name}).json()
+    return Output(season, f"season {season['code']}: {season['name']} created")
+
+
+def _event_line(event: dict[str, Any]) -> str:
+    season = f", season {event['season']}" if event["season"] else ""
+    when = f"{_when(event['starts_at'])} to {_when(event['ends_at'])}"
+    return f"event {event['code']}: {event['name']} at {event['venue']}{season}, {when}"
+
+
+def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {
+        "code": args.code,
+        "name": args.name,
+        "venue": args.venue,
+        "season": args.season,
+        "starts_at": args.starts,
+        "ends_at": args.ends,
+    }
+    event = server.call("POST", "/events", body=body).json()
+    return Output(event, _event_line(event))
+
+
+def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:
+    events = server.call("GET", "/events").json()
+    rows = [
+        (e["code"], e["name"], e["venue"], e["season"], _when(e["starts_at"]), _when(e["ends_at"]))
+        for e in events
+    ]
+    return Output(events, _table(["event", "name", "venue", "season", "starts", "ends"], rows))
+
+
+def _event_open_gates(server: SyncServer, args: argparse.Namespace) -> Output:
+    event = server.call("POST", f"/events/{args.code}/open-gates").json()
+    return Output(event, f"every gate of {event['venue']} now controls event {event['code']}")
+
+
+# -- gates --------------------------------------------------------------------------------------
+
+
+def _gate_line(gate: dict[str, Any]) -> str:
+    state = "enabled" if gate["enabled"] else "DISABLED"
+    return (
+        f"gate {gate['venue']}/{gate['name']}: {gate['direction']}, {state}, "
+        f"zones {_cell(gate['zones'])}, events {_cell(gate['event_codes'])}, "
+        f"grace {gate['grace_s']} s"
+    )
+
+
+def _enrollment_line(enrollment: dict[str, Any]) -> str:
+    return (
+        f"enrollment code for {enrollment['venue']}/{enrollment['gate']}: {enrollment['code']} "
+        f"(type it on the terminal; one use, expires {_when(enrollment['expires_at'])})"
+    )
+
+
+def _new_enrollment(server: SyncServer, venue: str, name: str) -> dict[str, Any]:
+    enrollment: dict[str, Any] = server.call(
+        "POST", f"/venues/{venue}/gates/{name}/enrollment"
+    ).json()
+    return enrollment
+
+
+def _gate_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {
+        "venue": args.venue,
+        "name": args.name,
+        "zones": args.zones,
+        "event_codes": args.events,
+        "direction": args.direction,
+        "enabled": not args.disabled,
+        "grace_s": args.grace,
+    }
+    # Options not given are left out, so that the server's defaults apply (in, 300 s).
+    body = {k: v for k, v in body.items() if v is not None}
+    gate = server.call("POST", "/gates", body=body).json()
+    enrollment = _new_enrollment(server, args.venue, args.name)
+    text = f"{_gate_line(gate)}\n{_enrollment_line(enrollment)}"
+    return Output({"gate": gate, "enrollment": enrollment}, text)
+
+
+def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
+    gates = server.call("GET", "/gates", params={"venue": args.venue}).json()
+    rows = [
+        (
+            g["venue"],
+            g["name"],
+            g["direction"],
+            g["enabled"],
+            g["online"],
+            _when(g["last_seen_at"]),
+            g["zones"],
+            g["event_codes"],
+        )
+        for g in gates
+    ]
+    header = ["venue", "gate", "dir", "enabled", "online", "last seen", "zones", "events"]
+    return Output(gates, _table(header, rows))
+
+
+def _gate_enroll_code(server: SyncServer, args: argparse.Namespace) -> Output:
+    enrollment = _new_enrollment(server, args.venue, args.name)
+    return Output(enrollment, _enrollment_line(enrollment))
+
+
+def _gate_set(server: SyncServer, args: argparse.Namespace) -> Output:
+    changes = {
+        "enabled": args.enabled,
+        "direction": args.direction,
+        "zones": args.zones,
+        "event_codes": args.events,
+        "grace_s": args.grace,
+    }
+    body = {k: v for k, v in changes.items() if v is not None}
+    if not body:
+        raise AdminError(
+            "nothing to change: give --enable/--disable, --direction, --zones, --events or --grace"
+        )
+    gate = server.call("PATCH", f"/venues/{args.venue}/gates/{args.name}", body=body).json()
+    return Output(gate, _gate_line(gate))
+
+
+def _gate_revoke_devices(server: SyncServer, args: argparse.Namespace) -> Output:
+    path = f"/venues/{args.venue}/gates/{args.name}/revoke-devices"
+    answer = server.call("POST", path).json()
+    text = (
+        f"{answer['revoked']} terminal(s) of {args.venue}/{args.name} revoked; enroll a terminal "
+        f"again with: gate-admin gate enroll-code {args.venue} {args.name}"
+    )
+    return Output(answer, text)
+
+
+# -- access rights ------------------------------------------------------------------------------
+
+
+def _right_text(right: dict[str, Any]) -> str:
+    policy = EntryPolicy(right["policy"]).name.lower()
+    kind = RightKind(right["kind"]).name.lower()
+    status = right["status"]
+    if right["revoked_reason"]:
+        status += f" ({right['revoked_reason']})"
+    code = "plain code" if right["plain_code"] else "signed EG1 code"
+    lines = [
+        f"right {right['right_id']}: {status}",
+        f"  event {right['event']}, zones {_cell(right['zones'])}, {policy} entry, {kind}, {code}",
+        f"  seat {_cell(right['seat'])}, holder id {_cell(right['holder_id'])}",
+        f"  valid {_when(right['not_before'])} to {_when(right['expires'])}",
+    ]
+    if right["replaced_by"]:
+        lines.append(f"  replaced by {right['replaced_by']}")
+    return "\n".join(lines)
+
+
+def _rights_import(server: SyncServer, args: argparse.Namespace) -> Output:
+    content_type = IMPORT_TYPES.get(Path(args.file).suffix.lower())
+    if content_type is None:
+        raise AdminError(f"{args.file}: give rights as a .csv or a .json file")
+    path = "/rights/import"
+    report = server.call("POST", path, content=_read(args.file), content_type=content_type).json()
+    ids: list[str] = report["right_ids"]
+    lines = [f"imported {report['imported']} right(s)", *ids[:SHOWN_IDS]]
+    if len(ids) > SHOWN_IDS:
+        lines.append(f"... and {len(ids) - SHOWN_IDS} more (--json lists every id)")
+    return Output(report, "\n".join(lines))
+
+
+def _rights_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {
+        "event": args.event,
+        "zones": args.zones,
+        "holder": args.holder,
+        "policy": args.policy,
+        "kind": args.kind,
+        "seat": args.seat,
+        "secret": args.secret,
+    }
+    right = server.call("POST", "/rights", body={k: v for k, v in body.items() if v}).json()
+    return Output(right, _right_text(right))
+
+
+def _rights_list(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"event": args.event, "limit": args.limit}
+    rights = server.call("GET", "/rights", params=params).json()
+    rows = [
+        (
+            r["right_id"],
+            r["event"],
+            r["zones"],
+            EntryPolicy(r["policy"]).name.lower(),
+            RightKind(r["kind"]).name.lower(),
+            r["seat"],
+            r["status"],
+        )
+        for r in rights
+    ]
+    header = ["right", "event", "zones", "policy", "kind", "seat", "status"]
+    return Output(rights, _table(header, rows))
+
+
+def _rights_show(server: SyncServer, args: argparse.Namespace) -> Output:
+    right = server.call("GET", f"/rights/{args.id}").json()
+    return Output(right, _right_text(right))
+
+
+def _rights_revoke(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {"reason": args.reason}
+    right = server.call("POST", f"/rights/{args.id}/revoke", body=body).json()
+    return Output(right, _right_text(right))
+
+
+def _rights_transfer(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {"holder": args.holder}
+    answer = server.call("POST", f"/rights/{args.id}/transfer", body=body).json()
+    text = (
+        f"right {answer['old']['right_id']} revoked (transferred)\n"
+        f"new {_right_text(answer['new'])}\ncode: {answer['code']}"
+    )
+    return Output(answer, text)
+
+
+def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
+    issued = server.call("GET", f"/rights/{args.id}/code").json()
+    lines = [issued["code"]]
+    for kind, target in (("png", args.png), ("svg", args.svg)):
+        if target:
+            image = server.call("GET", f"/rights/{args.id}/qr.{kind}").content
+            lines.append(_write(target, image))
+    return Output(issued, "\n".join(lines))
+
+
+def _subscribe(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {
+        "season": args.season,
+        "holder": args.holder,
+        "zones": args.zones,
+        "policy": args.policy,
+        "kind": args.kind,
+        "seat": args.seat,
+    }
+    answer = server.call("POST", "/subscriptions", body={k: v for k, v in body.items() if v}).json()
+    text = (
+        f"subscription {answer['id']} to season {answer['season']}, zones {_cell(answer['zones'])}"
+        f" (holder id {answer['holder_id']}): {len(answer['rights'])} right(s), one per event"
+    )
+    return Output(answer, text)
+
+
+# -- blacklist ----------------------------------------------------------------------------------
+
+
+def _ban_line(ban: dict[str, Any]) -> str:
+    period = f"from {_when(ban['valid_from'])} until {_when(ban['valid_until'])}"
+    state = "active" if ban["active"] else "not active now"
+    return (
+        f"ban {ban['id']} on {ban['scope']} {ban['subject']}: {ban['reason']} "
+        f"(severity {ban['severity']}, {period}, {state})"
+    )
+
+
+def _blacklist_add(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {
+        "scope": (BanScope.RIGHT if args.right else BanScope.HOLDER).value,
+        "right_id": args.right,
+        "holder": args.holder,
+        "reason": args.reason,
+        "severity": args.severity,
+        "valid_from": args.valid_from,
+        "valid_until": args.valid_until,
+    }
+    ban = server.call("POST", "/bans", body=body).json()
+    return Output(ban, _ban_line(ban))
+
+
+def _blacklist_list(server: SyncServer, _args: argparse.Namespace) -> Output:
+    bans = server.call("GET", "/bans").json()
+    rows = [
+        (
+            b["id"],
+            b["scope"],
+            b["subject"],
+            b["severity"],
+            b["active"],
+            _when(b["valid_from"]),
+            _when(b["valid_until"]),
+            b["reason"],
+        )
+        for b in bans
+    ]
+    header = ["ban", "scope", "subject", "severity", "active", "from", "until", "reason"]
+    return Output(bans, _table(header, rows))
+
+
+def _blacklist_remove(server: SyncServer, args: argparse.Namespace) -> Output:
+    ban = server.call("DELETE", f"/bans/{args.ban_id}").json()
+    return Output(ban, f"ban {ban['id']} removed: gates stop refusing {ban['subject']}")
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+def _keys_rotate(server: SyncServer, _args: argparse.Namespace) -> Output:
+    key = server.call("POST", "/keys/rotate").json()
+    text = (
+        f"key {key['kid']} now signs new codes; older keys keep verifying until retired "
+        "(gate-admin keys retire KID)"
+    )
+    return Output(key, text)
+
+
+def _keys_list(server: SyncServer, _args: argparse.Namespace) -> Output:
+    keys = server.call("GET", "/keys").json()
+    rows = [
+        (k["kid"], k["status"], _when(k["created_at"]), _when(k["retired_at"]), k["public_key"])
+        for k in keys
+    ]
+    return Output(keys, _table(["kid", "status", "created", "retired", "public key"], rows))
+
+
+def _keys_retire(server: SyncServer, args: argparse.Namespace) -> Output:
+    key = server.call("POST", f"/keys/{args.kid}/retire").json()
+    text = f"key {key['kid']} retired: gates now refuse the codes it signed (unknown_key)"
+    return Output(key, text)
+
+
+# -- monitoring ---------------------------------------------------------------------------------
+
+
+def _scans(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {
+        "event": args.event,
+        "gate": args.gate,
+        "zone": args.zone,
+        "reason": args.reason,
+        "since": args.since,
+        "until": args.until,
+        "limit": args.limit,
+    }
+    scans = server.call("GET", "/scans", params=params).json()
+    rows = [
+        (
+            _when(s["scanned_at"]),
+            s["gate"],
+            s["direction"],
+            s["reason"],
+            s["event"],
+            s["zone"],
+            s["right_id"],
+            s["code_kind"],
+        )
+        for s in scans
+    ]
+    header = ["scanned", "gate", "dir", "reason", "event", "zone", "right", "code"]
+    return Output(scans, _table(header, rows))
+
+
+def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"open_only": args.open or None, "limit": args.limit}
+    alerts = server.call("GET", "/alerts", params=params).json()
+    rows = [
+        (
+            a["id"],
+            _when(a["at"]),
+            a["severity"],
+            a["kind"],
+            a["gate"],
+            a["zone"],
+            _when(a["acknowledged_at"]),
+            a["message"],
+        )
+        for a in alerts
+    ]
+    header = ["alert", "at", "severity", "kind", "gate", "zone", "acknowledged", "message"]
+    return Output(alerts, _table(header, rows))
+
+
+def _export_entries(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"event": args.event, "bucket_s": args.bucket}
+    csv_text = server.call("GET", "/exports/entries.csv", params=params).text
+    rows = list(csv.DictReader(io.StringIO(csv_text)))
+    if args.out:
+        note = _write(args.out, csv_text.encode("utf-8"))
+        return Output(rows, f"{note}: {len(rows)} row(s) of entries for event {args.event}")
+    return Output(rows, csv_text.rstrip("\n"))
+
+
+def _audit(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"action": args.action, "actor": args.actor, "limit": args.limit}
+    entries = server.call("GET", "/audit", params=params).json()
+    rows = [
+        (_when(e["at"]), e["actor"], e["action"], e["target"], e["remote_addr"]) for e in entries
+    ]
+    return Output(entries, _table(["at", "actor", "action", "target", "from"], rows))
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+Command = Callable[[SyncServer, argparse.Namespace], Output]
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, with_defaults: bool) -> None:
+    """``--server``, ``--token`` and ``--json``: before the command, or after it.
+
+    After the command they have no default, so that a value given before it is kept.
+    """
+
+    def default(value: Any) -> Any:
+        return value if with_defaults else argparse.SUPPRESS
+
+    server = os.environ.get("ENTRIX_SERVER") or DEFAULT_SERVER
+    parser.add_argument(
+        "--server",
+        metavar="URL",
+        default=default(server),
+        help=f"the sync server (default: $ENTRIX_SERVER or {DEFAULT_SERVER})",
+    )
+    parser.add_argument(
+        "--token",
+        default=default(os.environ.get("ENTRIX_TOKEN") or None),
+        help="your API token (default: $ENTRIX_TOKEN)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print the API's JSON answer instead of text",
+    )
+
+
+class _Commands:
+    """Adds commands to a group, each with the global options and the function that runs it."""
+
+    def __init__(self, group: Any, common: argparse.ArgumentParser) -> None:
+        self.group = group
+        self.common = common
+
+    def add(self, name: str, run: Command, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self.group.add_parser(
+            name, help=help_text, description=help_text, parents=[self.common]
+        )
+        parser.set_defaults(run=run)
+        return parser
+
+    def noun(self, name: str, help_text: str) -> _Commands:
+        """A command group such as ``venue`` whose verbs (``create``, ``show``) follow it."""
+        parser = self.group.add_parser(name, help=help_text, description=help_text)
+        verbs = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+        return _Commands(verbs, self.common)
+
+
+def _venue_commands(commands: _Commands) -> None:
+    venue = commands.noun("venue", "venues and their zone trees")
+    create = venue.add("create", _venue_create, "create a venue, with its zones from a file")
+    create.add_argument("code")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--zones-file", help="zones as a JSON list or a CSV with code,name,parent,capacity"
+    )
+    show = venue.add("show", _venue_show, "a venue's zones with capacity and people inside")
+    show.add_argument("code")
+    zones = commands.noun("zones", "a venue's zones")
+    put = zones.add("put", _zones_put, "create or update zones from a JSON or CSV file")
+    put.add_argument("venue")
+    put.add_argument("file", help="JSON list or CSV with code,name,parent,capacity")
+
+
+def _event_commands(commands: _Commands) -> None:
+    season = commands.noun("season", "seasons (for subscriptions)")
+    create = season.add("create", _season_create, "create a season")
+    create.add_argument("code")
+    create.add_argument("--name", required=True)
+    event = commands.noun("event", "events")
+    create = event.add("create", _event_create, "create an event at a venue")
+    create.add_argument("code")
+    create.add_argument("--name", required=True)
+    create.add_argument("--venue", required=True)
+    create.add_argument("--season", help="its season: the season's subscribers get a right")
+    create.add_argument("--starts", required=True, metavar="ISO", help="e.g. 2026-11-22T20:00+01")
+    create.add_argument("--ends", required=True, metavar="ISO")
+    event.add("list", _event_list, "every event, by start time")
+    opening = event.add("open-gates", _event_open_gates, "make every gate of the venue control it")
+    opening.add_argument("code")
+
+
+def _gate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--zones", type=_codes, help="zones it leads into: Z1,Z2")
+    parser.add_argument("--events", type=_codes, help="events it controls: E1,E2")
+    parser.add_argument("--direction", choices=[d.value for d in Direction])
+    parser.add_argument("--grace", type=int, metavar="S", help="validity tolerance in seconds")
+
+
+def _gate_commands(commands: _Commands) -> None:
+    gate = commands.noun("gate", "gates, their enrollment codes and terminals")
+    create = gate.add("create", _gate_create, "create a gate and print its enrollment code")
+    create.add_argument("venue")
+    create.add_argument("name")
+    _gate_options(create)
+    create.add_argument("--disabled", action="store_true", help="create it closed")
+    listing = gate.add("list", _gate_list, "gates with their state")
+    listing.add_argument("--venue")
+    code = gate.add("enroll-code", _gate_enroll_code, "a new one-time code to enroll a terminal")
+    code.add_argument("venue")
+    code.add_argument("name")
+    change = gate.add("set", _gate_set, "change a gate's configuration")
+    change.add_argument("venue")
+    change.add_argument("name")
+    _gate_options(change)
+    state = change.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enabled", action="store_const", const=True)
+    state.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    revoke = gate.add("revoke-devices", _gate_revoke_devices, "cut off its enrolled terminals")
+    revoke.add_argument("venue")
+    revoke.add_argument("name")
+
+
+def _right_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", choices=[p.name.lower() for p in EntryPolicy])
+    parser.add_argument("--kind", choices=[k.name.lower() for k in RightKind])
+    parser.add_argument("--seat")
+
+
+def _rights_commands(commands: _Commands) -> None:
+    rights = commands.noun("rights", "access rights")
+    importing = rights.add("import", _rights_import, "import rights from CSV or JSON, all or none")
+    importing.add_argument("file", help="a .csv (header line, zones separated by |) or a .json")
+    create = rights.add("create", _rights_create, "create one access right")
+    create.add_argument("--event", required=True)
+    create.add_argument("--zones", type=_codes, required=True, help="Z1,Z2")
+    create.add_argument("--holder", help="your reference of the person (customer number...)")
+    create.add_argument("--secret", help="a code from another ticketing system (else EG1)")
+    _right_options(create)
+    listing = rights.add("list", _rights_list, "access rights, oldest first")
+    listing.add_argument("--event")
+    listing.add_argument("--limit", type=int, default=100)
+    show = rights.add("show", _rights_show, "one access right")
+    show.add_argument("id")
+    revoke = rights.add("revoke", _rights_revoke, "cancel an access right")
+    revoke.add_argument("id")
+    revoke.add_argument("--reason", required=True)
+    transfer = rights.add("transfer", _rights_transfer, "give a right to another holder")
+    transfer.add_argument("id")
+    transfer.add_argument("--holder", required=True)
+    issue = commands.add("issue", _issue, "print a right's code and write its QR image(s)")
+    issue.add_argument("id")
+    issue.add_argument("--png", metavar="FILE", help="write the QR code as a PNG image")
+    issue.add_argument("--svg", metavar="FILE", help="write the QR code as an SVG image")
+    subscribe = commands.add("subscribe", _subscribe, "a season ticket: a right per event")
+    subscribe.add_argument("--season", required=True)
+    subscribe.add_argument("--holder", required=True)
+    subscribe.add_argument("--zones", type=_codes, required=True, help="Z1,Z2")
+    _right_options(subscribe)
+
+
+def _blacklist_commands(commands: _Commands) -> None:
+    blacklist = commands.noun("blacklist", "bans on an access right or on a person")
+    add = blacklist.add("add", _blacklist_add, "ban a right or a holder")
+    subject = add.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--right", metavar="ID", help="one access right")
+    subject.add_argument("--holder", help="a person, with all their rights")
+    add.add_argument("--reason", required=True)
+    add.add_argument("--severity", type=int, choices=[1, 2, 3], default=2)
+    add.add_argument("--from", dest="valid_from", metavar="ISO")
+    add.add_argument("--until", dest="valid_until", metavar="ISO")
+    blacklist.add("list", _blacklist_list, "bans in force or to come")
+    remove = blacklist.add("remove", _blacklist_remove, "lift a ban")
+    remove.add_argument("ban_id")
+    keys = commands.noun("keys", "the keys that sign EG1 codes")
+    keys.add("rotate", _keys_rotate, "a new signing key (the first one too)")
+    keys.add("list", _keys_list, "signing keys (public halves)")
+    retire = keys.add("retire", _keys_retire, "stop gates trusting an older key")
+    retire.add_argument("kid")
+
+
+def _monitoring_commands(commands: _Commands) -> None:
+    scans = commands.add("scans", _scans, "scans uploaded by gates, newest first")
+    for name in ("event", "gate", "zone", "reason"):
+        scans.add_argument(f"--{name}")
+    scans.add_argument("--since", metavar="ISO")
+    scans.add_argument("--until", metavar="ISO")
+    scans.add_argument("--limit", type=int, default=100)
+    alerts = commands.add("alerts", _alerts, "alerts, newest first")
+    alerts.add_argument("--open", action="store_true", help="only those not acknowledged")
+    alerts.add_argument("--limit", type=int, default=100)
+    export = commands.noun("export", "exports for the authorities")
+    entries = export.add("entries", _export_entries, "CSV of entries per zone per time bucket")
+    entries.add_argument("--event", required=True)
+    entries.add_argument("--bucket", type=int, default=300, metavar="S", help="seconds (300)")
+    entries.add_argument("--out", metavar="FILE", help="write the CSV there (else print it)")
+    audit = commands.add("audit", _audit, "who did what, newest first")
+    audit.add_argument("--action")
+    audit.add_argument("--actor")
+    audit.add_argument("--limit", type=int, default=100)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gate-admin",
+        description="Entrix Gate back office: set up venues, events, gates and access rights on "
+        "the sync server, issue QR codes, manage bans and keys, read scans, alerts and exports.",
+        epilog="Exit status: 0 done, 1 refused by the server, 2 usage or connection error.",
+    )
+    _add_global_options(parser, with_defaults=True)
+    common = argparse.ArgumentParser(add_help=False)
+    _add_global_options(common, with_defaults=False)
+    group = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    commands = _Commands(group, common)
+    for add in (
+        _venue_commands,
+        _event_commands,
+        _gate_commands,
+        _rights_commands,
+        _blacklist_commands,
+        _monitoring_commands,
+    ):
+        add(commands)
+    return parser
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="gate-admin",
-        description="Entrix Gate back-office client. Not available yet in this version: it needs "
-        "the sync server.",
-    )
-    parser.parse_args(argv)
-    parser.print_help()
-    return 0
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:
+        # argparse exits on --help (0) and on usage errors (2): return the status instead, so
+        # that callers in the same process get it too.
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    try:
+        with SyncServer(args.server, args.token) as server:
+            output = args.run(server, args)
+    except AdminError as exc:
+        if args.json and exc.answer is not None:
+            _print_json(exc.answer)
+        print(f"gate-admin: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        if args.json:
+            _print_json(output.data)
+        else:
+            print(output.text)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, as Unix tools do.
+        sys.stderr.close()
+    return EXIT_OK
 
 
 if __name__ == "__main__":

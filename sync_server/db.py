@@ -6,10 +6,13 @@ from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from sync_server.core.config import get_settings
+
+READ_ONLY = "entrix_read_only"
 
 
 class Base(DeclarativeBase):
@@ -29,15 +32,18 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
-        # pysqlite's own transaction handling defers BEGIN; take the write lock at BEGIN instead,
-        # so that two writers serialise cleanly rather than failing on lock upgrade.
+        # pysqlite's own transaction handling defers BEGIN; a writing transaction takes the write
+        # lock at BEGIN instead, so that two writers serialise cleanly rather than failing on
+        # lock upgrade. Sessions that only read say so (READ_ONLY) and take no lock.
         @event.listens_for(engine, "connect")
         def _no_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection: Any) -> None:
+            # Readers must not queue behind writers (WAL lets them read a snapshot meanwhile).
+            read_only = connection.get_execution_options().get(READ_ONLY, False)
+            connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -53,6 +59,15 @@ def get_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(get_engine(), expire_on_commit=False)
 
 
-def get_db() -> Iterator[Session]:
+def read_only(session: Session) -> Session:
+    """Mark a fresh session as read-only: on SQLite it then takes no write lock."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One session per request; GET and HEAD requests only read."""
     with get_sessionmaker()() as session:
+        if request.method in ("GET", "HEAD"):
+            read_only(session)
         yield session

@@ -13,6 +13,7 @@ import logging
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync_server.db import read_only
 from sync_server.feed import current_seq
 
 log = logging.getLogger("entrix.server.feed")
@@ -28,7 +29,7 @@ class FeedWatch:
 
     def _read_head(self) -> int:
         with self._sessions() as session:
-            return current_seq(session)
+            return current_seq(read_only(session))
 
     async def start(self) -> None:
         self.head = await asyncio.to_thread(self._read_head)

@@ -325,15 +325,19 @@ class EnrollPublic(BaseModel):
     server_time_ms: int
 
 
+Loose = Annotated[str, Field(max_length=200)]
+"""Text a gate read off a scanned code: kept as it came, never a reason to refuse a whole batch."""
+
+
 class ScanIn(_In):
-    scan_id: Annotated[str, Field(min_length=36, max_length=36)]
-    gate: Code
+    scan_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")]
+    gate: Loose
     direction: Direction
     reason: Annotated[str, Field(min_length=1, max_length=32)]
     scanned_at_ms: Annotated[int, Field(ge=0)]
     right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
-    event: Code | None = None
-    zone: Code | None = None
+    event: Loose | None = None
+    zone: Loose | None = None
     code_kind: Annotated[str, Field(max_length=16)] = "eg1"
     latency_ms: Annotated[float, Field(ge=0)] | None = None
     operator: Annotated[str, Field(max_length=80)] | None = None

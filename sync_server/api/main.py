@@ -46,7 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     watch = FeedWatch(get_sessionmaker(), settings.feed_poll_interval_s)
     await watch.start()
     app.state.feed_watch = watch
-    silent = asyncio.create_task(_watch_silent_gates(10.0))
+    silent = asyncio.create_task(_watch_silent_gates(settings.silent_check_interval_s))
     try:
         yield
     finally:

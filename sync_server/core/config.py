@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    silent_check_interval_s: float = 10.0
     zone_alert_ratio: float = 0.95
     feed_page_max: int = 10_000
     feed_poll_interval_s: float = 0.2

@@ -112,10 +112,11 @@ def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAns
 
 
 @router.get("/stream", response_class=EventSourceResponse)
-async def stream(request: Request, me: GateDep) -> EventSourceResponse:
+def stream(request: Request, me: GateDep, session: SessionDep) -> EventSourceResponse:
     """Server-sent events: ``changes`` with the feed's head whenever it moves, so online gates
     pull at once; a comment every 15 s keeps proxies from closing the stream."""
     watch = request.app.state.feed_watch
+    session.close()  # authenticated: hold no database connection for the stream's lifetime
 
     async def events() -> AsyncIterator[dict[str, str]]:
         sent = -1

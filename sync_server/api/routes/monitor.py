@@ -11,11 +11,10 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from sync_server.api.deps import AdminDep, SessionDep, SettingsDep, UserDep
+from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.errors import NotFound
 from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
 from sync_server.schemas import AlertPublic, AuditPublic, ScanPublic
-from sync_server.services import alerts
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["monitoring"])
@@ -91,14 +90,11 @@ def _alert_public(alert: Alert) -> AlertPublic:
 def list_alerts(
     session: SessionDep,
     _: UserDep,
-    settings: SettingsDep,
     kind: str | None = None,
     open_only: bool = False,
     limit: Limit = 100,
 ) -> list[AlertPublic]:
-    """Alerts, newest first. Looks for silent gates first, so the list is never stale."""
-    if alerts.silent_gates(session, after_s=settings.gate_silent_after_s):
-        session.commit()
+    """Alerts, newest first (silent gates are looked for in the background every few seconds)."""
     query = select(Alert)
     if kind is not None:
         query = query.where(Alert.kind == kind)

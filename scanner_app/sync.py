@@ -1,0 +1,153 @@
+"""The gate's side of sync: enroll, pull the change feed into the replica, push the scan log.
+
+One pass at a time here (``pull``, ``push``, ``heartbeat``); the loop that runs them with backoff,
+the event stream and clock-skew handling build on these.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from scanner_app import __version__
+from scanner_app.replica import Replica
+from shared.model import ScanRecord
+from shared.sync_schema import ChangeBatch
+
+API = "/api/v1/gate"
+PAGE_SIZE = 5_000
+UPLOAD_BATCH = 500
+
+
+class SyncError(Exception):
+    """The server could not be used: unreachable, refused us, or answered nonsense."""
+
+
+class DeviceRevoked(SyncError):
+    """The server no longer accepts this gate's token: it must be enrolled again."""
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    server: str
+    token: str
+    venue: str
+    gate: str
+    server_time_ms: int
+
+
+def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrollment:
+    """Trade a one-time enrollment code for this terminal's device token."""
+    try:
+        answer = httpx.post(f"{server}{API}/enroll", json={"code": code}, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        raise SyncError(f"cannot reach {server}: {exc}") from exc
+    if answer.status_code != 201:
+        raise SyncError(f"enrollment refused ({answer.status_code}): {_detail(answer)}")
+    data = answer.json()
+    return Enrollment(server, data["token"], data["venue"], data["gate"], data["server_time_ms"])
+
+
+class SyncClient:
+    """Talks to the server for one enrolled gate and one replica."""
+
+    def __init__(
+        self, server: str, token: str, replica: Replica, *, timeout_s: float = 10.0
+    ) -> None:
+        self.replica = replica
+        self._http = httpx.Client(
+            base_url=f"{server}{API}",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "User-Agent": f"entrix-gate/{__version__}",
+            },
+            timeout=timeout_s,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            answer = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise SyncError(f"server unreachable: {exc}") from exc
+        if answer.status_code == 401:
+            raise DeviceRevoked(_detail(answer))
+        if answer.status_code >= 400:
+            raise SyncError(f"{method} {path} → {answer.status_code}: {_detail(answer)}")
+        return answer
+
+    def pull(self, *, page_size: int = PAGE_SIZE) -> int:
+        """Apply every page of changes after the replica's cursor; returns the changes applied."""
+        applied = 0
+        while True:
+            answer = self._call(
+                "GET", "/changes", params={"since": self.replica.cursor, "limit": page_size}
+            )
+            try:
+                batch = ChangeBatch.model_validate_json(answer.content)
+            except ValueError as exc:
+                raise SyncError(
+                    f"the server sent a page that is not a change batch: {exc}"
+                ) from exc
+            applied += self.replica.apply_changes(batch)
+            if not batch.more:
+                return applied
+
+    def push(self, *, batch_size: int = UPLOAD_BATCH) -> int:
+        """Upload the scan log until nothing is pending; returns the scans acknowledged."""
+        sent = 0
+        while True:
+            pending = self.replica.scans(limit=batch_size, pending_only=True)
+            if not pending:
+                return sent
+            self._call("POST", "/scans", json={"scans": [scan_json(s) for s in pending]})
+            self.replica.mark_uploaded(s.scan_id for s in pending)
+            sent += len(pending)
+
+    def heartbeat(self, **status: Any) -> dict[str, Any]:
+        counts = self.replica.counts()
+        body = {
+            "version": __version__,
+            "cursor": self.replica.cursor,
+            "outbox": counts.scans_pending,
+            "clock_ms": int(time.time() * 1000),
+            **status,
+        }
+        answer: dict[str, Any] = self._call("POST", "/heartbeat", json=body).json()
+        return answer
+
+
+def scan_json(scan: ScanRecord) -> dict[str, Any]:
+    return {
+        "scan_id": scan.scan_id,
+        "gate": scan.gate,
+        "direction": scan.direction.value,
+        "reason": scan.reason,
+        "scanned_at_ms": scan.scanned_at_ms,
+        "right_id": None if scan.right_id is None else scan.right_id.hex(),
+        "event": scan.event,
+        "zone": scan.zone,
+        "code_kind": scan.code_kind,
+        "latency_ms": scan.latency_ms,
+        "operator": scan.operator,
+        "detail": scan.detail[:1000],
+    }
+
+
+def _detail(answer: httpx.Response) -> str:
+    try:
+        detail = answer.json().get("detail")
+    except ValueError:
+        return answer.text[:200]
+    return str(detail)[:500]
