@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scanner_app.replica import Replica, ReplicaError
 from shared.credential import is_eg1
@@ -52,7 +52,8 @@ class Checkpoint:
         """Decide on a scanned code and record the scan durably; the turnstile may move after."""
         started = time.perf_counter()
         self.replica.refresh()
-        at = now or datetime.now(UTC)
+        # Beyond tolerance, the gate's clock is corrected to the server's (see SyncLoop).
+        at = now or datetime.now(UTC) - timedelta(milliseconds=self.replica.clock_offset_ms)
         decision = decide(code, self.gate, self.replica, at)
         decided = time.perf_counter()
         text = code.decode("utf-8", "replace") if isinstance(code, bytes) else code

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import signal
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -13,8 +15,11 @@ from typing import Any, TextIO
 
 from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
+from scanner_app.config import DEFAULT_CONFIG, ConfigError, TerminalConfig
 from scanner_app.demo import DEFAULT_GATE, build_demo
 from scanner_app.replica import Replica, ReplicaError
+from scanner_app.sync import SyncClient, SyncError, enroll
+from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.model import Direction, EntryPolicy, RightKind
 
 DEFAULT_DB = "gate.db"
@@ -29,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         result: int = args.run(args)
-    except ReplicaError as exc:
+    except (ReplicaError, ConfigError, SyncError) as exc:
         print(f"gate-scanner: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
@@ -47,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     db_help = f"the gate's replica (default: $ENTRIX_GATE_DB or ./{DEFAULT_DB})"
+    config_help = (
+        f"the terminal's configuration (default: $ENTRIX_GATE_CONFIG or ./{DEFAULT_CONFIG})"
+    )
 
     seed = commands.add_parser(
         "seed-demo",
@@ -78,8 +86,109 @@ def _parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--at", type=_timestamp, help="decide at this ISO 8601 time (default: now)")
     check.add_argument("--json", action="store_true", help="one JSON object per decision")
+    check.add_argument("--config", type=Path, help="take the replica from this gate.toml")
     check.set_defaults(run=_check)
+
+    enroll_ = commands.add_parser(
+        "enroll",
+        help="enroll this terminal as a gate of a server, with a one-time code",
+        description="Trade a one-time enrollment code (from the back office: gate-admin gate "
+        "create / gate enroll-code) for this terminal's device token, write the configuration "
+        "and the token (readable by its owner only), and pull the gate's data.",
+    )
+    enroll_.add_argument(
+        "--server", required=True, help="the sync server, e.g. http://10.0.0.5:8000"
+    )
+    enroll_.add_argument("--code", required=True, help="the one-time enrollment code")
+    enroll_.add_argument("--config", type=Path, default=_default_config(), help=config_help)
+    enroll_.add_argument(
+        "--force", action="store_true", help="re-enroll even with scans not yet uploaded"
+    )
+    enroll_.set_defaults(run=_enroll)
+
+    sync = commands.add_parser(
+        "sync",
+        help="run the sync loop headless (pull changes, push scans, heartbeat)",
+        description="Keep the replica in step with the server until stopped (Ctrl-C or SIGTERM). "
+        "Exit status: 0 stopped or synced, 1 server unreachable (--once), 3 device revoked.",
+    )
+    sync.add_argument("--config", type=Path, default=_default_config(), help=config_help)
+    sync.add_argument("--once", action="store_true", help="one full pass, then exit")
+    sync.set_defaults(run=_sync)
     return parser
+
+
+def _default_config() -> Path:
+    return Path(os.environ.get("ENTRIX_GATE_CONFIG", DEFAULT_CONFIG))
+
+
+def _enroll(args: argparse.Namespace) -> int:
+    config = TerminalConfig.load(args.config) if args.config.exists() else None
+    if config is not None and config.replica_path.exists() and not args.force:
+        with Replica(config.replica_path) as old:
+            pending = old.counts().scans_pending
+        if pending:
+            raise ReplicaError(
+                f"{pending} scans of this terminal are not uploaded yet: run 'gate-scanner sync "
+                "--once' first, or pass --force (they stay in the old replica file)"
+            )
+    enrollment = enroll(args.server.rstrip("/"), args.code)
+    config = config or TerminalConfig(path=args.config)
+    if config.replica_path.exists() and (config.venue, config.gate) != (
+        enrollment.venue,
+        enrollment.gate,
+    ):
+        # Another gate's data (and maybe its unsent scans): keep the file aside, start afresh.
+        aside = config.replica_path.with_suffix(f".{config.venue}-{config.gate}.old")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{config.replica_path}{suffix}")
+            if source.exists():
+                source.rename(Path(f"{aside}{suffix}"))
+    config.server, config.venue, config.gate = enrollment.server, enrollment.venue, enrollment.gate
+    config.save()
+    config.save_token(enrollment.token)
+    with (
+        Replica(config.replica_path) as replica,
+        SyncClient(
+            config.server, enrollment.token, replica, timeout_s=config.sync.timeout_s
+        ) as client,
+    ):
+        applied = client.pull()
+        replica.set_gate_name(enrollment.gate)
+        counts = replica.counts()
+    print(f"Enrolled as gate {enrollment.gate} of {enrollment.venue} at {enrollment.server}.")
+    print(
+        f"Configuration {config.path}, token {config.token_path} (mode 0600), "
+        f"replica {config.replica_path}."
+    )
+    print(
+        f"Pulled {applied} changes: {counts.rights} rights, {counts.bans} bans, "
+        f"{counts.zones} zones, {counts.keys} keys."
+    )
+    return EXIT_GRANTED
+
+
+def _sync(args: argparse.Namespace) -> int:
+    config = TerminalConfig.load(args.config)
+    loop = SyncLoop(config)
+    if args.once:
+        status = loop.run(once=True)
+        print(
+            f"sync {status.state.value}: cursor {status.cursor}, {status.pulled} changes pulled, "
+            f"{status.pushed} scans pushed, {status.outbox} waiting"
+            + (f" ({status.last_error})" if status.last_error else "")
+        )
+        return {SyncState.ONLINE: 0, SyncState.REVOKED: 3}.get(status.state, 1)
+
+    def stop(_signum: int, _frame: object) -> None:
+        loop.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    print(f"syncing gate {config.gate} of {config.venue} with {config.server} (Ctrl-C stops)")
+    status = loop.run()
+    return 3 if status.state is SyncState.REVOKED else 0
 
 
 def _default_db() -> str:
@@ -133,7 +242,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    db = Path(args.db)
+    db = TerminalConfig.load(args.config).replica_path if args.config else Path(args.db)
     if not db.exists():
         raise ReplicaError(f"no replica at {db}: build one with 'gate-scanner seed-demo --db {db}'")
     direction = Direction(args.direction) if args.direction else None

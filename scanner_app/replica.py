@@ -9,6 +9,7 @@ committed durably before the turnstile moves).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -78,6 +79,11 @@ class Replica:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        if not self.path.exists():
+            # Rights, plain secrets and the device's scans: for the gate's own user only. SQLite
+            # gives its -wal and -shm files the same mode.
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         try:
             self._configure()
@@ -89,6 +95,7 @@ class Replica:
         self._zones: dict[str, Zone] = {}
         self._gates: dict[str, GateConfig] = {}
         self._keyring = KeyRing()
+        self._clock_offset_ms = 0
         self.refresh()
 
     # -- life cycle -------------------------------------------------------------------------
@@ -138,6 +145,7 @@ class Replica:
         if data_version == self._data_version:
             return
         self._data_version = data_version
+        self._clock_offset_ms = int(self.get_meta("clock_offset_ms") or 0)
         config_version = int(self.get_meta("config_version") or 0)
         if config_version != self._config_version:
             self._load_config()
@@ -173,6 +181,15 @@ class Replica:
     def cursor(self) -> int:
         """The last server change applied; the next page must continue from it."""
         return int(self.get_meta("cursor") or 0)
+
+    @property
+    def clock_offset_ms(self) -> int:
+        """This gate's clock minus the server's, when beyond tolerance; 0 when close enough."""
+        return self._clock_offset_ms
+
+    def set_clock_offset_ms(self, offset_ms: int) -> None:
+        self.set_meta("clock_offset_ms", str(offset_ms))
+        self._clock_offset_ms = offset_ms
 
     @property
     def gate_name(self) -> str | None:

@@ -1,0 +1,245 @@
+"""The gate's sync loop: pull changes, push scans, heartbeat, listen for the server's notices.
+
+A gate decides locally, always; this loop only makes it better informed. It runs in its own thread
+(the kiosk's worker, or ``gate-scanner sync``) with its own replica connection, retries with capped
+exponential backoff and full jitter when the server is away, and stops only when told to or when
+the server revokes the gate's token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+import httpx
+
+from scanner_app.config import TerminalConfig
+from scanner_app.replica import Replica
+from scanner_app.sync import API, DeviceRevoked, SyncClient, SyncError
+
+log = logging.getLogger("entrix.gate.sync")
+OUTBOX_CHECK_S = 0.25
+STREAM_READ_TIMEOUT_S = 40.0  # the server pings every 15 s
+
+
+class SyncState(StrEnum):
+    STARTING = "starting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+    REVOKED = "revoked"
+    STOPPED = "stopped"
+
+
+@dataclass
+class SyncStatus:
+    """What the kiosk's status bar and the heartbeat show about sync."""
+
+    state: SyncState = SyncState.STARTING
+    cursor: int = 0
+    outbox: int = 0
+    last_sync_ms: int | None = None
+    clock_offset_ms: int = 0
+    last_error: str = ""
+    pulled: int = 0
+    pushed: int = 0
+    failures: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["state"] = self.state.value
+        return data
+
+
+def backoff_delay(failures: int, base_s: float, cap_s: float, rng: Callable[[], float]) -> float:
+    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2^n)]."""
+    return float(rng() * min(cap_s, base_s * 2.0 ** min(failures, 30)))
+
+
+@dataclass
+class _Schedule:
+    next_pull: float = 0.0
+    next_heartbeat: float = 0.0
+    retry_at: float = 0.0
+    pull_requested: bool = True
+
+
+class SyncLoop:
+    def __init__(
+        self,
+        config: TerminalConfig,
+        *,
+        device_status: Callable[[], dict[str, Any]] | None = None,
+        on_status: Callable[[SyncStatus], None] | None = None,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.config = config
+        self.status = SyncStatus()
+        self._device_status = device_status or (lambda: {})
+        self._on_status = on_status or (lambda _status: None)
+        self._rng = rng
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._schedule = _Schedule()
+        self._lock = threading.Lock()
+
+    # -- control, from any thread ----------------------------------------------------------------
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def request_pull(self) -> None:
+        """Pull at once (the server said there are changes, or a supervisor forced a sync)."""
+        with self._lock:
+            self._schedule.pull_requested = True
+            self._schedule.retry_at = 0.0
+        self._wake.set()
+
+    def scan_recorded(self) -> None:
+        """Push now rather than at the next outbox check (the kiosk calls it after each scan)."""
+        self._wake.set()
+
+    # -- the loop, in its own thread -------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> SyncStatus:
+        """Run until stopped (or one full pass with ``once``); returns the last status."""
+        replica = Replica(self.config.replica_path)
+        client = SyncClient(
+            self.config.server, self.config.token(), replica, timeout_s=self.config.sync.timeout_s
+        )
+        listener = None
+        if not once:
+            listener = threading.Thread(target=self._listen, name="sync-stream", daemon=True)
+            listener.start()
+        try:
+            if once:
+                self._pass(client, replica, force=True)
+            else:
+                while not self._stop.is_set():
+                    self._pass(client, replica, force=False)
+                    if self.status.state is SyncState.REVOKED:
+                        break
+                    self._wake.wait(self._sleep_for())
+                    self._wake.clear()
+        finally:
+            self._stop.set()
+            client.close()
+            if self.status.state is not SyncState.REVOKED:
+                self._set(SyncState.STOPPED if not once else self.status.state)
+            replica.close()
+        return self.status
+
+    def _sleep_for(self) -> float:
+        now = time.monotonic()
+        s = self._schedule
+        due = min(s.next_pull, s.next_heartbeat)
+        if s.retry_at > now:
+            due = min(due, s.retry_at)
+            return max(0.0, min(due - now, self.config.sync.backoff_cap_s))
+        return max(0.0, min(due - now, OUTBOX_CHECK_S))
+
+    def _pass(self, client: SyncClient, replica: Replica, *, force: bool) -> None:
+        now = time.monotonic()
+        s = self._schedule
+        if not force and now < s.retry_at:
+            return
+        settings = self.config.sync
+        try:
+            with self._lock:
+                pull = force or s.pull_requested or now >= s.next_pull
+                s.pull_requested = False
+            if pull:
+                self.status.pulled += client.pull()
+                s.next_pull = now + settings.poll_interval_s
+            pending = replica.counts().scans_pending
+            if pending:
+                self.status.pushed += client.push(batch_size=settings.upload_batch)
+            if force or now >= s.next_heartbeat:
+                self._heartbeat(client, replica)
+                s.next_heartbeat = now + settings.heartbeat_interval_s
+        except DeviceRevoked as exc:
+            self.status.last_error = f"device revoked: {exc}"
+            log.error("the server revoked this gate's token: %s", exc)
+            self._set(SyncState.REVOKED, replica)
+            return
+        except SyncError as exc:
+            with self._lock:
+                s.pull_requested = s.pull_requested or pull
+            self.status.failures += 1
+            self.status.last_error = str(exc)
+            delay = backoff_delay(
+                self.status.failures, settings.backoff_base_s, settings.backoff_cap_s, self._rng
+            )
+            s.retry_at = time.monotonic() + delay
+            log.warning("sync failed (%s); retrying in %.1f s", exc, delay)
+            self._set(SyncState.OFFLINE, replica)
+            return
+        self.status.failures = 0
+        self.status.last_error = ""
+        self.status.last_sync_ms = int(time.time() * 1000)
+        self._set(SyncState.ONLINE, replica)
+
+    def _heartbeat(self, client: SyncClient, replica: Replica) -> None:
+        sent = time.time()
+        answer = client.heartbeat(
+            last_sync_ms=self.status.last_sync_ms,
+            counters={"pulled": self.status.pulled, "pushed": self.status.pushed},
+            **{k: v for k, v in self._device_status().items() if k in ("camera", "relay")},
+        )
+        received = time.time()
+        # Local minus server time, the round trip split evenly.
+        offset = round((sent + received) / 2 * 1000 - answer["server_time_ms"])
+        threshold = self.config.sync.max_clock_skew_s * 1000
+        applied = offset if abs(offset) > threshold else 0
+        if applied != self.status.clock_offset_ms:
+            if applied:
+                log.warning("gate clock is %+d ms off the server's: deciding with server time",
+                            offset)  # fmt: skip
+            replica.set_clock_offset_ms(applied)
+        self.status.clock_offset_ms = applied
+
+    def _set(self, state: SyncState, replica: Replica | None = None) -> None:
+        self.status.state = state
+        if replica is not None:
+            counts = replica.counts()
+            self.status.cursor = replica.cursor
+            self.status.outbox = counts.scans_pending
+            replica.set_meta("sync_status", json.dumps(self.status.as_dict()))
+        self._on_status(self.status)
+
+    # -- the server's event stream, in a helper thread ---------------------------------------------
+
+    def _listen(self) -> None:
+        failures = 0
+        url = f"{self.config.server}{API}/stream"
+        headers = {"Authorization": f"Bearer {self.config.token()}"}
+        timeout = httpx.Timeout(self.config.sync.timeout_s, read=STREAM_READ_TIMEOUT_S)
+        while not self._stop.is_set():
+            try:
+                with httpx.stream("GET", url, headers=headers, timeout=timeout) as stream:
+                    if stream.status_code != 200:
+                        raise SyncError(f"event stream refused: {stream.status_code}")
+                    failures = 0
+                    for line in stream.iter_lines():
+                        if self._stop.is_set():
+                            return
+                        if line.startswith("data:") and _head(line) > self.status.cursor:
+                            self.request_pull()
+            except (httpx.HTTPError, SyncError) as exc:
+                log.debug("event stream interrupted: %s", exc)
+            failures += 1
+            self._stop.wait(backoff_delay(failures, 1.0, self.config.sync.backoff_cap_s, self._rng))
+
+
+def _head(line: str) -> int:
+    try:
+        return int(json.loads(line.split(":", 1)[1]).get("head", 0))
+    except (ValueError, AttributeError):
+        return 0
