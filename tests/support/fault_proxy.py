@@ -16,7 +16,7 @@ from tests.support.postgres import free_port
 
 GARBAGE = (
     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 23\r\n"
-    b"connection: close\r\n\r\n{\"since\": 0, \"cursor\":"
+    b'connection: close\r\n\r\n{"since": 0, "cursor":'
 )
 
 
