@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -75,14 +76,13 @@ class SyncServer:
     def call(
         self,
         method: str,
-        path: str,
-        *,
+        *path: str,
         body: Any = None,
         params: dict[str, Any] | None = None,
         content: bytes | None = None,
         content_type: str | None = None,
     ) -> httpx.Response:
-        """Make one API call; any answer but a success becomes an :class:`AdminError`."""
+        """Call the API at ``path`` (segments, quoted here); a failure becomes an AdminError."""
         if not self.token:
             raise AdminError(
                 "no API token: pass --token TOKEN or set ENTRIX_TOKEN "
@@ -91,13 +91,12 @@ class SyncServer:
         headers = {"Authorization": f"Bearer {self.token}"}
         if content_type is not None:
             headers["Content-Type"] = content_type
-        query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._client.request(
                 method,
-                f"{self.url}{API_PREFIX}{path}",
+                "/".join([self.url + API_PREFIX, *(quote(p, safe="") for p in path)]),
                 json=body,
-                params=query,
+                params=_given(params or {}),
                 content=content,
                 headers=headers,
             )
@@ -192,6 +191,11 @@ def _when(value: str | None) -> str:
     return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """The options the user gave: those left out take the server's defaults."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
 def _codes(value: str) -> list[str]:
     """A comma-separated list of codes (``NORD,SUD``), as the options take them."""
     return [part.strip() for part in value.split(",") if part.strip()]
@@ -268,23 +272,23 @@ def _venue_output(venue: dict[str, Any]) -> Output:
 def _venue_create(server: SyncServer, args: argparse.Namespace) -> Output:
     zones = _zones_from_file(args.zones_file) if args.zones_file else []
     body = {"code": args.code, "name": args.name, "zones": zones}
-    return _venue_output(server.call("POST", "/venues", body=body).json())
+    return _venue_output(server.call("POST", "venues", body=body).json())
 
 
 def _venue_show(server: SyncServer, args: argparse.Namespace) -> Output:
-    return _venue_output(server.call("GET", f"/venues/{args.code}").json())
+    return _venue_output(server.call("GET", "venues", args.code).json())
 
 
 def _zones_put(server: SyncServer, args: argparse.Namespace) -> Output:
     zones = _zones_from_file(args.file)
-    return _venue_output(server.call("PUT", f"/venues/{args.venue}/zones", body=zones).json())
+    return _venue_output(server.call("PUT", "venues", args.venue, "zones", body=zones).json())
 
 
 # -- seasons and events -------------------------------------------------------------------------
 
 
 def _season_create(server: SyncServer, args: argparse.Namespace) -> Output:
-    season = server.call("POST", "/seasons", body={"code": args.code, "name": args.name}).json()
+    season = server.call("POST", "seasons", body={"code": args.code, "name": args.name}).json()
     return Output(season, f"season {season['code']}: {season['name']} created")
 
 
@@ -303,12 +307,12 @@ def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "starts_at": args.starts,
         "ends_at": args.ends,
     }
-    event = server.call("POST", "/events", body=body).json()
+    event = server.call("POST", "events", body=body).json()
     return Output(event, _event_line(event))
 
 
 def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:
-    events = server.call("GET", "/events").json()
+    events = server.call("GET", "events").json()
     rows = [
         (e["code"], e["name"], e["venue"], e["season"], _when(e["starts_at"]), _when(e["ends_at"]))
         for e in events
@@ -317,7 +321,7 @@ def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:
 
 
 def _event_open_gates(server: SyncServer, args: argparse.Namespace) -> Output:
-    event = server.call("POST", f"/events/{args.code}/open-gates").json()
+    event = server.call("POST", "events", args.code, "open-gates").json()
     return Output(event, f"every gate of {event['venue']} now controls event {event['code']}")
 
 
@@ -342,7 +346,7 @@ def _enrollment_line(enrollment: dict[str, Any]) -> str:
 
 def _new_enrollment(server: SyncServer, venue: str, name: str) -> dict[str, Any]:
     enrollment: dict[str, Any] = server.call(
-        "POST", f"/venues/{venue}/gates/{name}/enrollment"
+        "POST", "venues", venue, "gates", name, "enrollment"
     ).json()
     return enrollment
 
@@ -357,16 +361,14 @@ def _gate_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "enabled": not args.disabled,
         "grace_s": args.grace,
     }
-    # Options not given are left out, so that the server's defaults apply (in, 300 s).
-    body = {k: v for k, v in body.items() if v is not None}
-    gate = server.call("POST", "/gates", body=body).json()
+    gate = server.call("POST", "gates", body=_given(body)).json()
     enrollment = _new_enrollment(server, args.venue, args.name)
     text = f"{_gate_line(gate)}\n{_enrollment_line(enrollment)}"
     return Output({"gate": gate, "enrollment": enrollment}, text)
 
 
 def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
-    gates = server.call("GET", "/gates", params={"venue": args.venue}).json()
+    gates = server.call("GET", "gates", params={"venue": args.venue}).json()
     rows = [
         (
             g["venue"],
@@ -397,18 +399,17 @@ def _gate_set(server: SyncServer, args: argparse.Namespace) -> Output:
         "event_codes": args.events,
         "grace_s": args.grace,
     }
-    body = {k: v for k, v in changes.items() if v is not None}
+    body = _given(changes)
     if not body:
         raise AdminError(
             "nothing to change: give --enable/--disable, --direction, --zones, --events or --grace"
         )
-    gate = server.call("PATCH", f"/venues/{args.venue}/gates/{args.name}", body=body).json()
+    gate = server.call("PATCH", "venues", args.venue, "gates", args.name, body=body).json()
     return Output(gate, _gate_line(gate))
 
 
 def _gate_revoke_devices(server: SyncServer, args: argparse.Namespace) -> Output:
-    path = f"/venues/{args.venue}/gates/{args.name}/revoke-devices"
-    answer = server.call("POST", path).json()
+    answer = server.call("POST", "venues", args.venue, "gates", args.name, "revoke-devices").json()
     text = (
         f"{answer['revoked']} terminal(s) of {args.venue}/{args.name} revoked; enroll a terminal "
         f"again with: gate-admin gate enroll-code {args.venue} {args.name}"
@@ -428,8 +429,8 @@ def _right_text(right: dict[str, Any]) -> str:
     code = "plain code" if right["plain_code"] else "signed EG1 code"
     lines = [
         f"right {right['right_id']}: {status}",
-        f"  event {right['event']}, zones {_cell(right['zones'])}, {policy} entry, {kind}, {code}",
-        f"  seat {_cell(right['seat'])}, holder id {_cell(right['holder_id'])}",
+        f"  event {right['event']}, zones {_cell(right['zones'])}, policy {policy}, kind {kind}",
+        f"  {code}, seat {_cell(right['seat'])}, holder id {_cell(right['holder_id'])}",
         f"  valid {_when(right['not_before'])} to {_when(right['expires'])}",
     ]
     if right["replaced_by"]:
@@ -441,8 +442,8 @@ def _rights_import(server: SyncServer, args: argparse.Namespace) -> Output:
     content_type = IMPORT_TYPES.get(Path(args.file).suffix.lower())
     if content_type is None:
         raise AdminError(f"{args.file}: give rights as a .csv or a .json file")
-    path = "/rights/import"
-    report = server.call("POST", path, content=_read(args.file), content_type=content_type).json()
+    raw = _read(args.file)
+    report = server.call("POST", "rights", "import", content=raw, content_type=content_type).json()
     ids: list[str] = report["right_ids"]
     lines = [f"imported {report['imported']} right(s)", *ids[:SHOWN_IDS]]
     if len(ids) > SHOWN_IDS:
@@ -460,13 +461,13 @@ def _rights_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "seat": args.seat,
         "secret": args.secret,
     }
-    right = server.call("POST", "/rights", body={k: v for k, v in body.items() if v}).json()
+    right = server.call("POST", "rights", body=_given(body)).json()
     return Output(right, _right_text(right))
 
 
 def _rights_list(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"event": args.event, "limit": args.limit}
-    rights = server.call("GET", "/rights", params=params).json()
+    rights = server.call("GET", "rights", params=params).json()
     rows = [
         (
             r["right_id"],
@@ -484,19 +485,19 @@ def _rights_list(server: SyncServer, args: argparse.Namespace) -> Output:
 
 
 def _rights_show(server: SyncServer, args: argparse.Namespace) -> Output:
-    right = server.call("GET", f"/rights/{args.id}").json()
+    right = server.call("GET", "rights", args.id).json()
     return Output(right, _right_text(right))
 
 
 def _rights_revoke(server: SyncServer, args: argparse.Namespace) -> Output:
     body = {"reason": args.reason}
-    right = server.call("POST", f"/rights/{args.id}/revoke", body=body).json()
+    right = server.call("POST", "rights", args.id, "revoke", body=body).json()
     return Output(right, _right_text(right))
 
 
 def _rights_transfer(server: SyncServer, args: argparse.Namespace) -> Output:
     body = {"holder": args.holder}
-    answer = server.call("POST", f"/rights/{args.id}/transfer", body=body).json()
+    answer = server.call("POST", "rights", args.id, "transfer", body=body).json()
     text = (
         f"right {answer['old']['right_id']} revoked (transferred)\n"
         f"new {_right_text(answer['new'])}\ncode: {answer['code']}"
@@ -505,11 +506,11 @@ def _rights_transfer(server: SyncServer, args: argparse.Namespace) -> Output:
 
 
 def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
-    issued = server.call("GET", f"/rights/{args.id}/code").json()
+    issued = server.call("GET", "rights", args.id, "code").json()
     lines = [issued["code"]]
     for kind, target in (("png", args.png), ("svg", args.svg)):
         if target:
-            image = server.call("GET", f"/rights/{args.id}/qr.{kind}").content
+            image = server.call("GET", "rights", args.id, f"qr.{kind}").content
             lines.append(_write(target, image))
     return Output(issued, "\n".join(lines))
 
@@ -523,7 +524,7 @@ def _subscribe(server: SyncServer, args: argparse.Namespace) -> Output:
         "kind": args.kind,
         "seat": args.seat,
     }
-    answer = server.call("POST", "/subscriptions", body={k: v for k, v in body.items() if v}).json()
+    answer = server.call("POST", "subscriptions", body=_given(body)).json()
     text = (
         f"subscription {answer['id']} to season {answer['season']}, zones {_cell(answer['zones'])}"
         f" (holder id {answer['holder_id']}): {len(answer['rights'])} right(s), one per event"
@@ -553,12 +554,12 @@ def _blacklist_add(server: SyncServer, args: argparse.Namespace) -> Output:
         "valid_from": args.valid_from,
         "valid_until": args.valid_until,
     }
-    ban = server.call("POST", "/bans", body=body).json()
+    ban = server.call("POST", "bans", body=_given(body)).json()
     return Output(ban, _ban_line(ban))
 
 
 def _blacklist_list(server: SyncServer, _args: argparse.Namespace) -> Output:
-    bans = server.call("GET", "/bans").json()
+    bans = server.call("GET", "bans").json()
     rows = [
         (
             b["id"],
@@ -577,7 +578,7 @@ def _blacklist_list(server: SyncServer, _args: argparse.Namespace) -> Output:
 
 
 def _blacklist_remove(server: SyncServer, args: argparse.Namespace) -> Output:
-    ban = server.call("DELETE", f"/bans/{args.ban_id}").json()
+    ban = server.call("DELETE", "bans", args.ban_id).json()
     return Output(ban, f"ban {ban['id']} removed: gates stop refusing {ban['subject']}")
 
 
@@ -585,7 +586,7 @@ def _blacklist_remove(server: SyncServer, args: argparse.Namespace) -> Output:
 
 
 def _keys_rotate(server: SyncServer, _args: argparse.Namespace) -> Output:
-    key = server.call("POST", "/keys/rotate").json()
+    key = server.call("POST", "keys", "rotate").json()
     text = (
         f"key {key['kid']} now signs new codes; older keys keep verifying until retired "
         "(gate-admin keys retire KID)"
@@ -594,7 +595,7 @@ def _keys_rotate(server: SyncServer, _args: argparse.Namespace) -> Output:
 
 
 def _keys_list(server: SyncServer, _args: argparse.Namespace) -> Output:
-    keys = server.call("GET", "/keys").json()
+    keys = server.call("GET", "keys").json()
     rows = [
         (k["kid"], k["status"], _when(k["created_at"]), _when(k["retired_at"]), k["public_key"])
         for k in keys
@@ -603,7 +604,7 @@ def _keys_list(server: SyncServer, _args: argparse.Namespace) -> Output:
 
 
 def _keys_retire(server: SyncServer, args: argparse.Namespace) -> Output:
-    key = server.call("POST", f"/keys/{args.kid}/retire").json()
+    key = server.call("POST", "keys", args.kid, "retire").json()
     text = f"key {key['kid']} retired: gates now refuse the codes it signed (unknown_key)"
     return Output(key, text)
 
@@ -621,7 +622,7 @@ def _scans(server: SyncServer, args: argparse.Namespace) -> Output:
         "until": args.until,
         "limit": args.limit,
     }
-    scans = server.call("GET", "/scans", params=params).json()
+    scans = server.call("GET", "scans", params=params).json()
     rows = [
         (
             _when(s["scanned_at"]),
@@ -641,7 +642,7 @@ def _scans(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"open_only": args.open or None, "limit": args.limit}
-    alerts = server.call("GET", "/alerts", params=params).json()
+    alerts = server.call("GET", "alerts", params=params).json()
     rows = [
         (
             a["id"],
@@ -661,7 +662,7 @@ def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _export_entries(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"event": args.event, "bucket_s": args.bucket}
-    csv_text = server.call("GET", "/exports/entries.csv", params=params).text
+    csv_text = server.call("GET", "exports", "entries.csv", params=params).text
     rows = list(csv.DictReader(io.StringIO(csv_text)))
     if args.out:
         note = _write(args.out, csv_text.encode("utf-8"))
@@ -671,7 +672,7 @@ def _export_entries(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _audit(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"action": args.action, "actor": args.actor, "limit": args.limit}
-    entries = server.call("GET", "/audit", params=params).json()
+    entries = server.call("GET", "audit", params=params).json()
     rows = [
         (_when(e["at"]), e["actor"], e["action"], e["target"], e["remote_addr"]) for e in entries
     ]
