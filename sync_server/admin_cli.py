@@ -23,6 +23,7 @@ from urllib.parse import quote
 import httpx
 
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
+from sync_server import qr
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -506,12 +507,13 @@ def _rights_transfer(server: SyncServer, args: argparse.Namespace) -> Output:
 
 
 def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
+    """One signed code, printed and drawn in every image asked for (the same code in each)."""
     issued = server.call("GET", "rights", args.id, "code").json()
     lines = [issued["code"]]
-    for kind, target in (("png", args.png), ("svg", args.svg)):
-        if target:
-            image = server.call("GET", "rights", args.id, f"qr.{kind}").content
-            lines.append(_write(target, image))
+    if args.png:
+        lines.append(_write(args.png, qr.render(issued["code"], "png")))
+    if args.svg:
+        lines.append(_write(args.svg, qr.render(issued["code"], "svg")))
     return Output(issued, "\n".join(lines))
 
 

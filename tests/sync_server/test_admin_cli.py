@@ -13,6 +13,8 @@ from typing import Any, Protocol
 
 import httpx
 import pytest
+import zxingcpp
+from PIL import Image
 
 from shared.credential import KeyRing, verify
 from sync_server.admin_cli import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, main
@@ -176,16 +178,18 @@ def test_back_office_story(
     assert credential.right.event == site.event
 
 
-def test_qr_png_decodes_to_an_eg1_code(admin: Admin, tmp_path: Path) -> None:
-    zxingcpp = pytest.importorskip("zxingcpp")
-    image = pytest.importorskip("PIL.Image")
+def test_qr_images_carry_the_printed_code(admin: Admin, tmp_path: Path) -> None:
     site = new_site(admin, tmp_path)
     admin("keys", "rotate")
     right = admin("--json", "rights", "create", "--event", site.event, "--zones", "VIP").json()
-    png = tmp_path / "vip.png"
-    assert admin("issue", right["right_id"], "--png", str(png)).status == EXIT_OK
-    (found,) = zxingcpp.read_barcodes(image.open(png))
-    assert found.text.startswith("EG1:")
+    png, svg = tmp_path / "vip.png", tmp_path / "vip.svg"
+    issued = admin("issue", right["right_id"], "--png", str(png), "--svg", str(svg))
+    assert issued.status == EXIT_OK
+    printed = issued.out.splitlines()[0]
+    assert printed.startswith("EG1:")
+    (found,) = zxingcpp.read_barcodes(Image.open(png))
+    assert found.text == printed, "the image holds the very code that was printed"
+    assert svg.read_text().lstrip().startswith("<svg")
 
 
 def test_bad_rows_are_all_shown_and_nothing_is_imported(admin: Admin, tmp_path: Path) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
-import segno
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from sync_server import qr
 from sync_server.api.deps import AdminDep, SessionDep, SettingsDep
 from sync_server.models import AccessRight, Event
 from sync_server.schemas import (
+    MAX_INT,
     ImportReport,
     IssuedCode,
     RevokeRequest,
@@ -101,7 +101,7 @@ def list_rights(
     event: str | None = None,
     holder_id: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[RightPublic]:
     query = select(AccessRight, Event.code).join(Event, Event.id == AccessRight.event_id)
     if event is not None:
@@ -198,13 +198,10 @@ def issue_qr(
 ) -> Response:
     """The right's QR code as an image, error correction M, alphanumeric mode for EG1 codes."""
     code = _issue(right_id, session, actor, settings.key_passphrase)
-    qr = segno.make_qr(code, error="m", boost_error=False)
-    out = io.BytesIO()
-    if fmt == "png":
-        qr.save(out, kind="png", scale=scale, border=4)
-        return Response(out.getvalue(), media_type="image/png")
-    qr.save(out, kind="svg", scale=scale, border=4, xmldecl=False)
-    return Response(out.getvalue(), media_type="image/svg+xml")
+    media = "image/png" if fmt == "png" else "image/svg+xml"
+    return Response(
+        qr.render(code, "png" if fmt == "png" else "svg", scale=scale), media_type=media
+    )
 
 
 @router.post("/subscriptions", status_code=status.HTTP_201_CREATED)
