@@ -1,13 +1,19 @@
 """Scans uploaded by gates: stored once by UUID, turned into usage state, occupancy and alerts,
-and the usage published back to every gate of the venue."""
+and the usage published back to every gate of the venue.
+
+A batch is handled in a few set-based statements (load what it touches, compute in memory, write
+back in bulk), so a gate's backlog after an outage uploads at thousands of scans per second.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared import model as domain
@@ -19,6 +25,9 @@ from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
 from sync_server.schemas import ScanIn
 from sync_server.services import alerts
+
+IN_CHUNK = 900
+"""Ids per ``IN (...)`` list: under SQLite's default limit of bound parameters."""
 
 
 @dataclass
@@ -33,9 +42,8 @@ def ingest(
 ) -> IngestResult:
     """Store new scans (one already stored is a no-op), then apply their effects in time order."""
     result = IngestResult()
-    ids = [s.scan_id for s in scans]
-    known = set(session.scalars(select(Scan.scan_id).where(Scan.scan_id.in_(ids))))
     fresh: dict[str, ScanIn] = {}
+    known = _existing(session, Scan.scan_id, [s.scan_id for s in scans])
     for scan in scans:
         if scan.scan_id in known or scan.scan_id in fresh:
             result.duplicates += 1
@@ -43,39 +51,95 @@ def ingest(
             fresh[scan.scan_id] = scan
     if not fresh:
         return result
+    ordered = sorted(fresh.values(), key=lambda s: s.scanned_at_ms)
     gates = {g.name: g for g in session.scalars(select(Gate).where(Gate.venue_id == venue.id))}
-    view = _zone_view(session, venue)
-    touched_usage: dict[bytes, UsageState] = {}
-    touched_zones: set[str] = set()
-    for scan in sorted(fresh.values(), key=lambda s: s.scanned_at_ms):
-        scan_gate = gates.get(scan.gate, gate)
-        session.add(
-            Scan(
-                scan_id=scan.scan_id,
-                gate_id=scan_gate.id,
-                device_id=device_id,
-                venue_id=venue.id,
-                scanned_at_ms=scan.scanned_at_ms,
-                direction=scan.direction.value,
-                reason=scan.reason,
-                right_id=None if scan.right_id is None else bytes.fromhex(scan.right_id),
-                event=scan.event,
-                zone=scan.zone,
-                code_kind=scan.code_kind,
-                latency_ms=scan.latency_ms,
-                operator=scan.operator,
-                detail=scan.detail,
-            )
-        )
-        result.stored += 1
+    session.execute(
+        insert(Scan),
+        [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered],
+    )
+    result.stored = len(ordered)
+    for scan in ordered:
         if scan.reason == Reason.BLACKLISTED.value:
-            alerts.banned_person_tried(session, venue=venue, gate=scan_gate.name, scan=scan)
-        if scan.reason == Reason.GRANTED.value and scan.right_id is not None:
-            usage = _apply_usage(session, venue, scan_gate, scan, view, touched_zones)
-            if usage is not None:
-                touched_usage[usage.right_id] = usage
-    session.flush()
-    for usage in touched_usage.values():
+            name = gates.get(scan.gate, gate).name
+            alerts.banned_person_tried(session, venue=venue, gate=name, scan=scan)
+    granted = [s for s in ordered if s.reason == Reason.GRANTED.value and s.right_id]
+    if granted:
+        _apply_usage(session, venue, gates, gate, granted, result)
+    return result
+
+
+def _existing(session: Session, column: Any, values: Sequence[Any]) -> set[Any]:
+    found: set[Any] = set()
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = values[start : start + IN_CHUNK]
+        found.update(session.scalars(select(column).where(column.in_(chunk))))
+    return found
+
+
+def _scan_row(scan: ScanIn, gate: Gate, venue: Venue, device_id: int) -> dict[str, Any]:
+    return {
+        "scan_id": scan.scan_id,
+        "gate_id": gate.id,
+        "device_id": device_id,
+        "venue_id": venue.id,
+        "scanned_at_ms": scan.scanned_at_ms,
+        "received_at": datetime.now(UTC),
+        "direction": scan.direction.value,
+        "reason": scan.reason,
+        "right_id": None if scan.right_id is None else bytes.fromhex(scan.right_id),
+        "event": scan.event,
+        "zone": scan.zone,
+        "code_kind": scan.code_kind,
+        "latency_ms": scan.latency_ms,
+        "operator": scan.operator,
+        "detail": scan.detail,
+    }
+
+
+def _apply_usage(
+    session: Session,
+    venue: Venue,
+    gates: dict[str, Gate],
+    default_gate: Gate,
+    granted: Sequence[ScanIn],
+    result: IngestResult,
+) -> None:
+    ids = sorted({bytes.fromhex(s.right_id or "") for s in granted})
+    policies = _policies(session, ids)
+    usages = _usages(session, ids)
+    first_gates: dict[bytes, int | None] = {}
+    view = _zone_view(session, venue)
+    deltas: dict[str, int] = {}
+    touched: set[bytes] = set()
+    for scan in granted:
+        right_id = bytes.fromhex(scan.right_id or "")
+        gate = gates.get(scan.gate, default_gate)
+        policy = policies.get(right_id, domain.EntryPolicy.SINGLE)
+        before = usages.get(right_id) or domain.UsageState(right_id)
+        direction = domain.Direction(scan.direction)
+        # Two gates admitted one right while apart: detect it, raise it, never hide it.
+        used = (policy is domain.EntryPolicy.SINGLE and before.entries > 0) or before.inside
+        if direction is domain.Direction.IN and policy is not domain.EntryPolicy.UNLIMITED and used:
+            alerts.double_entry(session, venue=venue, gate=gate.name, right_id=right_id, scan=scan)
+        at_s = scan.scanned_at_ms // 1000
+        right = domain.AccessRight(right_id, scan.event or "", (), 0, 0, policy)
+        after = usage_after(
+            Decision(Reason.GRANTED, direction, right, zone=scan.zone), before, at_s
+        )
+        if after is None:
+            continue
+        if before.last_scan_at is not None and at_s < before.last_scan_at:
+            # A late upload of an older scan counts as an entry, but does not move the holder.
+            after = domain.UsageState(
+                right_id, after.entries, before.inside, before.zone, before.last_scan_at
+            )
+        for code, delta in occupancy_changes(view, before, after).items():
+            deltas[code] = deltas.get(code, 0) + delta
+        usages[right_id] = after
+        touched.add(right_id)
+        first_gates.setdefault(right_id, gate.id)
+    _write_usage(session, venue, [usages[i] for i in sorted(touched)], first_gates)
+    for usage in (usages[i] for i in sorted(touched)):
         row = UsageRow(
             right_id=usage.right_id,
             entries=usage.entries,
@@ -84,14 +148,100 @@ def ingest(
             last_scan_at=usage.last_scan_at,
         )
         result.pending.append(Pending.upsert(row, venue.code))
-    for code in sorted(touched_zones):
-        occupancy = session.get(Occupancy, (venue.id, code))
-        count = 0 if occupancy is None else occupancy.count
+    counts = _write_occupancy(session, venue, deltas)
+    for code, count in sorted(counts.items()):
         result.pending.append(Pending.upsert(OccupancyRow(zone=code, count=count), venue.code))
         zone = view.zone(code)
         if zone is not None and zone.capacity:
             alerts.zone_filling(session, venue=venue, zone=zone, count=count)
-    return result
+
+
+def _policies(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.EntryPolicy]:
+    found: dict[bytes, domain.EntryPolicy] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        # Locking the rights (in id order, so two uploads never deadlock) serialises concurrent
+        # uploads that touch one right, whichever server process takes them: no lost entry.
+        rows = session.execute(
+            select(AccessRight.id, AccessRight.policy)
+            .where(AccessRight.id.in_(ids[start : start + IN_CHUNK]))
+            .order_by(AccessRight.id)
+            .with_for_update()
+        )
+        found.update((bytes(i), domain.EntryPolicy(p)) for i, p in rows)
+    return found
+
+
+def _usages(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.UsageState]:
+    found: dict[bytes, domain.UsageState] = {}
+    for start in range(0, len(ids), IN_CHUNK):
+        states = session.scalars(
+            select(UsageState).where(UsageState.right_id.in_(ids[start : start + IN_CHUNK]))
+        )
+        for s in states:
+            found[bytes(s.right_id)] = domain.UsageState(
+                bytes(s.right_id), s.entries, s.inside, s.zone, s.last_scan_at
+            )
+    return found
+
+
+def _upsert(session: Session, model: Any, rows: Iterable[dict[str, Any]], keys: list[str],
+            update: list[str]) -> None:  # fmt: skip
+    rows = list(rows)
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), 500):
+        statement = make(model).values(rows[start : start + 500])
+        statement = statement.on_conflict_do_update(
+            index_elements=keys, set_={c: statement.excluded[c] for c in update}
+        )
+        session.execute(statement)
+
+
+def _write_usage(
+    session: Session,
+    venue: Venue,
+    usages: Sequence[domain.UsageState],
+    first_gates: dict[bytes, int | None],
+) -> None:
+    rows = [
+        {
+            "right_id": u.right_id,
+            "venue_id": venue.id,
+            "entries": u.entries,
+            "inside": u.inside,
+            "zone": u.zone,
+            "last_scan_at": u.last_scan_at,
+            "first_gate_id": first_gates.get(u.right_id),
+        }
+        for u in usages
+    ]
+    _upsert(session, UsageState, rows, ["right_id"], ["entries", "inside", "zone", "last_scan_at"])
+
+
+def _write_occupancy(session: Session, venue: Venue, deltas: dict[str, int]) -> dict[str, int]:
+    """Apply head-count changes atomically in SQL; returns the new count of every zone moved."""
+    deltas = {code: delta for code, delta in deltas.items() if delta}
+    if not deltas:
+        return {}
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    floor = func.greatest if dialect == "postgresql" else func.max
+    rows = [{"venue_id": venue.id, "zone": code, "count": max(0, d)} for code, d in deltas.items()]
+    for row, delta in zip(rows, deltas.values(), strict=True):
+        statement = make(Occupancy).values(row)
+        statement = statement.on_conflict_do_update(
+            index_elements=["venue_id", "zone"],
+            set_={"count": floor(Occupancy.count + delta, 0)},
+        )
+        session.execute(statement)
+    found = session.execute(
+        select(Occupancy.zone, Occupancy.count).where(
+            Occupancy.venue_id == venue.id, Occupancy.zone.in_(list(deltas))
+        )
+    )
+    return {zone: count for zone, count in found}
 
 
 def _zone_view(session: Session, venue: Venue) -> MemoryReplicaView:
@@ -99,54 +249,6 @@ def _zone_view(session: Session, venue: Venue) -> MemoryReplicaView:
     for zone in session.scalars(select(Zone).where(Zone.venue_id == venue.id)):
         view.zones[zone.code] = domain.Zone(zone.code, zone.name, zone.parent, zone.capacity)
     return view
-
-
-def _apply_usage(
-    session: Session,
-    venue: Venue,
-    gate: Gate,
-    scan: ScanIn,
-    view: MemoryReplicaView,
-    touched_zones: set[str],
-) -> UsageState | None:
-    right_id = bytes.fromhex(scan.right_id or "")
-    right = session.get(AccessRight, right_id)
-    policy = domain.EntryPolicy(right.policy) if right is not None else domain.EntryPolicy.SINGLE
-    state = session.get(UsageState, right_id)
-    if state is None:
-        state = UsageState(right_id=right_id, venue_id=venue.id, entries=0, inside=False)
-        session.add(state)
-    before = domain.UsageState(
-        right_id, state.entries, state.inside, state.zone, state.last_scan_at
-    )
-    at_s = scan.scanned_at_ms // 1000
-    direction = domain.Direction(scan.direction)
-    # Two gates admitted one right while apart: detect it, raise it, never hide it.
-    used = (policy is domain.EntryPolicy.SINGLE and state.entries > 0) or state.inside
-    if direction is domain.Direction.IN and policy is not domain.EntryPolicy.UNLIMITED and used:
-        alerts.double_entry(session, venue=venue, gate=gate.name, right_id=right_id, scan=scan)
-    right_view = domain.AccessRight(right_id, scan.event or "", (), 0, 0, policy)
-    decision = Decision(Reason.GRANTED, direction, right_view, zone=scan.zone)
-    after = usage_after(decision, before, at_s)
-    if after is None:
-        return None
-    if before.last_scan_at is not None and at_s < before.last_scan_at:
-        # A late upload of an older scan counts as an entry, but does not move the holder.
-        after = domain.UsageState(
-            right_id, after.entries, before.inside, before.zone, before.last_scan_at
-        )
-    for code, delta in occupancy_changes(view, before, after).items():
-        occupancy = session.get(Occupancy, (venue.id, code))
-        if occupancy is None:
-            occupancy = Occupancy(venue_id=venue.id, zone=code, count=0)
-            session.add(occupancy)
-        occupancy.count = max(0, occupancy.count + delta)
-        touched_zones.add(code)
-    state.entries, state.inside, state.zone = after.entries, after.inside, after.zone
-    state.last_scan_at = after.last_scan_at
-    if state.first_gate_id is None:
-        state.first_gate_id = gate.id
-    return state
 
 
 def now_ms() -> int:
