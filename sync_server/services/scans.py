@@ -7,7 +7,7 @@ back in bulk), so a gate's backlog after an outage uploads at thousands of scans
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -184,19 +184,19 @@ def _usages(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.UsageS
     return found
 
 
-def _upsert(session: Session, model: Any, rows: Iterable[dict[str, Any]], keys: list[str],
-            update: list[str]) -> None:  # fmt: skip
-    rows = list(rows)
+def _upsert(
+    session: Session, model: Any, rows: Sequence[dict[str, Any]], keys: list[str],
+    update: list[str],
+) -> None:  # fmt: skip
+    """Insert or update many rows: one statement, compiled once, executed for all the rows."""
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), 500):
-        statement = make(model).values(rows[start : start + 500])
-        statement = statement.on_conflict_do_update(
-            index_elements=keys, set_={c: statement.excluded[c] for c in update}
-        )
-        session.execute(statement)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={c: statement.excluded[c] for c in update}
+    )
+    session.execute(statement, list(rows))
 
 
 def _write_usage(
