@@ -60,9 +60,9 @@ def publish(session: Session, changes: Sequence[Pending]) -> int:
     ).scalar_one()
     first = last - len(changes) + 1
     # Within one page a row may change twice; the later change wins, as it would across pages.
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    latest: dict[tuple[str, str, str], dict[str, Any]] = {}
     for i, c in enumerate(changes):
-        latest[(c.kind.value, c.key)] = {
+        latest[(c.kind.value, c.scope, c.key)] = {
             "kind": c.kind.value,
             "key": c.key,
             "seq": first + i,
@@ -72,18 +72,18 @@ def publish(session: Session, changes: Sequence[Pending]) -> int:
         }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for chunk in _chunks(list(latest.values()), 2_000):
-        statement = insert(Change).values(chunk)
-        statement = statement.on_conflict_do_update(
-            index_elements=[Change.kind, Change.key],
-            set_={
-                "seq": statement.excluded.seq,
-                "scope": statement.excluded.scope,
-                "op": statement.excluded.op,
-                "data": statement.excluded.data,
-            },
-        )
-        session.execute(statement)
+    statement = insert(Change.metadata.tables[Change.__tablename__])
+    statement = statement.on_conflict_do_update(
+        index_elements=[Change.kind, Change.scope, Change.key],
+        set_={
+            "seq": statement.excluded.seq,
+            "op": statement.excluded.op,
+            "data": statement.excluded.data,
+        },
+    )
+    # One Core statement, many parameter sets (executemany): compiled once. A multi-row VALUES
+    # is compiled afresh for every chunk, which took half of a 100,000-right import.
+    session.execute(statement, list(latest.values()))
     return int(last)
 
 
@@ -113,7 +113,3 @@ def read_page(session: Session, *, scopes: Sequence[str], since: int, limit: int
         for r in rows
     ]
     return ChangeBatch(since=since, cursor=cursor, changes=changes, more=more)
-
-
-def _chunks(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

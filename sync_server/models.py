@@ -234,7 +234,7 @@ class UsageState(Base):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     entries: Mapped[int] = mapped_column(Integer, default=0)
     inside: Mapped[bool] = mapped_column(Boolean, default=False)
-    zone: Mapped[str | None] = mapped_column(String(64))
+    zone: Mapped[str | None] = mapped_column(String(200))
     last_scan_at: Mapped[int | None] = mapped_column(BigInteger)
     first_gate_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -242,7 +242,7 @@ class UsageState(Base):
 class Occupancy(Base):
     __tablename__ = "occupancy"
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), primary_key=True)
-    zone: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -254,7 +254,7 @@ class Alert(Base):
     severity: Mapped[int] = mapped_column(Integer, default=2)
     venue_id: Mapped[int | None] = mapped_column(ForeignKey("venues.id"))
     gate: Mapped[str | None] = mapped_column(String(64))
-    zone: Mapped[str | None] = mapped_column(String(64))
+    zone: Mapped[str | None] = mapped_column(String(200))
     right_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     message: Mapped[str] = mapped_column(Text)
@@ -262,7 +262,7 @@ class Alert(Base):
 
 
 class Change(Base):
-    """The change feed, compacted: the latest change of each replicated row, by (kind, key).
+    """The change feed, compacted: the latest change of each replicated row, by (kind, scope, key).
 
     ``seq`` comes from :class:`FeedCounter` while its row lock is held, so sequence order is
     commit order and a reader can never see a later change before an earlier one.
@@ -271,9 +271,11 @@ class Change(Base):
     __tablename__ = "changes"
     __table_args__ = (Index("changes_by_scope", "scope", "seq"),)
     kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # Zone, gate and occupancy keys are codes unique within a venue only: the scope (the venue's
+    # code, or "*" for rows every gate gets) is part of a row's identity.
+    scope: Mapped[str] = mapped_column(String(64), primary_key=True)
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    scope: Mapped[str] = mapped_column(String(64))  # a venue code, or "*" for every gate
     op: Mapped[str] = mapped_column(String(6))
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 

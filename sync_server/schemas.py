@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
 
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
 
@@ -30,10 +37,48 @@ PolicyIn = Annotated[EntryPolicy, _by_name(EntryPolicy)]
 KindIn = Annotated[RightKind, _by_name(RightKind)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+MAX_INT = 2**31 - 1
+"""The largest value of an INTEGER column (PostgreSQL's is 32 bits)."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""Times are stored as Unix seconds; a few hours' defaults either side must stay within Python's."""
+NUL_MESSAGE = "text must not contain NUL (\\x00) characters"
+
+
+def _when(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("give a time zone, e.g. 2026-11-22T20:00:00+01:00")
+    if not EARLIEST <= value < LATEST:
+        raise ValueError(f"give a time from {EARLIEST.year} to {LATEST.year}")
+    return value
+
+
+When = Annotated[datetime, AfterValidator(_when)]
+"""An instant with its time zone, within the years the server can store and show."""
+
+
+def _refuse_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_nul(key)
+            _refuse_nul(item)
+    return value
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL: refuse it here, with a message, on either database."""
+        return _refuse_nul(value)
 
 
 # -- venues and zones ---------------------------------------------------------------------------
@@ -43,7 +88,7 @@ class ZoneIn(_In):
     code: Code
     name: Name
     parent: Code | None = None
-    capacity: Annotated[int, Field(ge=0)] | None = None
+    capacity: Annotated[int, Field(ge=0, le=MAX_INT)] | None = None
 
 
 class VenueCreate(_In):
@@ -85,15 +130,8 @@ class EventCreate(_In):
     name: Name
     venue: Code
     season: Code | None = None
-    starts_at: datetime
-    ends_at: datetime
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("give a time zone, e.g. 2026-11-22T20:00:00+01:00")
-        return value
+    starts_at: When
+    ends_at: When
 
 
 class EventPublic(BaseModel):
@@ -160,8 +198,8 @@ class RightCreate(_In):
     display_name: Annotated[str, Field(max_length=200)] | None = None
     secret: Annotated[str, Field(min_length=4, max_length=512)] | None = None
     """A code from another ticketing system; without it, the right gets a signed EG1 code."""
-    not_before: datetime | None = None
-    expires: datetime | None = None
+    not_before: When | None = None
+    expires: When | None = None
 
 
 class RightPublic(BaseModel):
@@ -242,8 +280,8 @@ class BanCreate(_In):
     holder: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     severity: Annotated[int, Field(ge=1, le=3)] = 2
-    valid_from: datetime | None = None
-    valid_until: datetime | None = None
+    valid_from: When | None = None
+    valid_until: When | None = None
 
 
 class BanPublic(BaseModel):
@@ -325,6 +363,9 @@ class EnrollPublic(BaseModel):
     server_time_ms: int
 
 
+MAX_TIME_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: the last time a datetime can show (a BIGINT holds it easily)."""
+
 Loose = Annotated[str, Field(max_length=200)]
 """Text a gate read off a scanned code: kept as it came, never a reason to refuse a whole batch."""
 
@@ -334,7 +375,7 @@ class ScanIn(_In):
     gate: Loose
     direction: Direction
     reason: Annotated[str, Field(min_length=1, max_length=32)]
-    scanned_at_ms: Annotated[int, Field(ge=0)]
+    scanned_at_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
     right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
     event: Loose | None = None
     zone: Loose | None = None
@@ -342,6 +383,14 @@ class ScanIn(_In):
     latency_ms: Annotated[float, Field(ge=0)] | None = None
     operator: Annotated[str, Field(max_length=80)] | None = None
     detail: Annotated[str, Field(max_length=1000)] = ""
+
+    @field_validator(
+        "gate", "reason", "event", "zone", "code_kind", "operator", "detail", mode="before"
+    )
+    @classmethod
+    def _replace_nul(cls, value: Any) -> Any:
+        """A NUL read off a code is replaced (U+FFFD), never a reason to refuse the gate's batch."""
+        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 class ScanUpload(_In):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sync_server.core.config import Settings, get_settings
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
 from sync_server.db import get_db
 from sync_server.models import Device, Gate, User, Venue
+from sync_server.schemas import NUL_MESSAGE
 
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -39,6 +41,19 @@ class GateIdentity:
     @property
     def scopes(self) -> list[str]:
         return [self.venue.code, "*"]
+
+
+async def url_without_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it in path and query (bodies: ``schemas._In``)."""
+    where = [("path", request.path_params.items()), ("query", request.query_params.multi_items())]
+    errors = [
+        {"type": "string_nul", "loc": (part, name), "msg": NUL_MESSAGE, "input": value}
+        for part, items in where
+        for name, value in items
+        if "\x00" in name or "\x00" in str(value)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def _unauthorized(message: str) -> HTTPException:

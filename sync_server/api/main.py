@@ -8,10 +8,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from sync_server import __version__
+from sync_server.api.deps import url_without_nul
 from sync_server.api.routes import bans, events, gate_api, gates, keys, monitor, rights, venues
 from sync_server.core.config import get_settings
 from sync_server.db import get_sessionmaker
@@ -69,7 +70,7 @@ def create_app() -> FastAPI:
     async def _domain_error(_request: Request, exc: ServerError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(url_without_nul)])
     for module in (venues, events, gates, rights, bans, keys, monitor, gate_api):
         api.include_router(module.router)
     app.include_router(api)

@@ -237,7 +237,7 @@ def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError
     if "json" in content_type:
         try:
             items = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise Invalid(f"not valid JSON: {exc}") from exc
         if isinstance(items, dict) and isinstance(items.get("rights"), list):
             items = items["rights"]
@@ -248,22 +248,26 @@ def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError
         text = payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Invalid(f"a CSV import is UTF-8 text: {exc}") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or "event" not in reader.fieldnames:
-        raise Invalid("the CSV header must name the columns, 'event' and 'zones' at least")
+    # newline="": the csv module reads the line ends itself (\r\n, \n or a bare \r).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows: list[RightCreate | RowError] = []
-    for number, record in enumerate(reader, start=1):
-        if number > MAX_IMPORT_ROWS:
-            raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
-        item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
-        if None in record:
-            rows.append(RowError(row=number, message="more fields than the header names"))
-            continue
-        if "zones" in item:
-            item["zones"] = [
-                z.strip() for z in item["zones"].split(CSV_LIST_SEPARATOR) if z.strip()
-            ]
-        rows.append(_validate(number, item))
+    try:
+        if not reader.fieldnames or "event" not in reader.fieldnames:
+            raise Invalid("the CSV header must name the columns, 'event' and 'zones' at least")
+        for number, record in enumerate(reader, start=1):
+            if number > MAX_IMPORT_ROWS:
+                raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+            item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
+            if None in record:
+                rows.append(RowError(row=number, message="more fields than the header names"))
+                continue
+            if "zones" in item:
+                item["zones"] = [
+                    z.strip() for z in item["zones"].split(CSV_LIST_SEPARATOR) if z.strip()
+                ]
+            rows.append(_validate(number, item))
+    except csv.Error as exc:
+        raise Invalid(f"not valid CSV (line {reader.line_num}): {exc}") from exc
     if len(rows) > MAX_IMPORT_ROWS:
         raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
     return rows

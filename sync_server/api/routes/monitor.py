@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.errors import NotFound
 from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
-from sync_server.schemas import AlertPublic, AuditPublic, ScanPublic
+from sync_server.schemas import MAX_INT, AlertPublic, AuditPublic, ScanPublic, When
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["monitoring"])
@@ -33,8 +34,8 @@ def list_scans(
     gate: str | None = None,
     zone: str | None = None,
     reason: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: When | None = None,
+    until: When | None = None,
     limit: Limit = 100,
 ) -> list[ScanPublic]:
     """Scans, newest first, filtered by event, gate, zone, reason and time."""
@@ -105,7 +106,9 @@ def list_alerts(
 
 
 @router.post("/alerts/{alert_id}/ack")
-def acknowledge(alert_id: int, session: SessionDep, actor: UserDep) -> AlertPublic:
+def acknowledge(
+    alert_id: Annotated[int, Path(ge=1, le=MAX_INT)], session: SessionDep, actor: UserDep
+) -> AlertPublic:
     """Supervisors acknowledge alerts too: it is their job, and it is audited."""
     alert = session.get(Alert, alert_id)
     if alert is None:
@@ -179,7 +182,8 @@ def export_entries(
                 count,
             ]
         )
-    filename = f"entries-{event}.csv"
+    # ``event`` is whatever was asked for: a header takes only latin-1 and no quotes or newlines.
+    filename = "entries-" + re.sub(r"[^A-Za-z0-9_.\-]", "_", event) + ".csv"
     return Response(
         out.getvalue(),
         media_type="text/csv",

@@ -57,7 +57,7 @@ def upgrade() -> None:
         sa.Column("scope", sa.String(length=64), nullable=False),
         sa.Column("op", sa.String(length=6), nullable=False),
         sa.Column("data", sa.JSON(), nullable=True),
-        sa.PrimaryKeyConstraint("kind", "key"),
+        sa.PrimaryKeyConstraint("kind", "scope", "key"),
         sa.UniqueConstraint("seq"),
     )
     with op.batch_alter_table("changes", schema=None) as batch_op:
@@ -115,7 +115,7 @@ def upgrade() -> None:
         sa.Column("severity", sa.Integer(), nullable=False),
         sa.Column("venue_id", sa.Integer(), nullable=True),
         sa.Column("gate", sa.String(length=64), nullable=True),
-        sa.Column("zone", sa.String(length=64), nullable=True),
+        sa.Column("zone", sa.String(length=200), nullable=True),
         sa.Column("right_id", sa.LargeBinary(length=16), nullable=True),
         sa.Column("dedupe_key", sa.String(length=200), nullable=True),
         sa.Column("message", sa.Text(), nullable=False),
@@ -173,7 +173,7 @@ def upgrade() -> None:
     op.create_table(
         "occupancy",
         sa.Column("venue_id", sa.Integer(), nullable=False),
-        sa.Column("zone", sa.String(length=64), nullable=False),
+        sa.Column("zone", sa.String(length=200), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["venue_id"],
@@ -203,7 +203,7 @@ def upgrade() -> None:
         sa.Column("venue_id", sa.Integer(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
         sa.Column("inside", sa.Boolean(), nullable=False),
-        sa.Column("zone", sa.String(length=64), nullable=True),
+        sa.Column("zone", sa.String(length=200), nullable=True),
         sa.Column("last_scan_at", sa.BigInteger(), nullable=True),
         sa.Column("first_gate_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
