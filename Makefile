@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Debian packages the project needs at run or test time: PostgreSQL for the server's test suite.
-DEB_PACKAGES ?= postgresql
+# Debian packages the project needs at run or test time: PostgreSQL for the server's test suite,
+# libzbar0 for pyzbar (the gate's second QR decoder).
+DEB_PACKAGES ?= postgresql libzbar0
 
 DEMO_DIR ?= demo
 

@@ -115,6 +115,45 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--config", type=Path, default=_default_config(), help=config_help)
     sync.add_argument("--once", action="store_true", help="one full pass, then exit")
     sync.set_defaults(run=_sync)
+
+    replay = commands.add_parser(
+        "replay",
+        help="run the scanning pipeline headless over a video or a folder of images",
+        description="Decode every frame of SOURCE (a video file, a folder of images, or a camera "
+        "until Ctrl-C) as the kiosk would, decide on each scan and record it in the replica, and "
+        "print one line per scan: frame, reason, latency from frame to decision, code.",
+    )
+    replay.add_argument("source", metavar="SOURCE", help="a video file or a folder of images")
+    replay.add_argument("--db", default=_default_db(), help=db_help)
+    replay.add_argument("--gate", help="decide as this gate (default: the terminal's gate)")
+    replay.add_argument("--decoder", help="zxing-cpp (the default) or pyzbar")
+    replay.add_argument(
+        "--debounce", type=float, default=2.0, help="seconds within which a code is one scan (2)"
+    )
+    replay.add_argument(
+        "--fps", type=float, default=30.0, help="frames per second of an image folder (30)"
+    )
+    replay.add_argument("--json", action="store_true", help="one JSON object per scan")
+    replay.set_defaults(run=_replay)
+
+    hw_test = commands.add_parser(
+        "hw-test",
+        help="test the turnstile's relay board and passage sensor (for installers)",
+        description="Switch each relay channel of the [relay] section and read the board back, "
+        "then unlock the entry once and watch the [sensor] section's sensor. Exit status: 0 all "
+        "good, 1 a check failed (e.g. the board stopped answering), 2 no board or bad settings.",
+    )
+    hw_test.add_argument("--config", type=Path, help=config_help)
+    hw_test.add_argument(
+        "--driver",
+        choices=["lcus", "hid", "modbus", "gpio", "simulated"],
+        help="use this driver instead of the file's (simulated: no hardware needed)",
+    )
+    hw_test.add_argument("--port", help="use this serial port instead of the file's")
+    hw_test.add_argument(
+        "--watch-s", type=float, default=5.0, help="seconds to watch the sensor (5)"
+    )
+    hw_test.set_defaults(run=_hw_test)
     return parser
 
 
@@ -313,6 +352,56 @@ def _print_result(result: CheckResult, replica: Replica, *, as_json: bool) -> No
         f"  gate {fields['gate']} ({fields['direction']}),"
         f" decided in {fields['decided_ms']:.2f} ms,"
         f" recorded in {fields['total_ms']:.2f} ms, scan {fields['scan_id']}"
+    )
+
+
+def _replay(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: OpenCV and the decoders load only for commands that scan.
+    from scanner_app.decoders import DEFAULT_DECODER, DecoderError
+    from scanner_app.frames import CameraSettings, FrameSourceError, open_source
+    from scanner_app.replay import ReplaySummary, replay
+    from scanner_app.scanning import ScanPipeline, ScanSettings
+
+    db = Path(args.db)
+    if not db.exists():
+        raise ReplicaError(f"no replica at {db}: build one with 'gate-scanner seed-demo --db {db}'")
+    summary = ReplaySummary()
+    reasons: dict[str, int] = {}
+    try:
+        decoder = args.decoder or DEFAULT_DECODER
+        settings = ScanSettings(decoder=decoder, debounce_s=args.debounce)
+        pipeline = ScanPipeline.from_settings(settings)
+        source = open_source(CameraSettings(source=args.source, fps=args.fps), realtime=False)
+        with Replica(db) as replica:
+            checkpoint = Checkpoint(replica, args.gate)
+            try:
+                for scanned in replay(source, pipeline, checkpoint, summary):
+                    reason = scanned.result.decision.reason.value
+                    reasons[reason] = reasons.get(reason, 0) + 1
+                    line = json.dumps(scanned.fields()) if args.json else scanned.line()
+                    print(line, flush=True)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                source.close()
+    except (FrameSourceError, DecoderError) as exc:
+        print(f"gate-scanner: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    counts = ", ".join(f"{reason} {n}" for reason, n in sorted(reasons.items())) or "no code"
+    print(f"{summary.frames} frames, {summary.scans} scans: {counts}", file=sys.stderr)
+    return EXIT_GRANTED
+
+
+def _hw_test(args: argparse.Namespace) -> int:
+    # Imported here, not at the top: the hardware drivers load only for this command.
+    from scanner_app.hwtest import command
+
+    return command(
+        args.config,
+        default_path=_default_config(),
+        driver=args.driver,
+        port=args.port,
+        watch_s=args.watch_s,
     )
 
 
