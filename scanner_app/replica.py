@@ -37,6 +37,7 @@ from shared.model import (
     UsageState,
     Zone,
 )
+from shared.reasons import Reason
 from shared.sync_schema import (
     BanRow,
     Change,
@@ -329,26 +330,71 @@ class Replica:
                 after = usage_after(decision, before, int(scanned_at.timestamp()))
                 if after is not None:
                     db.execute(
-                        "INSERT INTO usage (right_id, entries, inside, zone, last_scan_at, seq)"
-                        " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (right_id) DO UPDATE SET"
-                        " entries = excluded.entries, inside = excluded.inside,"
-                        " zone = excluded.zone, last_scan_at = excluded.last_scan_at",
-                        (
-                            after.right_id,
-                            after.entries,
-                            after.inside,
-                            after.zone,
-                            after.last_scan_at,
-                        ),
+                        "UPDATE scans SET usage_before = ? WHERE scan_id = ?",
+                        (_usage_json(before), record.scan_id),
                     )
-                    db.executemany(
-                        "INSERT INTO occupancy (zone, count) VALUES (?, ?)"
-                        " ON CONFLICT (zone) DO UPDATE SET count = count + excluded.count",
-                        occupancy_changes(self, before, after).items(),
-                    )
-                    # A head count never goes below zero, whatever the server said before.
-                    db.execute("UPDATE occupancy SET count = 0 WHERE count < 0")
+                    self._move_usage(db, before, after)
         return record
+
+    def annul(self, record: ScanRecord, *, reason: str, scanned_at: datetime) -> ScanRecord:
+        """Cancel a granted scan whose holder never went through: the right is not consumed.
+
+        Logs a ``reason`` record (``not_passed``...) pointing at the scan, which uploads like any
+        scan, and puts the right's usage and the head counts back as they were before it.
+        """
+        annulment = ScanRecord(
+            scan_id=str(uuid4()),
+            gate=record.gate,
+            direction=record.direction,
+            reason=reason,
+            scanned_at_ms=round(scanned_at.timestamp() * 1000),
+            right_id=record.right_id,
+            event=record.event,
+            zone=record.zone,
+            code_kind=record.code_kind,
+            detail=f"annuls {record.scan_id}",
+            annuls=record.scan_id,
+        )
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT reason, usage_before, (SELECT 1 FROM scans WHERE annuls = ?)"
+                " FROM scans WHERE scan_id = ?",
+                (record.scan_id, record.scan_id),
+            ).fetchone()
+            if row is None or row[0] != Reason.GRANTED.value or record.right_id is None:
+                raise ReplicaError(f"scan {record.scan_id} is not a granted scan of this gate")
+            if row[2] is not None:
+                raise ReplicaError(f"scan {record.scan_id} is already annulled")
+            db.execute(
+                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",
+                _scan_params(annulment),
+            )
+            current = self.usage(record.right_id)
+            if current is not None and current.last_scan_at == record.scanned_at_ms // 1000:
+                # Nothing happened to the right since that scan: put it back exactly.
+                before = _usage_from_json(record.right_id, row[1])
+                restored = before or UsageState(record.right_id, last_scan_at=current.last_scan_at)
+                self._move_usage(db, current, restored)
+        return annulment
+
+    def _move_usage(
+        self, db: sqlite3.Connection, before: UsageState | None, after: UsageState
+    ) -> None:
+        """Write a right's new usage and move the zone head counts accordingly."""
+        db.execute(
+            "INSERT INTO usage (right_id, entries, inside, zone, last_scan_at, seq)"
+            " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (right_id) DO UPDATE SET"
+            " entries = excluded.entries, inside = excluded.inside,"
+            " zone = excluded.zone, last_scan_at = excluded.last_scan_at",
+            (after.right_id, after.entries, after.inside, after.zone, after.last_scan_at),
+        )
+        db.executemany(
+            "INSERT INTO occupancy (zone, count) VALUES (?, ?)"
+            " ON CONFLICT (zone) DO UPDATE SET count = count + excluded.count",
+            occupancy_changes(self, before, after).items(),
+        )
+        # A head count never goes below zero, whatever the server said before.
+        db.execute("UPDATE occupancy SET count = 0 WHERE count < 0")
 
     def apply_changes(self, batch: ChangeBatch) -> int:
         """Apply one page of the change feed and its cursor, all or nothing.
@@ -407,7 +453,7 @@ DECISION_LOOKUPS: dict[str, str] = {
 """Every query a decision makes (zones, gates, keys are held in memory). Each must use an index."""
 _SCAN_COLUMNS = (
     "scan_id, scanned_at_ms, gate, direction, reason, right_id, event, zone, code_kind,"
-    " latency_ms, operator, detail"
+    " latency_ms, operator, detail, annuls"
 )
 
 
@@ -419,6 +465,19 @@ def _schema_statements() -> list[str]:
     text = resources.files("scanner_app").joinpath("schema.sql").read_text(encoding="utf-8")
     lines = [line.split("--", 1)[0] for line in text.splitlines()]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+def _usage_json(usage: UsageState | None) -> str | None:
+    if usage is None:
+        return None
+    return json.dumps([usage.entries, usage.inside, usage.zone, usage.last_scan_at])
+
+
+def _usage_from_json(right_id: bytes, text: str | None) -> UsageState | None:
+    if text is None:
+        return None
+    entries, inside, zone, last_scan_at = json.loads(text)
+    return UsageState(right_id, entries, bool(inside), zone, last_scan_at)
 
 
 def _get_meta(db: sqlite3.Connection, key: str) -> str | None:
@@ -476,6 +535,7 @@ def _scan_params(s: ScanRecord) -> tuple[Any, ...]:
         s.latency_ms,
         s.operator,
         s.detail,
+        s.annuls,
     )
 
 
@@ -493,6 +553,7 @@ def _scan(row: Sequence[Any]) -> ScanRecord:
         latency_ms=row[9],
         operator=row[10],
         detail=row[11],
+        annuls=row[12],
     )
 
 

@@ -103,6 +103,8 @@ CREATE TABLE IF NOT EXISTS scans (
     latency_ms    REAL,
     operator      TEXT,
     detail        TEXT NOT NULL,
+    annuls        TEXT,                 -- the scan this record cancels (nobody passed)
+    usage_before  TEXT,                 -- JSON: the right's usage before this scan, to annul it
     uploaded      INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS scans_to_upload ON scans (scanned_at_ms) WHERE uploaded = 0;

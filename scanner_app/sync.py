@@ -142,6 +142,7 @@ def scan_json(scan: ScanRecord) -> dict[str, Any]:
         "latency_ms": scan.latency_ms,
         "operator": scan.operator,
         "detail": scan.detail[:1000],
+        "annuls": scan.annuls,
     }
 
 

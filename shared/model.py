@@ -129,3 +129,10 @@ class ScanRecord:
     latency_ms: float | None = None
     operator: str | None = None
     detail: str = ""
+    annuls: str | None = None
+    """For a ``not_passed`` record: the granted scan it cancels (the turnstile was not used)."""
+
+
+NOT_PASSED = "not_passed"
+"""A log-only reason: the turnstile unlocked for a granted scan and nobody went through (or the
+relay failed), so that entry is annulled and the right is not consumed."""

@@ -226,6 +226,8 @@ class Scan(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     operator: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[str] = mapped_column(Text, default="")
+    annuls: Mapped[str | None] = mapped_column(String(36), index=True)
+    """For a ``not_passed`` record: the granted scan it cancels."""
 
 
 class UsageState(Base):

@@ -366,12 +366,13 @@ class EnrollPublic(BaseModel):
 MAX_TIME_MS = 253_402_300_799_999
 """9999-12-31T23:59:59.999Z: the last time a datetime can show (a BIGINT holds it easily)."""
 
+UUID_PATTERN = r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
 Loose = Annotated[str, Field(max_length=200)]
 """Text a gate read off a scanned code: kept as it came, never a reason to refuse a whole batch."""
 
 
 class ScanIn(_In):
-    scan_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")]
+    scan_id: Annotated[str, Field(pattern=UUID_PATTERN)]
     gate: Loose
     direction: Direction
     reason: Annotated[str, Field(min_length=1, max_length=32)]
@@ -383,6 +384,8 @@ class ScanIn(_In):
     latency_ms: Annotated[float, Field(ge=0)] | None = None
     operator: Annotated[str, Field(max_length=80)] | None = None
     detail: Annotated[str, Field(max_length=1000)] = ""
+    annuls: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
+    """For a ``not_passed`` record: the granted scan it cancels (nobody went through)."""
 
     @field_validator(
         "gate", "reason", "event", "zone", "code_kind", "operator", "detail", mode="before"

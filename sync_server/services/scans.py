@@ -65,6 +65,9 @@ def ingest(
     granted = [s for s in ordered if s.reason == Reason.GRANTED.value and s.right_id]
     if granted:
         _apply_usage(session, venue, gates, gate, granted, result)
+    annulled = sorted({bytes.fromhex(s.right_id) for s in ordered if s.annuls and s.right_id})
+    if annulled:
+        _recount(session, venue, annulled, result)
     return result
 
 
@@ -93,6 +96,7 @@ def _scan_row(scan: ScanIn, gate: Gate, venue: Venue, device_id: int) -> dict[st
         "latency_ms": scan.latency_ms,
         "operator": scan.operator,
         "detail": scan.detail,
+        "annuls": scan.annuls,
     }
 
 
@@ -138,22 +142,76 @@ def _apply_usage(
         usages[right_id] = after
         touched.add(right_id)
         first_gates.setdefault(right_id, gate.id)
-    _write_usage(session, venue, [usages[i] for i in sorted(touched)], first_gates)
-    for usage in (usages[i] for i in sorted(touched)):
-        row = UsageRow(
-            right_id=usage.right_id,
-            entries=usage.entries,
-            inside=usage.inside,
-            zone=usage.zone,
-            last_scan_at=usage.last_scan_at,
-        )
-        result.pending.append(Pending.upsert(row, venue.code))
+    moved = [usages[i] for i in sorted(touched)]
+    _write_usage(session, venue, moved, first_gates)
+    result.pending.extend(_usage_changes(venue, moved))
     counts = _write_occupancy(session, venue, deltas)
     for code, count in sorted(counts.items()):
         result.pending.append(Pending.upsert(OccupancyRow(zone=code, count=count), venue.code))
         zone = view.zone(code)
         if zone is not None and zone.capacity:
             alerts.zone_filling(session, venue=venue, zone=zone, count=count)
+
+
+def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: IngestResult) -> None:
+    """Rebuild the usage of rights with an annulled entry from their scans that still count."""
+    policies = _policies(session, ids)
+    usages = _usages(session, ids)
+    cancelled: set[str | None] = set()
+    history: dict[bytes, list[Scan]] = {i: [] for i in ids}
+    for start in range(0, len(ids), IN_CHUNK):
+        chunk = ids[start : start + IN_CHUNK]
+        cancelled.update(
+            session.scalars(
+                select(Scan.annuls).where(Scan.right_id.in_(chunk), Scan.annuls.is_not(None))
+            )
+        )
+        for scan in session.scalars(
+            select(Scan)
+            .where(Scan.right_id.in_(chunk), Scan.reason == Reason.GRANTED.value)
+            .order_by(Scan.scanned_at_ms)
+        ):
+            history[bytes(scan.right_id or b"")].append(scan)
+    view = _zone_view(session, venue)
+    deltas: dict[str, int] = {}
+    rebuilt: list[domain.UsageState] = []
+    for right_id in ids:
+        policy = policies.get(right_id, domain.EntryPolicy.SINGLE)
+        usage: domain.UsageState | None = None
+        for scan in history[right_id]:
+            if scan.scan_id in cancelled:
+                continue
+            right = domain.AccessRight(right_id, scan.event or "", (), 0, 0, policy)
+            decision = Decision(
+                Reason.GRANTED, domain.Direction(scan.direction), right, zone=scan.zone
+            )
+            usage = usage_after(decision, usage, scan.scanned_at_ms // 1000) or usage
+        before = usages.get(right_id)
+        last = None if before is None else before.last_scan_at
+        after = usage or domain.UsageState(right_id, last_scan_at=last)
+        for code, delta in occupancy_changes(view, before, after).items():
+            deltas[code] = deltas.get(code, 0) + delta
+        rebuilt.append(after)
+    _write_usage(session, venue, rebuilt, {})
+    result.pending.extend(_usage_changes(venue, rebuilt))
+    for code, count in sorted(_write_occupancy(session, venue, deltas).items()):
+        result.pending.append(Pending.upsert(OccupancyRow(zone=code, count=count), venue.code))
+
+
+def _usage_changes(venue: Venue, usages: Sequence[domain.UsageState]) -> list[Pending]:
+    return [
+        Pending.upsert(
+            UsageRow(
+                right_id=u.right_id,
+                entries=u.entries,
+                inside=u.inside,
+                zone=u.zone,
+                last_scan_at=u.last_scan_at,
+            ),
+            venue.code,
+        )
+        for u in usages
+    ]
 
 
 def _policies(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.EntryPolicy]:

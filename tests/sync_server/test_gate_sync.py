@@ -287,3 +287,29 @@ def _any_admin_token(database_url: str) -> str:
     from tests.support.server import create_user
 
     return create_user(database_url, f"admin-{uuid.uuid4().hex[:8]}", "admin")
+
+
+def test_an_annulled_entry_gives_the_right_back_everywhere(site: Site, tmp_path: Path) -> None:
+    """Nobody went through at gate A: the server rebuilds the right's usage, gate B admits it."""
+    from datetime import UTC, datetime
+
+    from shared.model import NOT_PASSED
+
+    ticket = site.right()
+    code = site.code(ticket)
+    a, b = site.terminal("NORD-1", tmp_path), site.terminal("NORD-2", tmp_path)
+    granted = a.check(code)
+    assert granted.decision.granted
+    a.sync.push()  # the entry reaches the server first...
+    a.replica.annul(granted.record, reason=NOT_PASSED, scanned_at=datetime.now(UTC))
+    a.sync.push()  # ...then its annulment
+    b.sync.pull()
+    usage = b.replica.usage(bytes.fromhex(ticket["right_id"]))
+    assert usage is not None and usage.entries == 0 and not usage.inside
+    assert b.replica.occupancy("NORD") == 0
+    assert b.check(code).decision.reason is Reason.GRANTED
+    b.sync.push()
+    export = site.admin.get("/exports/entries.csv", params={"event": site.event}).text
+    assert sum(int(line.split(",")[-1]) for line in export.strip().splitlines()[1:]) == 1
+    scans = ok(site.admin.get("/scans", params={"reason": NOT_PASSED}))
+    assert [s["gate"] for s in scans if s["right_id"] == ticket["right_id"]] == ["NORD-1"]

@@ -163,6 +163,8 @@ def export_entries(
         select(Scan.scanned_at_ms, Scan.zone, Venue.code)
         .join(Venue, Venue.id == Scan.venue_id)
         .where(Scan.event == event, Scan.reason == "granted", Scan.direction == "in")
+        # An entry annulled because nobody went through the turnstile is not an entry.
+        .where(~Scan.scan_id.in_(select(Scan.annuls).where(Scan.annuls.is_not(None))))
     ).all()
     counts: dict[tuple[int, str, str], int] = {}
     for at_ms, zone, venue in rows:

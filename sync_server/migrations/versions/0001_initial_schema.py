@@ -310,6 +310,7 @@ def upgrade() -> None:
         sa.Column("latency_ms", sa.Float(), nullable=True),
         sa.Column("operator", sa.String(length=80), nullable=True),
         sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("annuls", sa.String(length=36), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"],
             ["devices.id"],
@@ -326,6 +327,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("scans", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_scans_event"), ["event"], unique=False)
+        batch_op.create_index(batch_op.f("ix_scans_annuls"), ["annuls"], unique=False)
         batch_op.create_index(batch_op.f("ix_scans_gate_id"), ["gate_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_scans_reason"), ["reason"], unique=False)
         batch_op.create_index(batch_op.f("ix_scans_right_id"), ["right_id"], unique=False)
@@ -343,6 +345,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_scans_right_id"))
         batch_op.drop_index(batch_op.f("ix_scans_reason"))
         batch_op.drop_index(batch_op.f("ix_scans_gate_id"))
+        batch_op.drop_index(batch_op.f("ix_scans_annuls"))
         batch_op.drop_index(batch_op.f("ix_scans_event"))
 
     op.drop_table("scans")
