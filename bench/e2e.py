@@ -1,6 +1,6 @@
 """Issue 8's end-to-end figures: a server and two headless gates replaying camera frames.
 
-Each gate reads 1,000 synthetic 1280×720 frames (codes of every kind among empty frames) from a
+Each gate reads 1,000 synthetic 1280x720 frames (codes of every kind among empty frames) from a
 folder, and runs the kiosk's path on each scan: decoder → decision → durable log → simulated
 turnstile → upload by its sync loop. Reported: per-reason correctness (must be 100 %), latency
 from frame capture to the turnstile's unlock command, and the time until every scan is on the
@@ -240,10 +240,11 @@ def _render(runs: dict[str, GateRun], upload_s: float, replay_s: float, args: ar
             "## End to end (issue 8)",
             "",
             f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `python -m bench.e2e "
-            f"--frames {args.frames}`; the run took {total_s / 60:.1f} min. A `gate-server` process "
+            f"--frames {args.frames}`; the run took {total_s / 60:.1f} min. "
+            "A `gate-server` process "
             "(SQLite) and two headless gates in one process (NORD-1 and SUD-1, each its own "
             f"replica, sync loop and simulated turnstile) replaying {args.frames:,} synthetic "
-            f"1280×720 frames each at {FPS:.0f} fps.",
+            f"1280x720 frames each at {FPS:.0f} fps.",
             "",
             "| Figure | Target | Measured |",
             "|---|---|---|",
@@ -252,7 +253,7 @@ def _render(runs: dict[str, GateRun], upload_s: float, replay_s: float, args: ar
             f"| Frame captured → turnstile unlock command, p50 / p99 | — | "
             f"{percentile(latency, 50):.0f} / {percentile(latency, 99):.0f} ms |",
             f"| Last frame → every scan on the server | — | {upload_s:.2f} s |",
-            f"| Turnstile outcomes of granted scans | — | "
+            "| Turnstile outcomes of granted scans | — | "
             + ", ".join(f"{k} {v}" for k, v in sorted(outcomes.items()))
             + " |",
             "",
