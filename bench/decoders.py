@@ -31,10 +31,10 @@ from bench.report import Figure, at_most, headline_table, ms
 from bench.stats import median, percentile
 from scanner_app.checkpoint import Checkpoint
 from scanner_app.decoders import DECODERS, DEFAULT_DECODER, Decoder, make_decoder
-from scanner_app.demo import DEFAULT_GATE
 from scanner_app.frames import OK, Frame, GrayImage, Pacer, SourceState, SourceStatus
 from scanner_app.replica import Replica
 from scanner_app.scanning import Debouncer, ScanPipeline, ScanWorker
+from shared.demo_site import DEFAULT_GATE
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus" / "qr"

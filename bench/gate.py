@@ -21,11 +21,12 @@ from typing import Any
 import base45
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from scanner_app.demo import DEFAULT_GATE, DemoSite, build_demo
+from scanner_app.demo import DemoSite, build_demo
 from scanner_app.replica import Replica
 from shared.cose import decode_sign1
 from shared.credential import PREFIX, KeyRing, verify
 from shared.decision import decide
+from shared.demo_site import DEFAULT_GATE
 from shared.model import AccessRight
 
 REPO = Path(__file__).resolve().parent.parent

@@ -16,67 +16,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from scanner_app.replica import Replica
 from shared.credential import Credential, issue, key_id, raw_public_key
-from shared.model import AccessRight, BanScope, Direction, EntryPolicy, RightKind
+from shared.demo_site import (
+    CROWD,
+    EVENT,
+    GATES,
+    OTHER_EVENT,
+    PLAIN_SECRET_SHARE,
+    SITE,
+    ZONES,
+    SampleCode,
+)
+from shared.model import AccessRight, BanScope, EntryPolicy, RightKind
 from shared.reasons import Reason
 from shared.sync_schema import (
     BanRow,
     Change,
     ChangeBatch,
     EventRow,
-    GateRow,
     KeyRow,
     RevocationRow,
     RightRow,
-    ZoneRow,
     _Row,
 )
-
-SITE = "RADES"
-EVENT = "DERBY-CA-EST"
-OTHER_EVENT = "CA-CSS"
-DEFAULT_GATE = "NORD-1"
-PAGE_SIZE = 5_000
-
-ZONES = [
-    ZoneRow(code="RADES", name="Stade de Radès", capacity=60_000),
-    ZoneRow(code="NORD", name="Virage Nord (home)", parent="RADES", capacity=15_000),
-    ZoneRow(code="NORD-A", name="Virage Nord A", parent="NORD", capacity=7_500),
-    ZoneRow(code="NORD-B", name="Virage Nord B", parent="NORD", capacity=7_500),
-    ZoneRow(code="SUD", name="Virage Sud (away)", parent="RADES", capacity=8_000),
-    ZoneRow(code="SUD-A", name="Virage Sud A", parent="SUD", capacity=4_000),
-    ZoneRow(code="SUD-B", name="Virage Sud B", parent="SUD", capacity=4_000),
-    ZoneRow(code="TRIB", name="Tribune d'honneur", parent="RADES", capacity=12_000),
-    ZoneRow(code="VIP", name="Loges VIP", parent="TRIB", capacity=500),
-]
-GATES = [
-    GateRow(name="NORD-1", zones=["NORD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="NORD-2", zones=["NORD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="SUD-1", zones=["SUD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="VIP-1", zones=["VIP"], event_codes=[EVENT], grace_s=300),
-    GateRow(
-        name="NORD-EXIT", zones=["NORD"], event_codes=[EVENT], direction=Direction.OUT, grace_s=300
-    ),
-    GateRow(name="SUD-2", zones=["SUD"], event_codes=[EVENT], enabled=False),
-]
-# (share of the rights, zones, policy, kind): the derby's crowd.
-CROWD = [
-    (0.50, ["NORD-A"], EntryPolicy.SINGLE, RightKind.TICKET),
-    (0.20, ["NORD-B"], EntryPolicy.SINGLE, RightKind.TICKET),
-    (0.12, ["SUD-A"], EntryPolicy.SINGLE, RightKind.TICKET),
-    (0.12, ["SUD-B"], EntryPolicy.SINGLE, RightKind.TICKET),
-    (0.05, ["VIP"], EntryPolicy.REENTRY, RightKind.SUBSCRIPTION),
-    (0.01, ["RADES"], EntryPolicy.UNLIMITED, RightKind.STAFF),
-]
-PLAIN_SECRET_SHARE = 0.02
-"""Home tickets sold by the club's former ticketing system: plain codes, known only by replica."""
-
-
-@dataclass(frozen=True, slots=True)
-class SampleCode:
-    label: str
-    code: str
-    expected: Reason
-    note: str
 
 
 @dataclass
@@ -95,6 +56,9 @@ class DemoSite:
             return right.secret
         credential = Credential(SITE, int(self.now.timestamp()), right)
         return issue(credential, self.signing_key)
+
+
+PAGE_SIZE = 5_000
 
 
 class _Feed:
