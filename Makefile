@@ -7,12 +7,17 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Debian packages the project needs at run or test time: PostgreSQL for the server's test suite,
-# libzbar0 for pyzbar (the gate's second QR decoder).
-DEB_PACKAGES ?= postgresql libzbar0
+# libzbar0 for pyzbar (the gate's second QR decoder); Xvfb, Qt's xcb libraries and fonts that
+# shape Arabic for the kiosk window (screenshots, a demo kiosk on a machine with no display);
+# chromium for the dashboard's browser tests (Playwright drives it; never `playwright install`).
+DEB_PACKAGES ?= postgresql libzbar0 \
+	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 \
+	libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-core \
+	chromium
 
 DEMO_DIR ?= demo
 
-.PHONY: help venv system-deps lint typecheck imports test test-only bench demo clean
+.PHONY: help venv system-deps lint typecheck imports test test-only bench demo demo-kiosk clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -60,6 +65,30 @@ demo: venv  ## build a demo gate replica in ./demo and try every sample code at 
 	  echo "== $$label: $$note (expected: $$expected)"; \
 	  $(BIN)/gate-scanner check --db $(DEMO_DIR)/gate.db "$$code" || true; \
 	done
+	@echo
+	@echo "The kiosk: make demo-kiosk (a window; under xvfb-run -a with no display)"
+
+demo-kiosk: venv  ## open the kiosk window on the demo gate: demo camera, simulated turnstile
+	@test -f $(DEMO_DIR)/gate.db || $(MAKE) demo
+	$(BIN)/gate-scanner run --demo --db $(DEMO_DIR)/gate.db
 
 clean:  ## remove the virtualenv, caches and the demo
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache *.egg-info
+
+# --- packaging (not part of `make test`: slow). packaging/build.sh and packaging/smoke.sh say what they do.
+.PHONY: package package-smoke package-deps
+
+PACKAGE_STAMP := $(VENV)/.package-installed
+
+$(PACKAGE_STAMP): $(STAMP) pyproject.toml
+	set -o pipefail; $(BIN)/pip install -q -e '.[dev,package]' 2>&1 | { grep -v "is ignored" || true; }
+	touch $(PACKAGE_STAMP)
+
+package-deps: venv $(PACKAGE_STAMP)  ## install PyInstaller into the virtualenv
+
+package: package-deps  ## build dist/: the wheel, the kiosk's one-folder build, the installer tarball, the .deb
+	packaging/build.sh $(BIN)/python
+
+package-smoke:  ## smoke-test what `make package` built (binary, installer dry runs, wheel in a fresh venv, .deb)
+	@test -x dist/gate-scanner/gate-scanner || { echo "nothing built: run 'make package' first"; exit 2; }
+	packaging/smoke.sh $(PYTHON)

@@ -16,10 +16,11 @@ from typing import Any, TextIO
 from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import DEFAULT_CONFIG, ConfigError, TerminalConfig
-from scanner_app.demo import DEFAULT_GATE, build_demo
+from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError
 from scanner_app.sync import SyncClient, SyncError, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
+from shared.demo_site import DEFAULT_GATE
 from shared.model import Direction, EntryPolicy, RightKind
 
 DEFAULT_DB = "gate.db"
@@ -154,6 +155,25 @@ def _parser() -> argparse.ArgumentParser:
         "--watch-s", type=float, default=5.0, help="seconds to watch the sensor (5)"
     )
     hw_test.set_defaults(run=_hw_test)
+
+    run = commands.add_parser(
+        "run",
+        help="open the kiosk window (camera and wedge scanning, answers, supervisor panel)",
+        description="Run the gate's kiosk: scan with the camera and keyboard-wedge scanners, show "
+        "each answer full screen, drive the turnstile, sync in the background. --demo uses a demo "
+        "camera showing the sample codes and a simulated turnstile, so it runs on any machine.",
+    )
+    run.add_argument("--config", type=Path, default=_default_config(), help=config_help)
+    run.add_argument("--fullscreen", action="store_true", help="fill the screen (a real kiosk)")
+    run.add_argument(
+        "--demo",
+        action="store_true",
+        help="demo camera (codes.txt beside the replica) and simulated turnstile",
+    )
+    run.add_argument(
+        "--db", help="the replica, when there is no configuration file (e.g. demo/gate.db)"
+    )
+    run.set_defaults(run=_run)
     return parser
 
 
@@ -403,6 +423,40 @@ def _hw_test(args: argparse.Namespace) -> int:
         port=args.port,
         watch_s=args.watch_s,
     )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from scanner_app.frames import FrameSourceError
+
+    if args.config.exists():
+        config = TerminalConfig.load(args.config)
+        if args.db:
+            config.replica = str(Path(args.db).resolve())
+    elif args.demo or args.db:
+        db = Path(args.db or _default_db()).resolve()
+        config = TerminalConfig(path=db.parent / DEFAULT_CONFIG, replica=db.name)
+    else:
+        raise ConfigError(
+            f"no configuration at {args.config}: enroll this gate (gate-scanner enroll), or try "
+            "the demo (gate-scanner seed-demo --db demo/gate.db, then gate-scanner run --demo "
+            "--db demo/gate.db)"
+        )
+    if not config.replica_path.exists():
+        raise ReplicaError(
+            f"no replica at {config.replica_path}: build one with "
+            f"'gate-scanner seed-demo --db {config.replica_path}' or enroll this gate"
+        )
+    try:
+        # Imported here, not at the top: Qt loads only for the kiosk.
+        from scanner_app.ui import run
+    except ImportError as exc:
+        print(f"gate-scanner: the kiosk needs PySide6 ({exc})", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return run(config, fullscreen=args.fullscreen, demo=args.demo)
+    except FrameSourceError as exc:
+        print(f"gate-scanner: {exc}", file=sys.stderr)
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

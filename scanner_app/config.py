@@ -10,9 +10,17 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from scanner_app.wedge import WedgeSettings
+
+if TYPE_CHECKING:  # OpenCV and the decoders load only for commands that scan
+    from scanner_app.frames import CameraSettings
+    from scanner_app.scanning import ScanSettings
 
 DEFAULT_CONFIG = "gate.toml"
+LANGUAGES = ("fr", "ar", "en")
+_Settings = TypeVar("_Settings")
 
 
 class ConfigError(Exception):
@@ -33,6 +41,29 @@ class SyncSettings:
 
 
 @dataclass
+class KioskSettings:
+    """The ``[kiosk]`` part: what the controller's screen shows and how the supervisor gets in."""
+
+    language: str = "fr"
+    """fr, ar (laid out right to left) or en; a supervisor may switch it on the gate."""
+    show_holder_name: bool = False
+    """Personal data stays off the screen unless the site enables it."""
+    answer_s: float = 3.0
+    """How long the green or red answer stays before the screen is back to idle."""
+    fullscreen: bool = False
+    pin_hash: str = ""
+    """The supervisor PIN, hashed (make one with ``python -m scanner_app.pin``); empty: no panel."""
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise ConfigError(
+                f"[kiosk] language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"
+            )
+        if not 0.5 <= self.answer_s <= 60:
+            raise ConfigError(f"[kiosk] answer_s must be 0.5 to 60 s, not {self.answer_s}")
+
+
+@dataclass
 class TerminalConfig:
     path: Path
     server: str = ""
@@ -41,6 +72,24 @@ class TerminalConfig:
     token_file: str = "gate.token"  # noqa: S105 - a file name
     replica: str = "gate.db"
     sync: SyncSettings = field(default_factory=SyncSettings)
+    kiosk: KioskSettings = field(default_factory=KioskSettings)
+    camera: dict[str, Any] = field(default_factory=dict)
+    """``[camera]`` as written; :meth:`camera_settings` checks it (and loads OpenCV)."""
+    scanning: dict[str, Any] = field(default_factory=dict)
+    """``[scanning]`` as written; :meth:`scan_settings` checks it (and loads the decoders)."""
+    wedge: WedgeSettings = field(default_factory=WedgeSettings)
+
+    def camera_settings(self) -> CameraSettings:
+        from scanner_app.frames import CameraSettings
+
+        settings = _section(CameraSettings, self.camera, "camera", self.path)
+        return settings
+
+    def scan_settings(self) -> ScanSettings:
+        from scanner_app.scanning import ScanSettings
+
+        settings = _section(ScanSettings, self.scanning, "scanning", self.path)
+        return settings
 
     @property
     def replica_path(self) -> Path:
@@ -86,19 +135,19 @@ class TerminalConfig:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
         gate = data.get("gate", {})
-        sync = data.get("sync", {})
-        try:
-            return cls(
-                path=path,
-                server=str(gate.get("server", "")),
-                venue=str(gate.get("venue", "")),
-                gate=str(gate.get("name", "")),
-                token_file=str(gate.get("token_file", "gate.token")),
-                replica=str(gate.get("replica", "gate.db")),
-                sync=SyncSettings(**sync),
-            )
-        except TypeError as exc:
-            raise ConfigError(f"{path}: unknown setting in [sync]: {exc}") from exc
+        return cls(
+            path=path,
+            server=str(gate.get("server", "")),
+            venue=str(gate.get("venue", "")),
+            gate=str(gate.get("name", "")),
+            token_file=str(gate.get("token_file", "gate.token")),
+            replica=str(gate.get("replica", "gate.db")),
+            sync=_section(SyncSettings, data.get("sync", {}), "sync", path),
+            kiosk=_section(KioskSettings, data.get("kiosk", {}), "kiosk", path),
+            camera=dict(data.get("camera", {})),
+            scanning=dict(data.get("scanning", {})),
+            wedge=_section(WedgeSettings, data.get("wedge", {}), "wedge", path),
+        )
 
     def save(self) -> None:
         sections: dict[str, dict[str, Any]] = {
@@ -111,12 +160,36 @@ class TerminalConfig:
             },
             "sync": vars(self.sync),
         }
+        # The kiosk's sections only when set: an enrolled gate keeps its hand-written ones.
+        if self.kiosk != KioskSettings():
+            sections["kiosk"] = vars(self.kiosk)
+        for name, values in (("camera", self.camera), ("scanning", self.scanning)):
+            if values:
+                sections[name] = values
+        if self.wedge != WedgeSettings():
+            sections["wedge"] = {
+                "min_length": self.wedge.min_length,
+                "max_mean_gap_s": self.wedge.max_mean_gap_s,
+                "max_gap_s": self.wedge.max_gap_s,
+            }
         lines = ["# Entrix Gate terminal configuration (written by gate-scanner enroll)"]
         for section, values in sections.items():
             lines.append(f"\n[{section}]")
             lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _section(cls: type[_Settings], values: Any, name: str, path: Path) -> _Settings:
+    """A settings dataclass from a TOML table; unknown or mistyped settings name the section."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path}: [{name}] must be a table")
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{path}: unknown setting in [{name}]: {exc}") from exc
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
 
 
 def _toml_value(value: object) -> str:

@@ -336,6 +336,18 @@ class Replica:
                     self._move_usage(db, before, after)
         return record
 
+    def record_event(self, record: ScanRecord) -> ScanRecord:
+        """Log an audited event that is not a decision (a supervisor's manual open, emergency
+        free passage) durably, like a scan: it uploads with the scans. Usage is not touched."""
+        if record.reason in set(Reason):
+            raise ReplicaError(f"{record.reason!r} is a decision: use record_scan")
+        with self._transaction() as db:
+            db.execute(
+                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",
+                _scan_params(record),
+            )
+        return record
+
     def annul(self, record: ScanRecord, *, reason: str, scanned_at: datetime) -> ScanRecord:
         """Cancel a granted scan whose holder never went through: the right is not consumed.
 

@@ -1,0 +1,63 @@
+"""``gate-scanner run``: the kiosk application around :class:`KioskWindow`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from scanner_app.config import TerminalConfig
+from scanner_app.kiosk import Kiosk
+from scanner_app.ui.window import KioskWindow
+
+FONT_FAMILIES = ["DejaVu Sans", "Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic"]
+"""DejaVu shapes and joins Arabic; Noto covers what it lacks (Debian: fonts-dejavu-core,
+fonts-noto-core)."""
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The running QApplication, made if needed, with the kiosk's fonts."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or [sys.argv[0]])
+    font = QFont()
+    font.setFamilies(FONT_FAMILIES)
+    app.setFont(font)
+    app.setApplicationName("Entrix Gate")
+    return app
+
+
+def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False) -> int:
+    """Open the kiosk window and run until it is closed (or SIGTERM); returns the exit status."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = application()
+    kiosk = Kiosk.from_config(config, demo=demo)
+    window = KioskWindow(kiosk)
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    # Python runs signal handlers only between bytecodes: wake it now and then.
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    kiosk.start()
+    if fullscreen or config.kiosk.fullscreen:
+        window.showFullScreen()
+    else:
+        window.resize(1280, 800)
+        window.show()
+    try:
+        return app.exec()
+    finally:
+        window.close()
+        kiosk.stop()
+        window.sounds.close()
+
+
+def screenshot_path(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.png"
