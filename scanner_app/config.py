@@ -172,12 +172,34 @@ class TerminalConfig:
                 "max_mean_gap_s": self.wedge.max_mean_gap_s,
                 "max_gap_s": self.wedge.max_gap_s,
             }
+        if self.path.exists():
+            # Enrolling rewrites [gate] only: the installer's other sections ([relay], [kiosk]...)
+            # and their comments stay as written.
+            text = _replace_table(self.path.read_text(encoding="utf-8"), "gate", sections["gate"])
+            self.path.write_text(text, encoding="utf-8")
+            return
         lines = ["# Entrix Gate terminal configuration (written by gate-scanner enroll)"]
         for section, values in sections.items():
             lines.append(f"\n[{section}]")
             lines.extend(f"{key} = {_toml_value(value)}" for key, value in values.items())
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _replace_table(text: str, name: str, values: dict[str, Any]) -> str:
+    """``text`` with the body of table ``[name]`` replaced by ``values`` (appended if absent)."""
+    body = [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    lines = text.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip() == f"[{name}]"), None)
+    if start is None:
+        return text.rstrip("\n") + f"\n\n[{name}]\n" + "\n".join(body) + "\n"
+    end = next(
+        (i for i in range(start + 1, len(lines)) if lines[i].lstrip().startswith("[")), len(lines)
+    )
+    kept_tail = [
+        line for line in lines[start + 1 : end] if not line.strip() or line.lstrip().startswith("#")
+    ]
+    return "\n".join([*lines[: start + 1], *body, *kept_tail, *lines[end:]]) + "\n"
 
 
 def _section(cls: type[_Settings], values: Any, name: str, path: Path) -> _Settings:

@@ -188,3 +188,24 @@ def test_status_is_kept_for_the_kiosk(server: RunningServer, tmp_path: Path) -> 
 
         status = json.loads(replica.get_meta("sync_status") or "{}")
     assert status["state"] == SyncState.ONLINE.value and status["last_sync_ms"] > 0
+
+
+def test_enrolling_again_keeps_the_installers_sections(tmp_path: Path) -> None:
+    """[relay], [kiosk] and comments written by the installer survive an enrollment."""
+    from scanner_app.config import TerminalConfig
+
+    path = tmp_path / "gate.toml"
+    path.write_text(
+        '# site: Radès\n[gate]\nserver = "http://old"\n\n'
+        '[relay]\n# the LCUS board in the pillar\ndriver = "lcus"\nport = "/dev/entrix-relay"\n'
+        '\n[kiosk]\nlanguage = "ar"\n'
+    )
+    config = TerminalConfig.load(path)
+    config.server, config.venue, config.gate = "http://10.0.0.5:8000", "RADES", "NORD-1"
+    config.save()
+    text = path.read_text()
+    assert "# the LCUS board in the pillar" in text and 'port = "/dev/entrix-relay"' in text
+    again = TerminalConfig.load(path)
+    assert (again.server, again.venue, again.gate) == ("http://10.0.0.5:8000", "RADES", "NORD-1")
+    assert again.kiosk.language == "ar"
+    assert 'server = "http://old"' not in text
