@@ -7,6 +7,7 @@ the event stream and clock-skew handling build on these.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,21 +89,28 @@ class SyncClient:
         return answer
 
     def pull(self, *, page_size: int = PAGE_SIZE) -> int:
-        """Apply every page of changes after the replica's cursor; returns the changes applied."""
+        """Apply every page of changes after the replica's cursor; returns the changes applied.
+
+        The next page is fetched while the current one is applied: on a first sync the network
+        and the disk then work at the same time.
+        """
         applied = 0
-        while True:
-            answer = self._call(
-                "GET", "/changes", params={"since": self.replica.cursor, "limit": page_size}
-            )
-            try:
-                batch = ChangeBatch.model_validate_json(answer.content)
-            except ValueError as exc:
-                raise SyncError(
-                    f"the server sent a page that is not a change batch: {exc}"
-                ) from exc
-            applied += self.replica.apply_changes(batch)
-            if not batch.more:
-                return applied
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
+            upcoming = fetcher.submit(self._page, self.replica.cursor, page_size)
+            while True:
+                batch = upcoming.result()
+                if batch.more:
+                    upcoming = fetcher.submit(self._page, batch.cursor, page_size)
+                applied += self.replica.apply_changes(batch)
+                if not batch.more:
+                    return applied
+
+    def _page(self, since: int, page_size: int) -> ChangeBatch:
+        answer = self._call("GET", "/changes", params={"since": since, "limit": page_size})
+        try:
+            return ChangeBatch.model_validate_json(answer.content)
+        except ValueError as exc:
+            raise SyncError(f"the server sent a page that is not a change batch: {exc}") from exc
 
     def push(self, *, batch_size: int = UPLOAD_BATCH) -> int:
         """Upload the scan log until nothing is pending; returns the scans acknowledged."""

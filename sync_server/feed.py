@@ -9,16 +9,16 @@ included). The feed is compacted: a row changed again moves to a new sequence nu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Text, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.sync_schema import ROW_TYPES, ChangeBatch, ChangeKind, _Row, row_key
-from shared.sync_schema import Change as WireChange
 from sync_server.models import Change, FeedCounter
 
 GLOBAL_SCOPE = "*"
@@ -93,23 +93,35 @@ def current_seq(session: Session) -> int:
 
 
 def read_page(session: Session, *, scopes: Sequence[str], since: int, limit: int) -> ChangeBatch:
-    """The changes after ``since`` that concern ``scopes``, oldest first, at most ``limit``.
+    """The changes after ``since`` that concern ``scopes``, oldest first, at most ``limit``."""
+    return ChangeBatch.model_validate_json(
+        read_page_json(session, scopes=scopes, since=since, limit=limit)
+    )
+
+
+def read_page_json(session: Session, *, scopes: Sequence[str], since: int, limit: int) -> bytes:
+    """The page as the JSON of a :class:`ChangeBatch`, built from the stored JSON text.
 
     The counter is read first; only changes up to it are returned, all of them committed. A page
     that is not full ends at the counter, so a gate's cursor moves past other sites' changes.
+    The rows' data are copied as stored (they were validated when published): decoding and
+    re-encoding them cost more than the query for a gate's first sync of a million rights.
     """
     head = current_seq(session)
     rows = session.execute(
-        select(Change.seq, Change.kind, Change.op, Change.key, Change.data)
+        select(Change.seq, Change.kind, Change.op, Change.key, cast(Change.data, Text))
         .where(Change.seq > since, Change.seq <= head, Change.scope.in_(scopes))
         .order_by(Change.seq)
         .limit(limit + 1)
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = rows[-1].seq if more else max(head, since)
-    changes = [
-        WireChange(seq=r.seq, kind=ChangeKind(r.kind), op=r.op, key=r.key, data=r.data)
-        for r in rows
-    ]
-    return ChangeBatch(since=since, cursor=cursor, changes=changes, more=more)
+    cursor = rows[-1][0] if more else max(head, since)
+    changes = ",".join(
+        f'{{"seq":{seq},"kind":{json.dumps(kind)},"op":{json.dumps(op)},'
+        f'"key":{json.dumps(key)},"data":{data if data is not None else "null"}}}'
+        for seq, kind, op, key, data in rows
+    )
+    more_text = "true" if more else "false"
+    page = f'{{"since":{since},"cursor":{cursor},"more":{more_text},"changes":[{changes}]}}'
+    return page.encode("utf-8")
