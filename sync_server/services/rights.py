@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.credential import Credential, issue
-from shared.sync_schema import RevocationRow, RightRow
+from shared.sync_schema import ChangeKind, RevocationRow, RightRow
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Event, Season, Subscription, UsageState, Venue, Zone
@@ -126,23 +126,41 @@ class _Catalogue:
         return self.venues[event.venue_id]
 
 
-def _new_right(data: RightCreate, event: Event) -> AccessRight:
-    return AccessRight(
-        id=secrets.token_bytes(16),
-        event_id=event.id,
-        zones=list(data.zones),
-        not_before=int(data.not_before.timestamp())
+def _new_right(data: RightCreate, event: Event) -> dict[str, Any]:
+    """The access_rights row of a validated right, as plain values (bulk inserts want no ORM)."""
+    return {
+        "id": secrets.token_bytes(16),
+        "event_id": event.id,
+        "zones": list(data.zones),
+        "not_before": int(data.not_before.timestamp())
         if data.not_before
         else event.starts_at - DOORS_OPEN_S,
-        expires=int(data.expires.timestamp()) if data.expires else event.ends_at + AFTER_END_S,
-        policy=int(data.policy),
-        kind=int(data.kind),
-        holder=None if data.holder is None else holder_id(data.holder),
-        seat=data.seat,
-        display_name=data.display_name,
-        secret=data.secret,
-        status="active",
-    )
+        "expires": int(data.expires.timestamp()) if data.expires else event.ends_at + AFTER_END_S,
+        "policy": int(data.policy),
+        "kind": int(data.kind),
+        "holder": None if data.holder is None else holder_id(data.holder),
+        "seat": data.seat,
+        "display_name": data.display_name,
+        "secret": data.secret,
+        "status": "active",
+    }
+
+
+def _feed_row(row: dict[str, Any], event_code: str) -> dict[str, Any]:
+    """The right as the feed carries it (the JSON of ``RightRow``), from its already valid row."""
+    return {
+        "right_id": row["id"].hex(),
+        "event": event_code,
+        "zones": row["zones"],
+        "not_before": row["not_before"],
+        "expires": row["expires"],
+        "policy": row["policy"],
+        "kind": row["kind"],
+        "holder": None if row["holder"] is None else row["holder"].hex(),
+        "seat": row["seat"],
+        "display_name": row["display_name"],
+        "secret": row["secret"],
+    }
 
 
 def _row_problems(data: RightCreate, catalogue: _Catalogue) -> tuple[Event | None, list[str]]:
@@ -178,7 +196,7 @@ def import_rights(
     """
     catalogue = _Catalogue(session)
     errors: list[RowError] = []
-    prepared: list[tuple[AccessRight, Event]] = []
+    prepared: list[tuple[dict[str, Any], Event]] = []
     secrets_seen: dict[str, int] = {}
     for number, data in enumerate(rows, start=first_row):
         if isinstance(data, RowError):
@@ -200,18 +218,17 @@ def import_rights(
     if errors:
         errors.sort(key=lambda e: e.row)
         return ImportReport(imported=0, errors=errors), []
-    columns = [
-        "id", "event_id", "zones", "not_before", "expires", "policy", "kind", "holder", "seat",
-        "display_name", "secret", "status",
-    ]  # fmt: skip
-    values = [{c: getattr(r, c) for c in columns} for r, _ in prepared]
     now = datetime.now(UTC)
-    for chunk_start in range(0, len(values), 5_000):
-        chunk = values[chunk_start : chunk_start + 5_000]
-        session.execute(insert(AccessRight), [{**v, "created_at": now} for v in chunk])
-    pending = [_publish_right(r, e, catalogue.venue_code(e)) for r, e in prepared]
+    table = AccessRight.metadata.tables[AccessRight.__tablename__]
+    for start in range(0, len(prepared), 5_000):
+        chunk = prepared[start : start + 5_000]
+        session.execute(insert(table), [{**row, "created_at": now} for row, _ in chunk])
+    pending = [
+        Pending(ChangeKind.RIGHT, row["id"].hex(), catalogue.venue_code(e), _feed_row(row, e.code))
+        for row, e in prepared
+    ]
     report = ImportReport(
-        imported=len(prepared), errors=[], right_ids=[r.id.hex() for r, _ in prepared]
+        imported=len(prepared), errors=[], right_ids=[row["id"].hex() for row, _ in prepared]
     )
     return report, pending
 
