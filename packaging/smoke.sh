@@ -1,0 +1,174 @@
+#!/bin/bash
+# Smoke-test what `make package` built (make package-smoke). Every check runs; the summary lists
+# the failures, and the exit status is 1 if any.
+#   1. the one-folder build: --version, seed-demo into a temporary folder, check a sample
+#      code (granted), and the kiosk window opening offscreen for a few seconds
+#   2. the installer: install.sh --dry-run for each role; refuses to run without root
+#   3. the wheel: complete (every data file of the packages), installs into a fresh virtualenv,
+#      gate-scanner --version from it, and gate-server serves /health and the dashboard
+#   4. the .deb: dpkg-deb --info/--contents, extracted and run
+#
+#   packaging/smoke.sh [PYTHON]   PYTHON makes the fresh virtualenv (python3)
+set -euo pipefail
+
+root=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+python=${1:-python3}
+cd "$root" || exit 2
+version=$("$python" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
+dist=$root/dist
+work=$(mktemp -d)
+server_pid=""
+cleanup() {
+    [ -z "$server_pid" ] || kill "$server_pid" 2> /dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+failures=()
+passed=0
+
+check() {  # check NAME COMMAND...: run it, say ok or FAIL with its output
+    local name=$1; shift
+    local started output elapsed
+    started=$(date +%s%N)
+    if output=$("$@" 2>&1); then
+        elapsed=$((($(date +%s%N) - started) / 100000000))
+        printf 'ok    %-58s %3d.%d s\n' "$name" $((elapsed / 10)) $((elapsed % 10))
+        passed=$((passed + 1))
+    else
+        printf 'FAIL  %s\n' "$name"
+        printf '%s\n' "$output" | tail -20 | sed 's/^/      /'
+        failures+=("$name")
+    fi
+}
+
+binary=$dist/gate-scanner/gate-scanner
+wheels=("$dist"/entrix_gate-"$version"-*.whl)
+debs=("$dist"/entrix-gate-kiosk_"$version"_*.deb)
+wheel=${wheels[0]}
+deb=${debs[0]}
+
+echo "== one-folder build ($(du -sh "$dist/gate-scanner" 2> /dev/null | cut -f1))"
+check "gate-scanner --version" bash -c "'$binary' --version | grep -qx 'gate-scanner $version'"
+check "seed-demo into a temporary folder" "$binary" seed-demo --db "$work/demo/gate.db" --rights 500
+granted_sample() {
+    local code
+    code=$(grep -m1 '^home-ticket' "$work/demo/codes.txt" | cut -f2)
+    "$binary" check --db "$work/demo/gate.db" --json "$code" | grep -q '"reason": "granted"'
+}
+check "check a sample code: granted" granted_sample
+reused_sample() {
+    local code
+    code=$(grep -m1 '^home-ticket' "$work/demo/codes.txt" | cut -f2)
+    # Exit status 1 (refused) is the point here: read the answer, not the status.
+    { "$binary" check --db "$work/demo/gate.db" --json "$code" || true; } |
+        grep -q '"reason": "already_used"'
+}
+check "the same code again: already_used" reused_sample
+kiosk_opens() {
+    # The kiosk runs until stopped: alive after 6 s (timeout's 124) means Qt and the UI loaded.
+    [ -d "$dist/gate-scanner/_internal/PySide6" ] || { echo "no PySide6 in the build"; return 1; }
+    local status=0
+    QT_QPA_PLATFORM=offscreen timeout 6 "$binary" run --demo --db "$work/demo/gate.db" \
+        > "$work/kiosk.log" 2>&1 || status=$?
+    [ "$status" = 124 ] || { cat "$work/kiosk.log"; echo "exit status $status"; return 1; }
+}
+check "kiosk window (run --demo, offscreen) stays up" kiosk_opens
+
+echo "== installer"
+for role in server gate kiosk; do
+    check "install.sh --role $role --dry-run" bash -c \
+        "packaging/install.sh --role $role --dry-run --wheel '$wheel' > '$work/plan-$role.txt' &&
+         grep -q 'systemctl' '$work/plan-$role.txt'"
+done
+refuses_without_root() {
+    local output
+    if [ "$(id -u)" = 0 ]; then
+        output=$(setpriv --reuid=65534 --regid=65534 --clear-groups \
+            bash packaging/install.sh --role gate --wheel "$wheel" 2>&1) && return 1
+    else
+        output=$(bash packaging/install.sh --role gate --wheel "$wheel" 2>&1) && return 1
+    fi
+    grep -q "run me as root" <<< "$output"
+}
+check "install.sh refuses to run without root" refuses_without_root
+check "installer tarball lists install.sh and the wheel" bash -c \
+    "tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -q 'entrix-gate-$version/install.sh' &&
+     tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -q 'wheels/entrix_gate-$version'"
+
+echo "== wheel $(basename "${wheel:-none}")"
+wheel_has_package_data() {
+    "$python" - "$wheel" <<'PY'
+import os
+import sys
+import zipfile
+
+names = set(zipfile.ZipFile(sys.argv[1]).namelist())
+# Alembic's template for writing new migrations: a developer's tool, never read at run time.
+DEVELOPMENT_ONLY = {"sync_server/migrations/script.py.mako"}
+missing = [
+    os.path.join(folder, name)
+    for package in ("shared", "scanner_app", "sync_server", "hardware")
+    for folder, _dirs, files in os.walk(package)
+    if "__pycache__" not in folder
+    for name in files
+    if os.path.join(folder, name) not in names | DEVELOPMENT_ONLY
+]
+if missing:
+    sys.exit("not in the wheel (pyproject.toml [tool.setuptools.package-data]):\n" + "\n".join(missing))
+PY
+}
+check "the wheel holds every file of the packages" wheel_has_package_data
+fresh_venv() {
+    "$python" -m venv "$work/venv" &&
+        "$work/venv/bin/pip" install --quiet --disable-pip-version-check "$wheel" 2>&1 |
+        { grep -v "is ignored" || true; }
+    "$work/venv/bin/python" -c "import scanner_app, sync_server"
+}
+check "the wheel installs into a fresh virtualenv" fresh_venv
+check "gate-scanner --version from it" bash -c \
+    "'$work/venv/bin/gate-scanner' --version | grep -qx 'gate-scanner $version'"
+serves() {
+    local port
+    port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    mkdir -p "$work/server"
+    (cd "$work/server" && ENTRIX_DATABASE_URL="sqlite:///$work/server/entrix.db" \
+        exec "$work/venv/bin/gate-server" serve --port "$port" > "$work/server.log" 2>&1) &
+    server_pid=$!
+    for _ in $(seq 60); do
+        curl -fs "http://127.0.0.1:$port/health" > /dev/null && break
+        kill -0 "$server_pid" 2> /dev/null || break
+        sleep 0.5
+    done
+    local ok=0
+    curl -fsS "http://127.0.0.1:$port/health" | grep -q '"ok"' &&
+        curl -fsS -o /dev/null "http://127.0.0.1:$port/dashboard/login" || ok=1
+    kill "$server_pid" 2> /dev/null; wait "$server_pid" 2> /dev/null; server_pid=""
+    [ "$ok" = 0 ] || { tail -15 "$work/server.log"; return 1; }
+}
+check "gate-server from it serves /health and /dashboard/login" serves
+
+echo "== Debian package $(basename "${deb:-none}") ($(du -h "$deb" 2> /dev/null | cut -f1))"
+check "dpkg-deb --info" bash -c \
+    "dpkg-deb --info '$deb' | grep -q 'Package: entrix-gate-kiosk' &&
+     dpkg-deb --info '$deb' | grep -q 'Version: $version'"
+check "dpkg-deb --contents: binary, units, udev rules, template" bash -c \
+    "dpkg-deb --contents '$deb' > '$work/contents.txt' &&
+     for f in ./opt/entrix/gate-scanner/gate-scanner ./usr/bin/gate-scanner \
+              ./lib/systemd/system/entrix-sync.service ./usr/lib/systemd/user/entrix-kiosk.service \
+              ./lib/udev/rules.d/70-entrix-gate.rules ./opt/entrix/share/templates/gate.toml; do
+         grep -q \" \$f\" '$work/contents.txt' || { echo \"missing \$f\"; exit 1; }
+     done"
+extracted_runs() {
+    dpkg-deb -x "$deb" "$work/deb" &&
+        "$work/deb/opt/entrix/gate-scanner/gate-scanner" --version | grep -qx "gate-scanner $version" &&
+        "$work/deb/opt/entrix/gate-scanner/gate-scanner" seed-demo --db "$work/deb-demo/gate.db" \
+            --rights 100 > /dev/null &&
+        "$work/deb/opt/entrix/gate-scanner/gate-scanner" check --db "$work/deb-demo/gate.db" \
+            "$(grep -m1 '^home-ticket' "$work/deb-demo/codes.txt" | cut -f2)" | grep -q '^GRANTED'
+}
+check "extracted .deb: --version, seed-demo, check granted" extracted_runs
+
+echo
+echo "package-smoke: ${passed} passed, ${#failures[@]} failed"
+for name in "${failures[@]}"; do echo "  failed: $name"; done
+[ ${#failures[@]} -eq 0 ]
