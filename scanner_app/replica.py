@@ -450,6 +450,19 @@ class Replica:
             self.refresh()
         return len(batch.changes)
 
+    def reset_for_resync(self) -> None:
+        """Forget what the server sent (keeping the scan log, all marked to upload again), so
+        the next pull rebuilds the replica from change 0. For a server restored from a backup."""
+        with self._transaction() as db:
+            for table in REPLICATED_TABLES:
+                db.execute(f"DELETE FROM {table}")
+            db.execute("UPDATE scans SET uploaded = 0")
+            _set_meta(db, "cursor", "0")
+            version = int(_get_meta(db, "config_version") or 0) + 1
+            _set_meta(db, "config_version", str(version))
+        self._data_version = -1
+        self.refresh()
+
     def set_gate_name(self, name: str) -> None:
         self.require_gate(name)
         self.set_meta("gate_name", name)
@@ -593,6 +606,7 @@ _ROW_LISTS: dict[ChangeKind, TypeAdapter[list[Any]]] = {
     for kind, row_type in ROW_TYPES.items()
 }
 """One validator per kind for a whole run of rows: far cheaper than one call per row."""
+REPLICATED_TABLES = tuple(table for table, _ in _TABLE_KEYS.values())
 _BYTE_KEYS = frozenset({ChangeKind.RIGHT, ChangeKind.REVOCATION, ChangeKind.KEY, ChangeKind.USAGE})
 
 

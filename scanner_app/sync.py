@@ -31,6 +31,10 @@ class DeviceRevoked(SyncError):
     """The server no longer accepts this gate's token: it must be enrolled again."""
 
 
+class ServerBehind(SyncError):
+    """The server's feed is behind this gate's cursor: it was restored from a backup."""
+
+
 @dataclass(frozen=True, slots=True)
 class Enrollment:
     server: str
@@ -84,6 +88,8 @@ class SyncClient:
             raise SyncError(f"server unreachable: {exc}") from exc
         if answer.status_code == 401:
             raise DeviceRevoked(_detail(answer))
+        if answer.status_code == 409 and path == "/changes":
+            raise ServerBehind(_detail(answer))
         if answer.status_code >= 400:
             raise SyncError(f"{method} {path} → {answer.status_code}: {_detail(answer)}")
         return answer
@@ -111,6 +117,17 @@ class SyncClient:
             return ChangeBatch.model_validate_json(answer.content)
         except ValueError as exc:
             raise SyncError(f"the server sent a page that is not a change batch: {exc}") from exc
+
+    def resync(self, *, page_size: int = PAGE_SIZE) -> int:
+        """Start again from the server's feed after a restore, losing no scan.
+
+        Every scan this gate holds is sent again (the server keeps each UUID once, so those it
+        still has cost nothing and those the restore lost come back), then the replicated data
+        are rebuilt from the whole feed.
+        """
+        self.replica.reset_for_resync()
+        self.push()
+        return self.pull(page_size=page_size)
 
     def push(self, *, batch_size: int = UPLOAD_BATCH) -> int:
         """Upload the scan log until nothing is pending; returns the scans acknowledged."""

@@ -22,7 +22,7 @@ import httpx
 
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica
-from scanner_app.sync import API, DeviceRevoked, SyncClient, SyncError
+from scanner_app.sync import API, DeviceRevoked, ServerBehind, SyncClient, SyncError
 
 log = logging.getLogger("entrix.gate.sync")
 OUTBOX_CHECK_S = 0.25
@@ -156,7 +156,11 @@ class SyncLoop:
                 pull = force or s.pull_requested or now >= s.next_pull
                 s.pull_requested = False
             if pull:
-                self.status.pulled += client.pull()
+                try:
+                    self.status.pulled += client.pull()
+                except ServerBehind as exc:
+                    log.warning("the server is behind this gate (%s): resyncing from 0", exc)
+                    self.status.pulled += client.resync()
                 s.next_pull = now + settings.poll_interval_s
             pending = replica.counts().scans_pending
             if pending:

@@ -269,3 +269,37 @@ def _rights(site: Site, n: int) -> list[dict[str, object]]:
 def _cursor(config: TerminalConfig) -> int:
     with Replica(config.replica_path) as replica:
         return replica.cursor
+
+
+def test_server_restored_from_an_older_backup(server: RunningServer, tmp_path: Path) -> None:
+    """The server loses its last changes and scans to a restore: the gate resyncs, resends."""
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    database = Path(server.database_url.removeprefix("sqlite:///"))
+    server.stop()
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    for suffix in ("", "-wal", "-shm"):  # the file and its write-ahead log, as the server left them
+        if Path(f"{database}{suffix}").exists():
+            (backup / f"db{suffix}").write_bytes(Path(f"{database}{suffix}").read_bytes())
+    server.start()
+    codes = [site.code(r) for r in _rights(site, 5)]
+    scan_many(config, codes)
+    status = SyncLoop(config).run(once=True)
+    assert status.pushed == 5
+    assert _cursor(config) > 0
+    server.stop()
+    for suffix in ("", "-wal", "-shm"):  # the restore: those 5 rights and scans are gone
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+        if (backup / f"db{suffix}").exists():
+            Path(f"{database}{suffix}").write_bytes((backup / f"db{suffix}").read_bytes())
+    server.start()
+    status = SyncLoop(config).run(once=True)
+    assert status.state is SyncState.ONLINE, status.last_error
+    listed = ok(site.admin.get("/scans", params={"gate": "NORD-1"}))
+    assert len(listed) == 5, "the scans the restore lost came back from the gate"
+    assert_converged(site, config, tmp_path)
+    with Replica(config.replica_path) as replica:
+        assert replica.gate_name == "NORD-1"
+        assert replica.counts().rights == 0, "rights the server no longer knows are gone"
+        assert Checkpoint(replica, "NORD-1").check(codes[0]).decision.reason is Reason.ALREADY_USED
