@@ -38,7 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     user.add_argument("name")
     user.add_argument("--role", choices=["admin", "supervisor"], required=True)
+    _password_args(user)
     user.set_defaults(run=_create_user)
+
+    password = commands.add_parser(
+        "set-password", help="set a user's dashboard password (ends their browser sessions)"
+    )
+    password.add_argument("name")
+    _password_args(password, required=True)
+    password.set_defaults(run=_set_password)
 
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -48,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args)
     except SQLAlchemyError as exc:
         print(f"gate-server: database error: {exc}", file=sys.stderr)
+        return 2
+    except _PasswordRefused as exc:
+        print(f"gate-server: {exc}", file=sys.stderr)
         return 2
     return result
 
@@ -81,21 +92,81 @@ def _create_user(args: argparse.Namespace) -> int:
     from sync_server.db import get_sessionmaker
     from sync_server.migrate import upgrade
     from sync_server.models import User
-    from sync_server.services import audit
+    from sync_server.services import audit, sessions
 
     upgrade(get_settings().database_url)
+    password = _read_password(args)
     token = new_token(USER_TOKEN_PREFIX)
     with get_sessionmaker()() as session:
         if session.scalar(select(User).where(User.name == args.name)) is not None:
             print(f"gate-server: user {args.name!r} exists", file=sys.stderr)
             return 2
-        session.add(User(name=args.name, role=args.role, token_hash=hash_token(token)))
+        user = User(name=args.name, role=args.role, token_hash=hash_token(token))
+        session.add(user)
+        if password is not None:
+            sessions.set_password(session, user=user, password=password)
         audit.record(
             session, actor="cli", action="user.create", target=args.name, detail={"role": args.role}
         )
         session.commit()
     print(f"user {args.name} ({args.role}) created. API token, shown only now:")
     print(token)
+    return 0
+
+
+def _password_args(parser: argparse.ArgumentParser, *, required: bool = False) -> None:
+    how = parser.add_mutually_exclusive_group(required=required)
+    how.add_argument(
+        "--password", action="store_true", help="ask for a dashboard password (typed twice)"
+    )
+    how.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the dashboard password from the first line of standard input (scripts)",
+    )
+
+
+class _PasswordRefused(Exception):
+    """The password given cannot be used (too short, or the two typings differ)."""
+
+
+def _read_password(args: argparse.Namespace) -> str | None:
+    """The password asked for on the command line, or None when none was asked for."""
+    from sync_server.services.sessions import MIN_PASSWORD
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif args.password:
+        import getpass
+
+        password = getpass.getpass("dashboard password: ")
+        if getpass.getpass("again: ") != password:
+            raise _PasswordRefused("the two passwords differ")
+    else:
+        return None
+    if len(password) < MIN_PASSWORD:
+        raise _PasswordRefused(f"a password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _set_password(args: argparse.Namespace) -> int:
+    from sync_server.db import get_sessionmaker
+    from sync_server.migrate import upgrade
+    from sync_server.models import User
+    from sync_server.services import audit, sessions
+
+    upgrade(get_settings().database_url)
+    password = _read_password(args)
+    assert password is not None  # the option group is required
+    with get_sessionmaker()() as session:
+        user = session.scalar(select(User).where(User.name == args.name))
+        if user is None:
+            print(f"gate-server: no user {args.name!r}", file=sys.stderr)
+            return 2
+        sessions.set_password(session, user=user, password=password)
+        audit.record(session, actor="cli", action="user.set_password", target=args.name)
+        session.commit()
+    print(f"dashboard password of {args.name} set; their browser sessions were ended")
     return 0
 
 

@@ -21,7 +21,14 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # No ceiling on connections: a request holds its connection while it waits for a worker
+        # thread, so a pool smaller than the thread pool can stall every request at once.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
+            max_overflow=-1,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -46,7 +53,8 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # More connections than the 40 worker threads a process runs requests on (see above).
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
 @lru_cache

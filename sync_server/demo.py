@@ -149,3 +149,158 @@ def write_samples(path: Path, samples: list[SampleCode]) -> None:
         out.write("# label\tcode\texpected at gate NORD-1\tnote\n")
         for sample in samples:
             out.write(f"{sample.label}\t{sample.code}\t{sample.expected.value}\t{sample.note}\n")
+
+
+# -- make demo: the whole product on one machine ----------------------------------------------
+
+DEMO_ADMIN = "admin"
+DEMO_SUPERVISOR = "superviseur"
+DEMO_PASSWORD = "derby-2026"  # noqa: S105 - a demo account on a demo database, printed on screen
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> int:
+    """Seed a server database, start the server, enroll gate NORD-1, open its kiosk (or replay)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from sync_server.core.config import get_settings
+    from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
+    from sync_server.db import make_engine
+    from sync_server.migrate import upgrade
+    from sync_server.models import User
+    from sync_server.services import sessions
+
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "gate").mkdir(parents=True)
+    url = f"sqlite:///{folder.resolve()}/server.db"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        seeded = seed_demo(
+            session, rights_count=rights_count, passphrase=get_settings().key_passphrase
+        )
+        token = new_token(USER_TOKEN_PREFIX)
+        session.add(User(name=DEMO_ADMIN, role="admin", token_hash=hash_token(token)))
+        supervisor = User(name=DEMO_SUPERVISOR, role="supervisor",
+                          token_hash=hash_token(new_token(USER_TOKEN_PREFIX)))  # fmt: skip
+        session.add(supervisor)
+        session.flush()
+        sessions.set_password(session, user=supervisor, password=DEMO_PASSWORD)
+        commit(session, actor="demo", action="user.create", target=DEMO_SUPERVISOR)
+    engine.dispose()
+    write_samples(folder / "gate" / "codes.txt", seeded.samples)
+    (folder / "admin.token").write_text(token + "\n")
+
+    server_url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "ENTRIX_DATABASE_URL": url}
+    bindir = Path(sys.executable).parent
+    log = (folder / "server.log").open("wb")
+    server = subprocess.Popen(
+        [str(bindir / "gate-server"), "serve", "--port", str(port), "--no-migrate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{server_url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                print(f"the server did not start: see {folder / 'server.log'}", file=sys.stderr)
+                return 2
+            time.sleep(0.2)
+        config = folder / "gate" / "gate.toml"
+        subprocess.run(
+            [str(bindir / "gate-scanner"), "enroll", "--server", server_url,
+             "--code", seeded.enrollment["NORD-1"], "--config", str(config)],
+            check=True,
+        )  # fmt: skip
+        _say_where(folder, server_url, token, seeded)
+        if headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            print("\nNo display here: the gate runs headless, replaying the demo camera's codes.")
+            _replay(folder, bindir, config)
+            print(f"\nThe server keeps running: open {server_url}/dashboard. Ctrl-C stops it.")
+            server.wait()
+        else:
+            print("\nOpening the kiosk (close its window to stop the demo).")
+            subprocess.run(
+                [str(bindir / "gate-scanner"), "run", "--demo", "--config", str(config)],
+                check=False,
+            )
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.terminate()
+        server.wait(10)
+        log.close()
+    return 0
+
+
+def _say_where(folder: Path, server_url: str, token: str, seeded: DemoSeed) -> None:
+    print(
+        f"""
+Entrix Gate demo
+  server      {server_url}   (API docs: {server_url}/docs; log: {folder / "server.log"})
+  dashboard   {server_url}/dashboard   sign in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}
+  back office export ENTRIX_SERVER={server_url} ENTRIX_TOKEN={token}
+              then e.g.: gate-admin scans --event {EVENT}
+  gate        NORD-1 enrolled in {folder / "gate"} ({seeded.rights:,} rights);
+              the other gates' one-time codes: SUD-1 {seeded.enrollment["SUD-1"]}, VIP-1 {
+            seeded.enrollment["VIP-1"]
+        }
+  the camera  shows, in turn: """
+        + ", ".join(s.label for s in seeded.samples)
+    )
+
+
+def _replay(folder: Path, bindir: Path, config: Path) -> None:
+    """The demo camera's codes as a folder of frames, through the gate's headless pipeline."""
+    import subprocess
+
+    from sync_server import qr
+
+    frames = folder / "frames"
+    frames.mkdir()
+    samples = [
+        line.split("\t") for line in (folder / "gate" / "codes.txt").read_text().splitlines()
+    ]
+    for index, (_label, code, *_rest) in enumerate(s for s in samples if not s[0].startswith("#")):
+        (frames / f"frame-{index:03d}.png").write_bytes(qr.render(code, "png", scale=4))
+    replica = folder / "gate" / "gate.db"
+    subprocess.run(
+        [str(bindir / "gate-scanner"), "replay", str(frames), "--db", str(replica),
+         "--gate", "NORD-1", "--fps", "0.25"],
+        check=False,
+    )  # fmt: skip
+    subprocess.run(
+        [str(bindir / "gate-scanner"), "sync", "--once", "--config", str(config)], check=False
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m sync_server.demo", description=run_demo.__doc__
+    )
+    parser.add_argument("--dir", type=Path, default=Path("demo"))
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--rights", type=int, default=10_000)
+    parser.add_argument("--headless", action="store_true", help="replay instead of the window")
+    args = parser.parse_args(argv)
+    return run_demo(args.dir, port=args.port, rights_count=args.rights, headless=args.headless)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

@@ -10,11 +10,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from sync_server import __version__
 from sync_server.api.deps import url_without_nul
 from sync_server.api.routes import bans, events, gate_api, gates, keys, monitor, rights, venues
 from sync_server.core.config import get_settings
+from sync_server.dashboard import routes as dashboard_routes
+from sync_server.dashboard.live import DashboardLive
 from sync_server.db import get_sessionmaker
 from sync_server.errors import ServerError
 from sync_server.feed_watch import FeedWatch
@@ -47,6 +50,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     watch = FeedWatch(get_sessionmaker(), settings.feed_poll_interval_s)
     await watch.start()
     app.state.feed_watch = watch
+    dashboard = DashboardLive(get_sessionmaker(), silent_after_s=settings.gate_silent_after_s)
+    await dashboard.start()
+    app.state.dashboard = dashboard
     silent = asyncio.create_task(_watch_silent_gates(settings.silent_check_interval_s))
     try:
         yield
@@ -54,6 +60,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         silent.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await silent
+        await dashboard.stop()
         await watch.stop()
 
 
@@ -74,6 +81,8 @@ def create_app() -> FastAPI:
     for module in (venues, events, gates, rights, bans, keys, monitor, gate_api):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(dashboard_routes.router)
+    app.mount("/dashboard/static", StaticFiles(directory=dashboard_routes.STATIC), name="static")
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

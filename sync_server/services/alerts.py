@@ -1,4 +1,5 @@
-"""Alerts for supervisors: double entry, banned person tried, gate silent, zone nearly full.
+"""Alerts for supervisors: double entry, banned person tried, gate silent, zone nearly full,
+clock skew.
 
 Each alert has a dedupe key, unique in the database: several server processes may notice the same
 thing at once, and it is raised once.
@@ -20,6 +21,7 @@ DOUBLE_ENTRY = "double_entry"
 BANNED_TRIED = "banned_tried"
 GATE_SILENT = "gate_silent"
 ZONE_NEARLY_FULL = "zone_nearly_full"
+CLOCK_SKEW = "clock_skew"
 
 
 def _raise(session: Session, **values: object) -> None:
@@ -96,3 +98,17 @@ def silent_gates(session: Session, *, after_s: int, now: datetime | None = None)
             )
             raised += 1
     return raised
+
+
+def clock_skew(session: Session, *, gate: Gate, skew_ms: int) -> None:
+    """One alert per gate and hour while its clock is off: time windows depend on it."""
+    hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    _raise(
+        session,
+        kind=CLOCK_SKEW,
+        severity=1,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{CLOCK_SKEW}:{gate.id}:{hour}",
+        message=f"gate {gate.name} clock is {skew_ms / 1000:+.1f} s off the server's",
+    )

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 
@@ -19,7 +19,7 @@ from sync_server.core.security import (
     new_token,
     normalise_enrollment_code,
 )
-from sync_server.feed import current_seq, read_page
+from sync_server.feed import current_seq, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
 from sync_server.schemas import (
     EnrollPublic,
@@ -29,11 +29,12 @@ from sync_server.schemas import (
     ScanUpload,
     ScanUploadResult,
 )
-from sync_server.services import scans
+from sync_server.services import alerts, scans
 from sync_server.services.writes import commit
 
 router = APIRouter(prefix="/gate", tags=["gate API"])
 STREAM_PING_S = 15.0
+CLOCK_SKEW_ALERT_MS = 2_000
 
 
 @router.post("/enroll", status_code=status.HTTP_201_CREATED)
@@ -66,23 +67,24 @@ def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> Enroll
     )
 
 
-@router.get("/changes")
+@router.get("/changes", response_class=Response, responses={200: {"model": ChangeBatch}})
 def changes(
     session: SessionDep,
     me: GateDep,
     settings: SettingsDep,
     since: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5_000,
-) -> ChangeBatch:
+) -> Response:
     """The changes this gate needs after cursor ``since``: its venue's and the global ones."""
     if since > current_seq(session):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             "the gate's cursor is ahead of the server (was the server restored?): sync from 0",
         )
-    return read_page(
+    page = read_page_json(
         session, scopes=me.scopes, since=since, limit=min(limit, settings.feed_page_max)
     )
+    return Response(page, media_type="application/json")
 
 
 @router.post("/scans")
@@ -106,6 +108,8 @@ def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAns
     status_["skew_ms"] = skew
     me.gate.status = status_
     me.gate.last_seen_at = datetime.now(UTC)
+    if skew is not None and abs(skew) > CLOCK_SKEW_ALERT_MS:
+        alerts.clock_skew(session, gate=me.gate, skew_ms=skew)
     head = current_seq(session)
     session.commit()
     return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head)

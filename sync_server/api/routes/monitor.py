@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -14,8 +11,9 @@ from sqlalchemy import select
 
 from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.errors import NotFound
-from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
+from sync_server.models import Alert, AuditEntry, Gate, Scan
 from sync_server.schemas import MAX_INT, AlertPublic, AuditPublic, ScanPublic, When
+from sync_server.services import reports
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["monitoring"])
@@ -159,35 +157,10 @@ def export_entries(
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
 ) -> Response:
     """Granted entries per zone per time bucket (5 minutes by default), for the authorities."""
-    rows = session.execute(
-        select(Scan.scanned_at_ms, Scan.zone, Venue.code)
-        .join(Venue, Venue.id == Scan.venue_id)
-        .where(Scan.event == event, Scan.reason == "granted", Scan.direction == "in")
-        # An entry annulled because nobody went through the turnstile is not an entry.
-        .where(~Scan.scan_id.in_(select(Scan.annuls).where(Scan.annuls.is_not(None))))
-    ).all()
-    counts: dict[tuple[int, str, str], int] = {}
-    for at_ms, zone, venue in rows:
-        start = (at_ms // 1000) // bucket_s * bucket_s
-        key = (start, venue, zone or "")
-        counts[key] = counts.get(key, 0) + 1
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["bucket_start_utc", "bucket_end_utc", "venue", "zone", "entries"])
-    for (start, venue, zone), count in sorted(counts.items()):
-        writer.writerow(
-            [
-                datetime.fromtimestamp(start, UTC).isoformat(),
-                datetime.fromtimestamp(start + bucket_s, UTC).isoformat(),
-                venue,
-                zone,
-                count,
-            ]
-        )
-    # ``event`` is whatever was asked for: a header takes only latin-1 and no quotes or newlines.
-    filename = "entries-" + re.sub(r"[^A-Za-z0-9_.\-]", "_", event) + ".csv"
+    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
+    filename = reports.entries_filename(event)
     return Response(
-        out.getvalue(),
+        reports.entries_csv(buckets),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

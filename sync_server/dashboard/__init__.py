@@ -1,0 +1,1 @@
+"""The supervisors' dashboard: server-rendered pages kept live by server-sent events."""

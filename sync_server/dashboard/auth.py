@@ -1,0 +1,100 @@
+"""Who is looking at the dashboard: the session cookie, its CSRF token, and role checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Response, status
+
+from sync_server.api.deps import SessionDep
+from sync_server.db import get_sessionmaker
+from sync_server.services import sessions
+
+COOKIE = "entrix_session"
+PREFIX = "/dashboard"
+LOGIN = f"{PREFIX}/login"
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """A signed-in supervisor or admin, with the secret of their session."""
+
+    name: str
+    role: str
+    token: str
+    remote_addr: str
+
+    @property
+    def csrf(self) -> str:
+        return sessions.csrf_token(self.token)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def set_cookie(response: Response, request: Request, token: str) -> None:
+    """HttpOnly and SameSite=Strict always; Secure when the page came over https."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(sessions.SESSION_TTL.total_seconds()),
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+def clear_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        COOKIE, path=PREFIX, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
+    token = request.cookies.get(COOKIE)
+    if not token:
+        return None
+    user = sessions.find(session, token)
+    if user is None:
+        return None
+    if sessions.touch_due(user):
+        with get_sessionmaker()() as writer:  # the request's own session may be read-only
+            sessions.touch(writer, user.session_id)
+    client = request.client.host if request.client else ""
+    return Viewer(user.name, user.role, token, client)
+
+
+OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]
+
+
+def page_viewer(viewer: OptionalViewerDep) -> Viewer:
+    """For pages: not signed in sends the browser to the sign-in form."""
+    if viewer is None:
+        raise HTTPException(status.HTTP_303_SEE_OTHER, "sign in first", {"Location": LOGIN})
+    return viewer
+
+
+def data_viewer(viewer: OptionalViewerDep) -> Viewer:
+    """For the stream and the JSON: not signed in is a plain 401."""
+    if viewer is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "sign in at /dashboard/login")
+    return viewer
+
+
+ViewerDep = Annotated[Viewer, Depends(page_viewer)]
+DataViewerDep = Annotated[Viewer, Depends(data_viewer)]
+
+
+def check_csrf(viewer: Viewer, given: str) -> None:
+    if not sessions.csrf_ok(viewer.token, given):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "this form is stale or forged: reload the dashboard"
+        )
+
+
+def check_admin(viewer: Viewer) -> None:
+    if not viewer.is_admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the admin role")

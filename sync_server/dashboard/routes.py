@@ -1,0 +1,259 @@
+"""The dashboard's pages, its live stream, alert acknowledgement and the authorities' report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path as FilePath
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sse_starlette.sse import EventSourceResponse
+
+from sync_server.api.deps import SessionDep, SettingsDep
+from sync_server.dashboard import render, snapshot
+from sync_server.dashboard.auth import (
+    PREFIX,
+    DataViewerDep,
+    OptionalViewerDep,
+    ViewerDep,
+    check_admin,
+    check_csrf,
+    clear_cookie,
+    set_cookie,
+)
+from sync_server.dashboard.live import DashboardLive
+from sync_server.db import get_sessionmaker
+from sync_server.errors import NotFound
+from sync_server.models import Alert
+from sync_server.schemas import MAX_INT, GateUpdate
+from sync_server.services import reports, sessions, site
+from sync_server.services.writes import commit
+
+router = APIRouter(prefix=PREFIX, tags=["dashboard"], include_in_schema=False)
+STATIC = FilePath(__file__).parent / "static"
+FAILURE_DELAY_S = 0.5
+"""Every refused sign-in waits this long; repeated failures lock the account for longer."""
+STREAM_PING_S = 15.0
+RECHECK_SESSION_S = 60.0
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+CsrfField = Annotated[str, Form(max_length=200)]
+
+
+def _html(body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def _see(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def live(request: Request) -> DashboardLive:
+    watch: DashboardLive = request.app.state.dashboard
+    return watch
+
+
+@router.get("/login")
+def login_form(viewer: OptionalViewerDep) -> Response:
+    if viewer is not None:
+        return _see(PREFIX)
+    return _html(render.page("login.html", message="", name=""))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=80)],
+    password: Annotated[str, Form(max_length=200)],
+) -> Response:
+    """Check the password (scrypt, in a worker thread); refusals are slowed down."""
+    client = request.client.host if request.client else ""
+
+    def attempt() -> sessions.SignIn:
+        with get_sessionmaker()() as session:
+            return sessions.sign_in(session, name=name, password=password, remote_addr=client)
+
+    result = await run_in_threadpool(attempt)
+    if result.token is None:
+        await asyncio.sleep(FAILURE_DELAY_S)
+        code = status.HTTP_429_TOO_MANY_REQUESTS if result.locked else 401
+        page = _html(render.page("login.html", message=result.refusal, name=name), code)
+        if result.retry_after_s:
+            page.headers["Retry-After"] = str(result.retry_after_s)
+        return page
+    response = _see(PREFIX)
+    set_cookie(response, request, result.token)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: ViewerDep, session: SessionDep, csrf: CsrfField) -> Response:
+    check_csrf(viewer, csrf)
+    sessions.sign_out(session, viewer.token)
+    response = _see(f"{PREFIX}/login")
+    clear_cookie(response, request)
+    return response
+
+
+@router.get("")
+def dashboard(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> Response:
+    snap = snapshot.take(session, silent_after_s=settings.gate_silent_after_s)
+    return _html(
+        render.page(
+            "dashboard.html",
+            viewer=viewer,
+            snap=snap,
+            parts=render.live_parts(snap, csrf=viewer.csrf),
+            events=snapshot.events(session),
+            now=snap.taken_at,
+        )
+    )
+
+
+@router.get("/live")
+async def live_json(request: Request, viewer: DataViewerDep) -> Response:
+    """The live sections as JSON: what the stream pushes, for pages that poll instead."""
+    del viewer  # signed in: that is all it takes
+    _, payload = await live(request).current()
+    return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/stream", response_class=EventSourceResponse)
+def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> EventSourceResponse:
+    """Server-sent events: ``live`` with fresh sections whenever anything moves."""
+    watch = live(request)
+    session.close()  # signed in: hold no database connection for the stream's lifetime
+
+    def still_signed_in() -> bool:
+        with get_sessionmaker()() as check:
+            return sessions.find(check, viewer.token) is not None
+
+    async def events() -> AsyncIterator[dict[str, str]]:
+        watch.listeners += 1
+        try:
+            sent, payload = await watch.current()
+            yield {"event": "live", "data": payload}
+            checked = asyncio.get_running_loop().time()
+            while not await request.is_disconnected():
+                version = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
+                if asyncio.get_running_loop().time() - checked > RECHECK_SESSION_S:
+                    if not await run_in_threadpool(still_signed_in):
+                        yield {"event": "signed_out", "data": "{}"}
+                        return
+                    checked = asyncio.get_running_loop().time()
+                if version != sent:
+                    sent = version
+                    yield {"event": "live", "data": watch.payload}
+        finally:
+            watch.listeners -= 1
+
+    return EventSourceResponse(events(), ping=STREAM_PING_S, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/alerts/{alert_id}/ack")
+def acknowledge(
+    alert_id: Annotated[int, Path(ge=1, le=MAX_INT)],
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+) -> Response:
+    """A supervisor takes an alert in hand: recorded in the audit log with who and when."""
+    check_csrf(viewer, csrf)
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    if alert.acknowledged_at is None:
+        alert.acknowledged_at = datetime.now(UTC)
+        commit(
+            session,
+            actor=viewer.name,
+            action="alert.ack",
+            target=str(alert_id),
+            detail={"via": "dashboard"},
+            remote_addr=viewer.remote_addr,
+        )
+    return _see(PREFIX)
+
+
+@router.post("/gates/{venue}/{name}/enabled")
+def set_gate_enabled(
+    venue: Annotated[str, Path(max_length=64)],
+    name: Annotated[str, Path(max_length=64)],
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    enabled: Annotated[bool, Form()],
+) -> Response:
+    """Admin only: switch a gate off (it refuses everyone) or on again."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    place = site.get_venue(session, venue)
+    gate = site.get_gate(session, place, name)
+    pending = site.update_gate(session, venue=place, gate=gate, data=GateUpdate(enabled=enabled))
+    commit(
+        session,
+        pending=pending,
+        actor=viewer.name,
+        action="gate.update",
+        target=f"{venue}/{name}",
+        detail={"enabled": enabled, "via": "dashboard"},
+        remote_addr=viewer.remote_addr,
+    )
+    return _see(PREFIX)
+
+
+@router.get("/report")
+def report(
+    viewer: ViewerDep,
+    session: SessionDep,
+    event: Annotated[str, Query(min_length=1, max_length=64)],
+    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+) -> Response:
+    """The authorities' report, printable: entries per zone per 5-minute bucket."""
+    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
+    zones = sorted({(b.venue, b.zone) for b in buckets})
+    table: dict[tuple[str, str], dict[tuple[str, str], int]] = defaultdict(dict)
+    for b in buckets:
+        when = (b.start.strftime("%Y-%m-%d %H:%M"), b.end.strftime("%H:%M"))
+        table[when][(b.venue, b.zone)] = b.entries
+    names = dict(snapshot.events(session))
+    return _html(
+        render.page(
+            "report.html",
+            viewer=viewer,
+            event=event,
+            event_name=names.get(event, ""),
+            bucket_min=bucket_s // 60,
+            zones=zones,
+            rows=sorted(table.items()),
+            totals={z: sum(b.entries for b in buckets if (b.venue, b.zone) == z) for z in zones},
+            total=sum(b.entries for b in buckets),
+        )
+    )
+
+
+@router.get("/report.csv")
+def report_csv(
+    _: ViewerDep,
+    session: SessionDep,
+    event: Annotated[str, Query(min_length=1, max_length=64)],
+    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+) -> Response:
+    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
+    return Response(
+        reports.entries_csv(buckets),
+        media_type="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{reports.entries_filename(event)}"'
+        },
+    )

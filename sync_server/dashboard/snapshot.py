@@ -1,0 +1,266 @@
+"""What the dashboard shows, read from the database in a handful of grouped queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from sync_server.feed import current_seq
+from sync_server.models import Alert, AuditEntry, Event, Gate, Occupancy, Scan, Venue, Zone
+
+RECENT_S = 300
+"""Entries and refusals per gate are counted over the last five minutes."""
+HOUR_MINUTES = 60
+OPEN_ALERTS_SHOWN = 50
+ACKED_ALERTS_SHOWN = 8
+NEAR_FULL = 0.95
+SKEW_WARN_MS = 2_000
+NOT_REFUSALS = ("granted", "not_passed")
+
+
+@dataclass(frozen=True, slots=True)
+class GateTile:
+    """One gate as a supervisor sees it."""
+
+    name: str
+    direction: str
+    enabled: bool
+    online: bool
+    seen_at: datetime | None
+    last_sync_at: datetime | None
+    outbox: int | None
+    relay: str
+    camera: str
+    passed: int
+    refused: int
+    skew_ms: int | None
+    version: str
+
+    @property
+    def skew_off(self) -> bool:
+        return self.skew_ms is not None and abs(self.skew_ms) > SKEW_WARN_MS
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneRow:
+    """A zone's head count against its capacity, and its entries per minute over the hour."""
+
+    code: str
+    name: str
+    depth: int
+    count: int
+    capacity: int | None
+    per_minute: list[int]
+
+    @property
+    def ratio(self) -> float | None:
+        return None if not self.capacity else self.count / self.capacity
+
+    @property
+    def state(self) -> str:
+        ratio = self.ratio
+        if ratio is None:
+            return "no limit"
+        if ratio >= 1:
+            return "full"
+        return "near capacity" if ratio >= NEAR_FULL else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    at: datetime
+    kind: str
+    severity: int
+    gate: str | None
+    zone: str | None
+    message: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass(slots=True)
+class VenueView:
+    code: str
+    name: str
+    gates: list[GateTile] = field(default_factory=list)
+    zones: list[ZoneRow] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """Everything on the page at one instant."""
+
+    taken_at: datetime
+    venues: list[VenueView]
+    open_alerts: list[AlertRow]
+    acked_alerts: list[AlertRow]
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _from_ms(value: Any) -> datetime | None:
+    return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int) else None
+
+
+def _gate_counts(session: Session, since_ms: int) -> dict[int, tuple[int, int]]:
+    """Per gate id: (passages, refusals) since ``since_ms``; an annulled passage counts off."""
+    rows = session.execute(
+        select(Scan.gate_id, Scan.reason, func.count())
+        .where(Scan.scanned_at_ms >= since_ms)
+        .group_by(Scan.gate_id, Scan.reason)
+    ).all()
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for gate_id, reason, n in rows:
+        if reason == "granted":
+            counts[gate_id][0] += n
+        elif reason == "not_passed":
+            counts[gate_id][0] -= n
+        else:
+            counts[gate_id][1] += n
+    return {gate_id: (max(p, 0), r) for gate_id, (p, r) in counts.items()}
+
+
+def _tile(gate: Gate, counts: tuple[int, int], now: datetime, silent_after_s: int) -> GateTile:
+    status = gate.status or {}
+    seen = gate.last_seen_at
+    outbox = status.get("outbox")
+    skew = status.get("skew_ms")
+    return GateTile(
+        name=gate.name,
+        direction=gate.direction,
+        enabled=gate.enabled,
+        online=seen is not None and now - seen < timedelta(seconds=silent_after_s),
+        seen_at=seen,
+        last_sync_at=_from_ms(status.get("last_sync_ms")),
+        outbox=outbox if isinstance(outbox, int) else None,
+        relay=str(status.get("relay", "unknown")),
+        camera=str(status.get("camera", "unknown")),
+        passed=counts[0],
+        refused=counts[1],
+        skew_ms=skew if isinstance(skew, int) else None,
+        version=str(status.get("version", "")),
+    )
+
+
+def _per_minute(session: Session, now: datetime) -> dict[tuple[int, str], dict[int, int]]:
+    """Granted entries per (venue id, leaf zone) per minute index (0 = an hour ago)."""
+    first = _ms(now) // 60_000 - HOUR_MINUTES + 1
+    minute = Scan.scanned_at_ms // 60_000
+    rows = session.execute(
+        select(Scan.venue_id, Scan.zone, minute, func.count())
+        .where(Scan.scanned_at_ms >= first * 60_000, Scan.reason == "granted")
+        .where(Scan.direction == "in")
+        .group_by(Scan.venue_id, Scan.zone, minute)
+    ).all()
+    found: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
+    for venue_id, zone, m, n in rows:
+        if zone is not None and 0 <= m - first < HOUR_MINUTES:
+            found[(venue_id, zone)][int(m - first)] = n
+    return found
+
+
+def _zone_rows(
+    zones: list[Zone], counts: dict[str, int], minutes: dict[str, dict[int, int]]
+) -> list[ZoneRow]:
+    """The venue's zone tree, depth first, each zone's minutes summed over its subtree."""
+    children: dict[str | None, list[Zone]] = defaultdict(list)
+    for zone in zones:
+        children[zone.parent].append(zone)
+    rows: list[ZoneRow] = []
+
+    def walk(zone: Zone, depth: int) -> list[int]:
+        at = len(rows)
+        total = [minutes.get(zone.code, {}).get(i, 0) for i in range(HOUR_MINUTES)]
+        rows.append(ZoneRow(zone.code, zone.name, depth, 0, None, []))
+        for child in sorted(children[zone.code], key=lambda z: z.code):
+            total = [a + b for a, b in zip(total, walk(child, depth + 1), strict=True)]
+        rows[at] = ZoneRow(
+            zone.code, zone.name, depth, counts.get(zone.code, 0), zone.capacity, total
+        )
+        return total
+
+    codes = {z.code for z in zones}
+    for root in sorted(
+        (z for z in zones if z.parent is None or z.parent not in codes), key=lambda z: z.code
+    ):
+        walk(root, 0)
+    return rows
+
+
+def _alerts(session: Session) -> tuple[list[AlertRow], list[AlertRow]]:
+    open_ = session.scalars(
+        select(Alert)
+        .where(Alert.acknowledged_at.is_(None))
+        .order_by(Alert.severity.desc(), Alert.at.desc(), Alert.id.desc())
+        .limit(OPEN_ALERTS_SHOWN)
+    ).all()
+    acked = session.scalars(
+        select(Alert)
+        .where(Alert.acknowledged_at.is_not(None))
+        .order_by(Alert.acknowledged_at.desc())
+        .limit(ACKED_ALERTS_SHOWN)
+    ).all()
+    who: dict[str, str] = {}
+    if acked:
+        for target, actor in session.execute(
+            select(AuditEntry.target, AuditEntry.actor)
+            .where(AuditEntry.action == "alert.ack")
+            .where(AuditEntry.target.in_([str(a.id) for a in acked]))
+            .order_by(AuditEntry.id)
+        ):
+            who[target] = actor  # the latest acknowledgement wins
+
+    def row(a: Alert) -> AlertRow:
+        return AlertRow(
+            a.id, a.at, a.kind, a.severity, a.gate, a.zone, a.message, a.acknowledged_at,
+            who.get(str(a.id)),
+        )  # fmt: skip
+
+    return [row(a) for a in open_], [row(a) for a in acked]
+
+
+def take(session: Session, *, silent_after_s: int, now: datetime | None = None) -> Snapshot:
+    """Read the whole dashboard from the database."""
+    now = now or datetime.now(UTC)
+    venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
+    counts = _gate_counts(session, _ms(now) - RECENT_S * 1000)
+    for gate in session.scalars(select(Gate).order_by(Gate.name)):
+        tile = _tile(gate, counts.get(gate.id, (0, 0)), now, silent_after_s)
+        venues[gate.venue_id].gates.append(tile)
+    heads: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in session.scalars(select(Occupancy)):
+        heads[row.venue_id][row.zone] = row.count
+    minutes = _per_minute(session, now)
+    zones: dict[int, list[Zone]] = defaultdict(list)
+    for zone in session.scalars(select(Zone)):
+        zones[zone.venue_id].append(zone)
+    for venue_id, view in venues.items():
+        mine = {zone: m for (v, zone), m in minutes.items() if v == venue_id}
+        view.zones = _zone_rows(zones[venue_id], heads[venue_id], mine)
+    open_alerts, acked_alerts = _alerts(session)
+    shown = sorted(venues.values(), key=lambda v: v.code)
+    return Snapshot(now, shown, open_alerts, acked_alerts)
+
+
+def events(session: Session) -> list[tuple[str, str]]:
+    """(code, name) of events, latest first: the report's choices."""
+    rows = session.execute(select(Event.code, Event.name).order_by(Event.starts_at.desc()))
+    return [(code, name) for code, name in rows.tuples()]
+
+
+def change_marker(session: Session) -> tuple[Any, ...]:
+    """A cheap fingerprint of everything the page shows: it moves when anything does."""
+    alerts = session.execute(
+        select(func.max(Alert.id), func.max(Alert.acknowledged_at), func.count(Alert.id))
+    ).one()
+    gates = session.execute(select(func.max(Gate.last_seen_at), func.count(Gate.id))).one()
+    latest_scan = session.scalar(select(func.max(Scan.scanned_at_ms)))
+    return (current_seq(session), *alerts, *gates, latest_scan)
