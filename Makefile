@@ -16,8 +16,9 @@ DEB_PACKAGES ?= postgresql libzbar0 \
 	chromium
 
 DEMO_DIR ?= demo
+DEMO_PORT ?= 8000
 
-.PHONY: help venv system-deps lint typecheck imports test test-only bench demo demo-kiosk clean
+.PHONY: help venv system-deps lint typecheck imports test test-only bench demo demo-gate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -58,22 +59,19 @@ test: lint typecheck imports test-only  ## everything CI runs
 bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
 
-demo: venv  ## build a demo gate replica in ./demo and try every sample code at gate NORD-1
-	$(BIN)/gate-scanner seed-demo --db $(DEMO_DIR)/gate.db --rights 10000 --codes $(DEMO_DIR)/codes.txt --force
-	@echo
-	@grep -v '^#' $(DEMO_DIR)/codes.txt | while IFS=$$'\t' read -r label code expected note; do \
-	  echo "== $$label: $$note (expected: $$expected)"; \
-	  $(BIN)/gate-scanner check --db $(DEMO_DIR)/gate.db "$$code" || true; \
-	done
-	@echo
-	@echo "The kiosk: make demo-kiosk (a window; under xvfb-run -a with no display)"
+demo: venv  ## the whole product here: server, demo derby, dashboard, an enrolled kiosk with a demo camera
+	$(BIN)/python -m sync_server.demo --dir $(DEMO_DIR) --port $(DEMO_PORT) $(if $(HEADLESS),--headless)
 
-demo-kiosk: venv  ## open the kiosk window on the demo gate: demo camera, simulated turnstile
-	@test -f $(DEMO_DIR)/gate.db || $(MAKE) demo
-	$(BIN)/gate-scanner run --demo --db $(DEMO_DIR)/gate.db
+demo-gate: venv  ## a gate alone, no server: a demo replica in ./demo-gate and every sample code checked
+	$(BIN)/gate-scanner seed-demo --db demo-gate/gate.db --rights 10000 --codes demo-gate/codes.txt --force
+	@echo
+	@grep -v '^#' demo-gate/codes.txt | while IFS=$$'\t' read -r label code expected note; do \
+	  echo "== $$label: $$note (expected: $$expected)"; \
+	  $(BIN)/gate-scanner check --db demo-gate/gate.db "$$code" || true; \
+	done
 
 clean:  ## remove the virtualenv, caches and the demo
-	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache *.egg-info
+	rm -rf $(VENV) $(DEMO_DIR) demo-gate .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache *.egg-info
 
 # --- packaging (not part of `make test`: slow). packaging/build.sh and packaging/smoke.sh say what they do.
 .PHONY: package package-smoke package-deps
