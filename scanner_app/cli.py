@@ -245,6 +245,8 @@ def _sync(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # One line per HTTP request drowns what matters: sync problems are logged by the loop.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"syncing gate {config.gate} of {config.venue} with {config.server} (Ctrl-C stops)")
     status = loop.run()
     return 3 if status.state is SyncState.REVOKED else 0

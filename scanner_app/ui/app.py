@@ -35,6 +35,8 @@ def application(argv: list[str] | None = None) -> QApplication:
 def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False) -> int:
     """Open the kiosk window and run until it is closed (or SIGTERM); returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # One line per HTTP request drowns what matters: sync problems are logged by the loop.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = application()
     kiosk = Kiosk.from_config(config, demo=demo)
     window = KioskWindow(kiosk)
