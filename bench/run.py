@@ -67,6 +67,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=45.0,
         help="dashboard load per phase: gates alone, then with supervisors (45)",
     )
+    parser.add_argument(
+        "--sync-only", action="store_true", help="only the gate's sync figures (issue 4)"
+    )
+    parser.add_argument(
+        "--e2e-only", action="store_true", help="only the end-to-end replay (issue 8)"
+    )
     add_server_args(parser)
     args = parser.parse_args(argv)
     if min(args.runs, args.repeats, args.rights, args.codes, args.scans) < 1:
@@ -216,6 +222,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.dashboard_only:
         run_dashboard(args, command)
         return 0
+    if args.sync_only:
+        run_sync(args)
+        return 0
+    if args.e2e_only:
+        run_e2e(args)
+        return 0
     if not args.server_only:
         run_gate(args, command, make_bench)
         run_decoders(args, given)
@@ -223,7 +235,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.skip_server:
         run_server(args, command, make_bench)
         run_dashboard(args, command)
+        run_sync(args)
+        run_e2e(args)
     return 0
+
+
+def run_sync(args: argparse.Namespace) -> None:
+    """Issue 4's figures: catch-up, backlog upload, the sync process's memory, gate to gate."""
+    from bench import sync
+
+    sync.main([*(["--write", args.write] if args.write else []), "--dir", args.dir])
+
+
+def run_e2e(args: argparse.Namespace) -> None:
+    """Issue 8's figures: two headless gates replaying camera frames against a server."""
+    from bench import e2e
+
+    e2e.main([*(["--write", args.write] if args.write else []), "--dir", args.dir])
 
 
 def run_gate(args: argparse.Namespace, command: str, make_bench: bool) -> None:
