@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -56,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.run(args)
     except SQLAlchemyError as exc:
         print(f"gate-server: database error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        # The settings refused (a default secret outside development, a malformed value).
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        print(f"gate-server: settings refused: {problems}", file=sys.stderr)
         return 2
     except _PasswordRefused as exc:
         print(f"gate-server: {exc}", file=sys.stderr)

@@ -70,7 +70,7 @@ def _token(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 def current_user(request: Request, session: SessionDep, credentials: BearerDep) -> Actor:
     token = _token(credentials)
-    if not token.startswith(USER_TOKEN_PREFIX):
+    if token.startswith(DEVICE_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a gate token cannot call this API")
     user = session.scalar(select(User).where(User.token_hash == hash_token(token)))
     if user is None or user.disabled:
@@ -87,7 +87,7 @@ def require_admin(actor: Annotated[Actor, Depends(current_user)]) -> Actor:
 
 def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     token = _token(credentials)
-    if not token.startswith(DEVICE_TOKEN_PREFIX):
+    if token.startswith(USER_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this API is for enrolled gates only")
     device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
     if device is None:

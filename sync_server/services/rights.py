@@ -20,7 +20,16 @@ from shared.credential import Credential, issue
 from shared.sync_schema import ChangeKind, RevocationRow, RightRow
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
-from sync_server.models import AccessRight, Event, Season, Subscription, UsageState, Venue, Zone
+from sync_server.models import (
+    AccessRight,
+    Ban,
+    Event,
+    Season,
+    Subscription,
+    UsageState,
+    Venue,
+    Zone,
+)
 from sync_server.schemas import (
     ImportReport,
     RightCreate,
@@ -29,10 +38,12 @@ from sync_server.schemas import (
     SubscriptionCreate,
     TransferRequest,
 )
+from sync_server.services.bans import ban_row
 from sync_server.services.holders import holder_id
 from sync_server.services.keys import active_private_key
 from sync_server.services.site import get_season
 
+RIGHT_ID_BYTES = 16
 DOORS_OPEN_S = 4 * 3600
 """Default validity: from four hours before the event starts..."""
 AFTER_END_S = 3600
@@ -80,7 +91,9 @@ def get_right(session: Session, right_id: str) -> tuple[AccessRight, Event]:
     try:
         raw = bytes.fromhex(right_id)
     except ValueError:
-        raise Invalid("a right id is 32 hexadecimal characters") from None
+        raw = b""
+    if len(raw) != RIGHT_ID_BYTES:
+        raise Invalid("a right id is 32 hexadecimal characters")
     right = session.get(AccessRight, raw)
     if right is None:
         raise NotFound(f"no access right {right_id}")
@@ -319,6 +332,12 @@ def transfer_right(
     """A new right and code for the new holder; the old one is revoked and points to it."""
     if right.status == "revoked":
         raise Conflict("a revoked right cannot be transferred")
+    now_s = int(datetime.now(UTC).timestamp())
+    for ban in session.scalars(
+        select(Ban).where(Ban.scope == "right", Ban.subject == right.id, Ban.removed_at.is_(None))
+    ):
+        if ban_row(ban).to_entry().active_at(now_s):
+            raise Conflict(f"this right is banned ({ban.reason}): it cannot be transferred")
     usage = session.get(UsageState, right.id)
     if usage is not None and usage.entries > 0 and right.policy == domain.EntryPolicy.SINGLE:
         raise Conflict("this single-entry right has been used: it cannot be transferred")

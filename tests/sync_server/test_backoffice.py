@@ -97,3 +97,39 @@ def test_revoking_twice_is_a_conflict(server: RunningServer) -> None:
     again = site.admin.post(f"/rights/{right['right_id']}/revoke", json={"reason": "again"})
     assert again.status_code == 409 and "already revoked" in again.json()["detail"]
     assert site.admin.get(f"/rights/{right['right_id']}/code").status_code == 409
+
+
+def test_a_banned_right_cannot_be_transferred_to_dodge_the_ban(server: RunningServer) -> None:
+    site = Site.create(server)
+    right = site.right(holder="reseller")
+    ok(
+        site.admin.post(
+            "/bans", json={"scope": "right", "right_id": right["right_id"], "reason": "touted"}
+        ),
+        201,
+    )
+    answer = site.admin.post(f"/rights/{right['right_id']}/transfer", json={"holder": "buyer"})
+    assert answer.status_code == 409 and "banned" in answer.json()["detail"]
+    short = site.admin.get("/rights/1234")
+    assert short.status_code == 422 and "32 hexadecimal" in short.json()["detail"]
+
+
+def test_scans_can_be_filtered_by_venue(server: RunningServer, tmp_path: Path) -> None:
+    """Two venues both have a gate NORD-1: the venue filter keeps them apart."""
+    first, second = Site.create(server), Site.create(server)
+    for site in (first, second):
+        gate = site.terminal("NORD-1", tmp_path / site.venue)
+        gate.check(site.code(site.right()))
+        gate.sync.push()
+    mine = ok(first.admin.get("/scans", params={"venue": first.venue, "gate": "NORD-1"}))
+    assert len(mine) == 1 and mine[0]["event"] == first.event
+    both = ok(first.admin.get("/scans", params={"gate": "NORD-1", "limit": 10_000}))
+    assert {s["event"] for s in both} >= {first.event, second.event}
+
+
+def test_an_unknown_token_is_unauthorized_not_forbidden(server: RunningServer) -> None:
+    client = server.client(None)
+    answer = client.get("/venues", headers={"Authorization": "Bearer typo-not-a-token"})
+    assert answer.status_code == 401
+    gate_side = client.get("/gate/changes", headers={"Authorization": "Bearer typo"})
+    assert gate_side.status_code == 401

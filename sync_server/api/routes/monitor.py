@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.errors import NotFound
-from sync_server.models import Alert, AuditEntry, Gate, Scan
+from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
 from sync_server.schemas import MAX_INT, AlertPublic, AuditPublic, ScanPublic, When
 from sync_server.services import reports
 from sync_server.services.writes import commit
@@ -29,6 +29,7 @@ def list_scans(
     session: SessionDep,
     _: UserDep,
     event: str | None = None,
+    venue: str | None = None,
     gate: str | None = None,
     zone: str | None = None,
     reason: str | None = None,
@@ -36,8 +37,13 @@ def list_scans(
     until: When | None = None,
     limit: Limit = 100,
 ) -> list[ScanPublic]:
-    """Scans, newest first, filtered by event, gate, zone, reason and time."""
+    """Scans, newest first, filtered by event, venue, gate, zone, reason and time.
+
+    Gate names are unique within a venue only: give the venue too when several sites share one.
+    """
     query = select(Scan, Gate.name).join(Gate, Gate.id == Scan.gate_id)
+    if venue is not None:
+        query = query.join(Venue, Venue.id == Scan.venue_id).where(Venue.code == venue)
     if event is not None:
         query = query.where(Scan.event == event)
     if gate is not None:
