@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from shared.model import NOT_PASSED
+from shared.model import EMERGENCY_OPEN, EMERGENCY_RELEASE, MANUAL_OPEN, NOT_PASSED, RELAY_FAILED
 from shared.reasons import Reason
 
 
@@ -29,11 +29,6 @@ class Language(StrEnum):
 
 DEFAULT_LANGUAGE = Language.FR
 
-MANUAL_OPEN = "manual_open"
-EMERGENCY_OPEN = "emergency_open"
-EMERGENCY_RELEASE = "emergency_release"
-RELAY_FAILED = "relay_failed"
-"""Log-only reasons the kiosk writes (besides the decision's): supervisor actions, annulments."""
 
 _ = Language
 

@@ -29,13 +29,7 @@ from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import ConfigError, KioskSettings, TerminalConfig
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
-from scanner_app.i18n import (
-    EMERGENCY_OPEN,
-    EMERGENCY_RELEASE,
-    MANUAL_OPEN,
-    RELAY_FAILED,
-    Language,
-)
+from scanner_app.i18n import Language
 from scanner_app.passage import Gatekeeper
 from scanner_app.pin import PinLock
 from scanner_app.replica import Replica, ReplicaError
@@ -43,7 +37,14 @@ from scanner_app.scanning import ScanPipeline, ScanSettings, ScanWorker
 from scanner_app.sync_loop import SyncLoop, SyncState, SyncStatus
 from scanner_app.wedge import WedgeDetector, WedgeSettings
 from shared.decision import zone_path
-from shared.model import Direction, ScanRecord
+from shared.model import (
+    EMERGENCY_OPEN,
+    EMERGENCY_RELEASE,
+    MANUAL_OPEN,
+    RELAY_FAILED,
+    Direction,
+    ScanRecord,
+)
 from shared.reasons import Reason
 
 log = logging.getLogger(__name__)

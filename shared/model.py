@@ -134,5 +134,12 @@ class ScanRecord:
 
 
 NOT_PASSED = "not_passed"
-"""A log-only reason: the turnstile unlocked for a granted scan and nobody went through (or the
-relay failed), so that entry is annulled and the right is not consumed."""
+"""A log-only reason: the turnstile unlocked for a granted scan and nobody went through, so that
+entry is annulled and the right is not consumed."""
+RELAY_FAILED = "relay_failed"
+"""A log-only reason: the relay did not obey for a granted scan; the entry is annulled too."""
+MANUAL_OPEN = "manual_open"
+EMERGENCY_OPEN = "emergency_open"
+EMERGENCY_RELEASE = "emergency_release"
+OVERRIDES = frozenset({MANUAL_OPEN, EMERGENCY_OPEN, EMERGENCY_RELEASE})
+"""Log-only reasons of a supervisor's action at a gate: the server audits each of them."""

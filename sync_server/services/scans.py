@@ -18,13 +18,14 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.decision import Decision, occupancy_changes, usage_after
+from shared.model import OVERRIDES
 from shared.reasons import Reason
 from shared.sync_schema import OccupancyRow, UsageRow
 from shared.views import MemoryReplicaView
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
 from sync_server.schemas import ScanIn
-from sync_server.services import alerts
+from sync_server.services import alerts, audit
 
 IN_CHUNK = 900
 """Ids per ``IN (...)`` list: under SQLite's default limit of bound parameters."""
@@ -59,9 +60,19 @@ def ingest(
     )
     result.stored = len(ordered)
     for scan in ordered:
+        name = gates.get(scan.gate, gate).name
         if scan.reason == Reason.BLACKLISTED.value:
-            name = gates.get(scan.gate, gate).name
             alerts.banned_person_tried(session, venue=venue, gate=name, scan=scan)
+        elif scan.reason in OVERRIDES:
+            # A supervisor opened the turnstile by hand or for an emergency: audit who and why.
+            audit.record(
+                session,
+                actor=f"{scan.operator or 'unknown'}@{venue.code}/{name}",
+                action=f"gate.{scan.reason}",
+                target=f"{venue.code}/{name}",
+                detail={"why": scan.detail, "scan_id": scan.scan_id,
+                        "at_ms": scan.scanned_at_ms},
+            )  # fmt: skip
     granted = [s for s in ordered if s.reason == Reason.GRANTED.value and s.right_id]
     if granted:
         _apply_usage(session, venue, gates, gate, granted, result)

@@ -313,3 +313,30 @@ def test_an_annulled_entry_gives_the_right_back_everywhere(site: Site, tmp_path:
     assert sum(int(line.split(",")[-1]) for line in export.strip().splitlines()[1:]) == 1
     scans = ok(site.admin.get("/scans", params={"reason": NOT_PASSED}))
     assert [s["gate"] for s in scans if s["right_id"] == ticket["right_id"]] == ["NORD-1"]
+
+
+def test_a_manual_open_at_a_gate_is_audited_on_the_server(site: Site, tmp_path: Path) -> None:
+    """Every manual override is audited: who, why, at which gate."""
+    from datetime import UTC, datetime
+
+    from shared.model import MANUAL_OPEN, ScanRecord
+
+    gate = site.terminal("NORD-1", tmp_path)
+    record = ScanRecord(
+        scan_id=str(uuid.uuid4()),
+        gate="NORD-1",
+        direction=gate.replica.require_gate("NORD-1").direction,
+        reason=MANUAL_OPEN,
+        scanned_at_ms=int(datetime.now(UTC).timestamp() * 1000),
+        code_kind="manual",
+        operator="Karim (chef de poste)",
+        detail="wheelchair user, ticket on a dead phone",
+    )
+    gate.replica.record_event(record)
+    gate.sync.push()
+    gate.sync.push()  # a retry audits nothing twice
+    entries = ok(site.admin.get("/audit", params={"action": "gate.manual_open", "limit": 1000}))
+    mine = [e for e in entries if e["detail"].get("scan_id") == record.scan_id]
+    assert len(mine) == 1
+    assert mine[0]["actor"] == f"Karim (chef de poste)@{site.venue}/NORD-1"
+    assert mine[0]["detail"]["why"] == "wheelchair user, ticket on a dead phone"
