@@ -73,9 +73,14 @@ def read_only(session: Session) -> Session:
     return session
 
 
+@lru_cache
+def get_read_sessionmaker() -> sessionmaker[Session]:
+    """Sessions whose every transaction only reads, however many they begin."""
+    return sessionmaker(get_engine().execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+
 def get_db(request: Request) -> Iterator[Session]:
     """One session per request; GET and HEAD requests only read."""
-    with get_sessionmaker()() as session:
-        if request.method in ("GET", "HEAD"):
-            read_only(session)
+    reading = request.method in ("GET", "HEAD")
+    with (get_read_sessionmaker() if reading else get_sessionmaker())() as session:
         yield session

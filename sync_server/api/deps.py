@@ -98,6 +98,10 @@ def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     assert gate is not None
     venue = session.get(Venue, gate.venue_id)
     assert venue is not None
+    # Authenticated: end this transaction now. On SQLite a POST's first query took the write lock,
+    # and the endpoint runs in another worker-thread call; holding the lock across that hand-over
+    # queued every gate behind whichever request waited for a thread.
+    session.commit()
     return GateIdentity(device, gate, venue)
 
 

@@ -53,7 +53,11 @@ def ingest(
     if not fresh:
         return result
     ordered = sorted(fresh.values(), key=lambda s: s.scanned_at_ms)
-    gates = {g.name: g for g in session.scalars(select(Gate).where(Gate.venue_id == venue.id))}
+    # Names and ids only: a gate row also carries its last heartbeat's status (JSON).
+    gates: dict[str, Any] = {
+        g.name: g
+        for g in session.execute(select(Gate.id, Gate.name).where(Gate.venue_id == venue.id))
+    }
     session.execute(
         insert(Scan),
         [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered],
