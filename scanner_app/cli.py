@@ -20,7 +20,7 @@ from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError
 from scanner_app.sync import SyncClient, SyncError, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
-from shared.demo_site import DEFAULT_GATE
+from shared.demo_site import DEFAULT_GATE, write_samples
 from shared.model import Direction, EntryPolicy, RightKind
 
 DEFAULT_DB = "gate.db"
@@ -286,11 +286,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
         replica.set_gate_name(args.gate)
         counts = replica.counts()
     elapsed = (datetime.now(UTC) - started).total_seconds()
-    codes_path.parent.mkdir(parents=True, exist_ok=True)
-    with codes_path.open("w", encoding="utf-8") as out:
-        out.write("# label\tcode\texpected at gate NORD-1\tnote\n")
-        for sample in site.samples:
-            out.write(f"{sample.label}\t{sample.code}\t{sample.expected.value}\t{sample.note}\n")
+    write_samples(codes_path, site.samples)
     print(
         f"Demo replica {db} built in {elapsed:.1f} s: {counts.rights} rights, {counts.bans} bans, "
         f"{counts.zones} zones, {counts.gates} gates, {counts.keys} public key."

@@ -15,6 +15,7 @@ import numpy as np
 import segno
 
 from scanner_app.frames import OK, Clock, Frame, FrameSourceError, GrayImage, Pacer, SourceState
+from shared.demo_site import read_sample_codes
 
 BACKGROUND = 118
 """A mid gray, like a concourse behind a ticket."""
@@ -23,12 +24,12 @@ BACKGROUND = 118
 def sample_codes(path: Path) -> list[str]:
     """The codes of a ``seed-demo`` codes file (label, code, expected, note; ``#`` comments)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise FrameSourceError(
             f"no sample codes at {path}: build the demo with 'gate-scanner seed-demo'"
         ) from None
-    codes = [line.split("\t")[1] for line in lines if line and not line.startswith("#")]
+    codes = read_sample_codes(text)
     if not codes:
         raise FrameSourceError(f"{path} holds no sample codes")
     return codes

@@ -5,7 +5,9 @@ Plain data only: zones, gates, the crowd's make-up and the sample codes' labels.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from shared.model import Direction, EntryPolicy, RightKind
 from shared.reasons import Reason
@@ -56,3 +58,20 @@ class SampleCode:
     code: str
     expected: Reason
     note: str
+
+
+CODES_HEADER = "# label\tcode\texpected at gate NORD-1\tnote"
+"""The sample codes file: one code a line, tab-separated, ``#`` lines are comments."""
+
+
+def write_samples(path: Path, samples: Sequence[SampleCode]) -> None:
+    """Write sample codes for people (``check``) and demo cameras to read back."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [CODES_HEADER]
+    lines += [f"{s.label}\t{s.code}\t{s.expected.value}\t{s.note}" for s in samples]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_sample_codes(text: str) -> list[str]:
+    """The codes of a sample codes file's text, in order."""
+    return [line.split("\t")[1] for line in text.splitlines() if line and not line.startswith("#")]

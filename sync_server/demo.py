@@ -16,7 +16,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 from shared.credential import Credential, issue
-from shared.demo_site import CROWD, EVENT, GATES, SITE, ZONES, SampleCode
+from shared.demo_site import (
+    CROWD,
+    EVENT,
+    GATES,
+    SITE,
+    ZONES,
+    SampleCode,
+    read_sample_codes,
+    write_samples,
+)
 from shared.model import BanScope, RightKind
 from shared.reasons import Reason
 from sync_server.feed import Pending
@@ -142,15 +151,6 @@ def _samples(session: Session, right_ids: list[str], passphrase: str) -> list[Sa
     ]
 
 
-def write_samples(path: Path, samples: list[SampleCode]) -> None:
-    """The same file format as ``gate-scanner seed-demo``'s codes.txt."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        out.write("# label\tcode\texpected at gate NORD-1\tnote\n")
-        for sample in samples:
-            out.write(f"{sample.label}\t{sample.code}\t{sample.expected.value}\t{sample.note}\n")
-
-
 # -- make demo: the whole product on one machine ----------------------------------------------
 
 DEMO_ADMIN = "admin"
@@ -270,10 +270,8 @@ def _replay(folder: Path, bindir: Path, config: Path) -> None:
 
     frames = folder / "frames"
     frames.mkdir()
-    samples = [
-        line.split("\t") for line in (folder / "gate" / "codes.txt").read_text().splitlines()
-    ]
-    for index, (_label, code, *_rest) in enumerate(s for s in samples if not s[0].startswith("#")):
+    codes = read_sample_codes((folder / "gate" / "codes.txt").read_text(encoding="utf-8"))
+    for index, code in enumerate(codes):
         (frames / f"frame-{index:03d}.png").write_bytes(qr.render(code, "png", scale=4))
     replica = folder / "gate" / "gate.db"
     subprocess.run(

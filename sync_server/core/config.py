@@ -26,7 +26,6 @@ class Settings(BaseSettings):
     feed_page_max: int = 10_000
     feed_poll_interval_s: float = 0.2
     """How often each server process looks for new changes to tell its gates' event streams."""
-    public_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")
     def _no_default_secrets_in_production(self) -> Settings:

@@ -62,7 +62,7 @@ def banned_person_tried(session: Session, *, venue: Venue, gate: str, scan: Scan
 
 
 def zone_filling(
-    session: Session, *, venue: Venue, zone: domain.Zone, count: int, ratio: float = 0.95
+    session: Session, *, venue: Venue, zone: domain.Zone, count: int, ratio: float
 ) -> None:
     if not zone.capacity or count < ratio * zone.capacity:
         return

@@ -22,6 +22,7 @@ from shared.model import OVERRIDES
 from shared.reasons import Reason
 from shared.sync_schema import OccupancyRow, UsageRow
 from shared.views import MemoryReplicaView
+from sync_server.core.config import get_settings
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
 from sync_server.schemas import ScanIn
@@ -165,7 +166,8 @@ def _apply_usage(
         result.pending.append(Pending.upsert(OccupancyRow(zone=code, count=count), venue.code))
         zone = view.zone(code)
         if zone is not None and zone.capacity:
-            alerts.zone_filling(session, venue=venue, zone=zone, count=count)
+            ratio = get_settings().zone_alert_ratio
+            alerts.zone_filling(session, venue=venue, zone=zone, count=count, ratio=ratio)
 
 
 def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: IngestResult) -> None:
