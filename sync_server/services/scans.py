@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,11 +54,17 @@ def ingest(
     if not fresh:
         return result
     ordered = sorted(fresh.values(), key=lambda s: s.scanned_at_ms)
-    # Names and ids only: a gate row also carries its last heartbeat's status (JSON).
-    gates: dict[str, Any] = {
-        g.name: g
-        for g in session.execute(select(Gate.id, Gate.name).where(Gate.venue_id == venue.id))
-    }
+    # A gate uploads its own scans, and those another gate of the venue handed it (ids and names
+    # only: a gate row also carries its last heartbeat's status).
+    others = sorted({s.gate for s in ordered} - {gate.name})
+    gates: dict[str, Any] = {gate.name: gate}
+    if others:
+        gates.update(
+            (g.name, g)
+            for g in session.execute(
+                select(Gate.id, Gate.name).where(Gate.venue_id == venue.id, Gate.name.in_(others))
+            )
+        )
     session.execute(
         insert(Scan),
         [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered],
@@ -125,8 +131,7 @@ def _apply_usage(
     result: IngestResult,
 ) -> None:
     ids = sorted({bytes.fromhex(s.right_id or "") for s in granted})
-    policies = _policies(session, ids)
-    usages = _usages(session, ids)
+    policies, usages = _policies_and_usages(session, ids)
     first_gates: dict[bytes, int | None] = {}
     view = _zone_view(session, venue)
     deltas: dict[str, int] = {}
@@ -172,8 +177,7 @@ def _apply_usage(
 
 def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: IngestResult) -> None:
     """Rebuild the usage of rights with an annulled entry from their scans that still count."""
-    policies = _policies(session, ids)
-    usages = _usages(session, ids)
+    policies, usages = _policies_and_usages(session, ids)
     cancelled: set[str | None] = set()
     history: dict[bytes, list[Scan]] = {i: [] for i in ids}
     for start in range(0, len(ids), IN_CHUNK):
@@ -231,32 +235,38 @@ def _usage_changes(venue: Venue, usages: Sequence[domain.UsageState]) -> list[Pe
     ]
 
 
-def _policies(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.EntryPolicy]:
-    found: dict[bytes, domain.EntryPolicy] = {}
+def _policies_and_usages(
+    session: Session, ids: Sequence[bytes]
+) -> tuple[dict[bytes, domain.EntryPolicy], dict[bytes, domain.UsageState]]:
+    """The rights' entry policies and their usage so far, read together and locked.
+
+    Locking the rights (in id order, so two uploads never deadlock) serialises concurrent uploads
+    that touch one right, whichever server process takes them: no entry is lost.
+    """
+    policies: dict[bytes, domain.EntryPolicy] = {}
+    usages: dict[bytes, domain.UsageState] = {}
     for start in range(0, len(ids), IN_CHUNK):
-        # Locking the rights (in id order, so two uploads never deadlock) serialises concurrent
-        # uploads that touch one right, whichever server process takes them: no lost entry.
         rows = session.execute(
-            select(AccessRight.id, AccessRight.policy)
+            select(
+                AccessRight.id,
+                AccessRight.policy,
+                UsageState.right_id,
+                UsageState.entries,
+                UsageState.inside,
+                UsageState.zone,
+                UsageState.last_scan_at,
+            )
+            .outerjoin(UsageState, UsageState.right_id == AccessRight.id)
             .where(AccessRight.id.in_(ids[start : start + IN_CHUNK]))
             .order_by(AccessRight.id)
-            .with_for_update()
+            .with_for_update(of=AccessRight)
         )
-        found.update((bytes(i), domain.EntryPolicy(p)) for i, p in rows)
-    return found
-
-
-def _usages(session: Session, ids: Sequence[bytes]) -> dict[bytes, domain.UsageState]:
-    found: dict[bytes, domain.UsageState] = {}
-    for start in range(0, len(ids), IN_CHUNK):
-        states = session.scalars(
-            select(UsageState).where(UsageState.right_id.in_(ids[start : start + IN_CHUNK]))
-        )
-        for s in states:
-            found[bytes(s.right_id)] = domain.UsageState(
-                bytes(s.right_id), s.entries, s.inside, s.zone, s.last_scan_at
-            )
-    return found
+        for right_id, policy, used, entries, inside, zone, last_scan_at in rows:
+            key = bytes(right_id)
+            policies[key] = domain.EntryPolicy(policy)
+            if used is not None:
+                usages[key] = domain.UsageState(key, entries, inside, zone, last_scan_at)
+    return policies, usages
 
 
 def _upsert(
@@ -303,14 +313,19 @@ def _write_occupancy(session: Session, venue: Venue, deltas: dict[str, int]) -> 
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     floor = func.greatest if dialect == "postgresql" else func.max
-    rows = [{"venue_id": venue.id, "zone": code, "count": max(0, d)} for code, d in deltas.items()]
-    for row, delta in zip(rows, deltas.values(), strict=True):
-        statement = make(Occupancy).values(row)
-        statement = statement.on_conflict_do_update(
-            index_elements=["venue_id", "zone"],
-            set_={"count": floor(Occupancy.count + delta, 0)},
-        )
-        session.execute(statement)
+    # One statement for every zone moved; a zone seen for the first time starts at its delta.
+    statement = make(Occupancy)
+    statement = statement.on_conflict_do_update(
+        index_elements=["venue_id", "zone"],
+        set_={"count": floor(Occupancy.count + bindparam("delta"), 0)},
+    )
+    session.execute(
+        statement,
+        [
+            {"venue_id": venue.id, "zone": code, "count": max(0, d), "delta": d}
+            for code, d in sorted(deltas.items())
+        ],
+    )
     found = session.execute(
         select(Occupancy.zone, Occupancy.count).where(
             Occupancy.venue_id == venue.id, Occupancy.zone.in_(list(deltas))
