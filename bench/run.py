@@ -23,6 +23,7 @@ from bench import dashboard, decoders, gate, kiosk, server
 from bench.gate import DecideResults
 from bench.machine import filesystem_of, machine_info
 from bench.report import render_decide, write_section
+from scanner_app.sync import PAGE_SIZE
 
 DEFAULT_RUNS = 3
 DEFAULT_REPEATS = 5
@@ -111,7 +112,12 @@ def add_server_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--feed-rights", type=int, default=1_000_000, help="rights in the feed (1,000,000)"
     )
-    group.add_argument("--page", type=int, default=10_000, help="feed page size (10,000)")
+    group.add_argument(
+        "--page",
+        type=int,
+        default=PAGE_SIZE,
+        help=f"feed page size (the gate's own, {PAGE_SIZE:,})",
+    )
     group.add_argument("--stream-runs", type=int, default=1, help="feeds into fresh replicas (1)")
     group.add_argument("--scan-runs", type=int, default=3, help="scan upload runs (3)")
     group.add_argument("--scan-batches", type=int, default=10, help="batches per scan run (10)")
