@@ -304,8 +304,10 @@ def render_dashboard(r: DashboardResults) -> str:
     lines += [
         "",
         f"- Live updates pushed per supervisor's stream: {per_page[0]}–{per_page[-1]} in "
-        f"{p.seconds:.0f} s (the page is re-rendered once per process when anything moves, at "
-        "most once a second, and sent to every stream).",
+        f"{p.seconds:.0f} s. Each process builds the live sections when anything moved (polled "
+        "every second, and when a page loads): only the gate tiles whose data moved are rendered "
+        "again, and a stream gets those tiles and the sections that changed, everything only "
+        "when it connects or fell behind.",
         f"- Failed requests: {r.errors}. Server resident memory at the end: "
         f"{r.server_rss_mb:.0f} MB. Set-up (enrolling the gates): {r.setup_s:.0f} s.",
         f"- Machine: {', '.join(f'{k}: {v}' for k, v in r.machine.items())}.",

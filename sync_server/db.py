@@ -13,6 +13,10 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sync_server.core.config import get_settings
 
 READ_ONLY = "entrix_read_only"
+PASSING_STATE = "entrix_passing_state"
+"""A transaction that only writes state the next one replaces (a gate's heartbeat): on SQLite
+its commit is not fsynced. WAL with ``synchronous=NORMAL`` still survives the process dying;
+only a power cut can lose the last such commits, and the gate sends another heartbeat in 5 s."""
 
 
 class Base(DeclarativeBase):
@@ -49,8 +53,14 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(connection: Any) -> None:
             # Readers must not queue behind writers (WAL lets them read a snapshot meanwhile).
-            read_only = connection.get_execution_options().get(READ_ONLY, False)
-            connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+            options = connection.get_execution_options()
+            if options.get(READ_ONLY, False):
+                connection.exec_driver_sql("BEGIN DEFERRED")
+                return
+            # Between transactions only: SQLite ignores this pragma inside one.
+            passing = options.get(PASSING_STATE, False)
+            connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if passing else 'FULL'}")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     # More connections than the 40 worker threads a process runs requests on (see above).
@@ -70,6 +80,12 @@ def get_sessionmaker() -> sessionmaker[Session]:
 def read_only(session: Session) -> Session:
     """Mark a fresh session as read-only: on SQLite it then takes no write lock."""
     session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
+def passing_state(session: Session) -> Session:
+    """Mark the session's next transaction as writing passing state only (see PASSING_STATE)."""
+    session.connection(execution_options={PASSING_STATE: True})
     return session
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
-from sync_server.db import get_db
+from sync_server.db import get_db, read_only
 from sync_server.models import Device, Gate, User, Venue
 from sync_server.schemas import NUL_MESSAGE
 
@@ -89,6 +89,8 @@ def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     token = _token(credentials)
     if token.startswith(USER_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this API is for enrolled gates only")
+    # Reading who is calling takes no write lock on SQLite, even in a request that writes next.
+    read_only(session)
     device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
     if device is None:
         raise _unauthorized("unknown device token")
@@ -98,9 +100,8 @@ def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     assert gate is not None
     venue = session.get(Venue, gate.venue_id)
     assert venue is not None
-    # Authenticated: end this transaction now. On SQLite a POST's first query took the write lock,
-    # and the endpoint runs in another worker-thread call; holding the lock across that hand-over
-    # queued every gate behind whichever request waited for a thread.
+    # Authenticated: end this read now, so that the endpoint's own transaction starts afresh (and
+    # on SQLite takes the write lock only then, in the worker thread that writes).
     session.commit()
     return GateIdentity(device, gate, venue)
 

@@ -53,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     dashboard = DashboardLive(get_sessionmaker(), silent_after_s=settings.gate_silent_after_s)
     await dashboard.start()
     app.state.dashboard = dashboard
+    app.state.password_checks = asyncio.Semaphore(dashboard_routes.PASSWORD_CHECKS_AT_ONCE)
     silent = asyncio.create_task(_watch_silent_gates(settings.silent_check_interval_s))
     try:
         yield

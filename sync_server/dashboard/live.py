@@ -3,7 +3,11 @@
 Like :class:`~sync_server.feed_watch.FeedWatch`, each process polls a cheap change marker; when
 it moves (a scan, a heartbeat, an alert, an acknowledgement, made by any process), the process
 renders the live sections once and wakes every page it serves. Nothing is polled while no page
-is connected, and pages are refreshed every few seconds anyway (heartbeat ages move on their own).
+is connected, and pages are refreshed every few seconds anyway (a gate goes offline by silence).
+
+Each build is a numbered :class:`LiveView`: every live section in full, and what changed since the
+build before it (the gate tiles that moved, the other sections only if they changed). A stream
+that saw the previous build gets the change; one that fell behind gets everything.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -23,6 +28,28 @@ from sync_server.db import read_only
 log = logging.getLogger("entrix.server.dashboard")
 POLL_S = 1.0
 REFRESH_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class LiveView:
+    """One build of the live sections, the same for every page."""
+
+    version: int
+    snapshot: snapshot.Snapshot | None
+    parts: dict[str, str] = field(default_factory=dict)
+    full: str = '{"parts": {}, "tiles": {}}'
+    """JSON ``{"parts": {id: html}, "tiles": {}, "at": "...", "now_ms": n}``: every section."""
+    change: str = '{"parts": {}, "tiles": {}}'
+    """The same shape, with only what changed since version - 1: moved tiles by their key, and
+    the sections whose HTML changed (the gates section only when gates came or went)."""
+
+    def since(self, version: int) -> str:
+        """What a page showing ``version`` needs to show this one."""
+        return self.change if version == self.version - 1 else self.full
+
+
+def _layout(snap: snapshot.Snapshot) -> list[tuple[str, list[str]]]:
+    return [(venue.code, [gate.name for gate in venue.gates]) for venue in snap.venues]
 
 
 class DashboardLive:
@@ -42,13 +69,17 @@ class DashboardLive:
         self._clock = clock
         self._marker: tuple[object, ...] | None = None
         self._built_at = -1e9
+        self._read_at = -1e9
         self._changed = asyncio.Condition()
         self._build_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._tiles = render.TileRenderer()
         self.listeners = 0
-        self.version = 0
-        self.payload = ""
-        """JSON: ``{"parts": {id: html}, "at": "..."}``, the same for every page."""
+        self.view = LiveView(0, None)
+
+    @property
+    def version(self) -> int:
+        return self.view.version
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="dashboard-live")
@@ -59,34 +90,67 @@ class DashboardLive:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    def _read(self, marker_only: bool) -> tuple[tuple[object, ...], str | None]:
+    def _build(self, marker_only: bool) -> bool:
+        """Read and render in a worker thread (calls are taken in turn); True if rebuilt."""
         with self._sessions() as session:
             read_only(session)
             marker = snapshot.change_marker(session)
             if marker_only and marker == self._marker:
-                return marker, None
+                return False
             snap = snapshot.take(session, silent_after_s=self._silent_after_s)
-        body = {"parts": render.live_parts(snap), "at": render.clock(snap.taken_at)}
-        return marker, json.dumps(body)
+        tiles, moved = self._tiles.render(snap)
+        parts = render.live_parts(snap, tiles)
+        before = self.view
+        if before.snapshot is None or _layout(before.snapshot) != _layout(snap):
+            changed_parts, changed_tiles = parts, {}
+        else:
+            changed_parts = {
+                part: html
+                for part, html in parts.items()
+                if part != "gates" and html != before.parts.get(part)
+            }
+            changed_tiles = {key: tiles[key] for key in sorted(moved)}
+        stamp = {"at": render.clock(snap.taken_at), "now_ms": render.epoch_ms(snap.taken_at)}
+        self.view = LiveView(
+            version=before.version + 1,
+            snapshot=snap,
+            parts=parts,
+            full=json.dumps({"parts": parts, "tiles": {}, **stamp}),
+            change=json.dumps({"parts": changed_parts, "tiles": changed_tiles, **stamp}),
+        )
+        self._marker = marker
+        return True
 
     async def refresh(self, *, force: bool = False) -> None:
-        """Rebuild the payload if the marker moved (or it is old, or ``force``); wake streams."""
+        """Rebuild if the marker moved (or the view is old, or ``force``); wake the streams."""
         async with self._build_lock:
-            stale = self._clock() - self._built_at >= self._refresh_s
-            marker, payload = await asyncio.to_thread(self._read, not (force or stale))
-            if payload is None:
-                return
-            self._marker, self.payload = marker, payload
-            self._built_at = self._clock()
-            self.version += 1
+            await self._refresh_locked(force=force)
+
+    async def _refresh_locked(self, *, force: bool) -> None:
+        stale = self._clock() - self._built_at >= self._refresh_s
+        started = self._clock()
+        rebuilt = await asyncio.to_thread(self._build, not (force or stale))
+        self._read_at = started  # unchanged or rebuilt, the view is true as of then
+        if not rebuilt:
+            return
+        self._built_at = self._clock()
         async with self._changed:
             self._changed.notify_all()
 
-    async def current(self) -> tuple[int, str]:
-        """The latest payload, rebuilt first if it is older than one poll (nobody was watching)."""
+    async def current(self) -> LiveView:
+        """The latest view, rebuilt first if it is older than one poll (nobody was watching)."""
         if self._clock() - self._built_at > self._poll_s:
             await self.refresh(force=True)
-        return self.version, self.payload
+        return self.view
+
+    async def latest(self) -> LiveView:
+        """A view read after this call began (a page loaded after an acknowledgement or a gate
+        switch shows it, whichever process made it). Callers asking at once share a build."""
+        asked = self._clock()
+        async with self._build_lock:
+            if self._read_at < asked:
+                await self._refresh_locked(force=False)
+        return self.view
 
     async def _run(self) -> None:
         while True:
@@ -98,11 +162,12 @@ class DashboardLive:
             except Exception:  # a database hiccup must not kill the watcher
                 log.warning("cannot refresh the dashboard; retrying", exc_info=True)
 
-    async def wait_beyond(self, version: int, timeout_s: float) -> int:
-        """The version once it is beyond ``version``, or the current one after ``timeout_s``."""
+    async def wait_beyond(self, version: int, timeout_s: float) -> LiveView:
+        """The view once it is beyond ``version``, or the current one after ``timeout_s``."""
         async with self._changed:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.version > version), timeout=timeout_s
+                    self._changed.wait_for(lambda: self.view.version > version),
+                    timeout=timeout_s,
                 )
-        return self.version
+        return self.view

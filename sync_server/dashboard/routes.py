@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
-from sync_server.api.deps import SessionDep, SettingsDep
+from sync_server.api.deps import SessionDep
 from sync_server.dashboard import render, snapshot
 from sync_server.dashboard.auth import (
     PREFIX,
@@ -38,6 +38,10 @@ router = APIRouter(prefix=PREFIX, tags=["dashboard"], include_in_schema=False)
 STATIC = FilePath(__file__).parent / "static"
 FAILURE_DELAY_S = 0.5
 """Every refused sign-in waits this long; repeated failures lock the account for longer."""
+PASSWORD_CHECKS_AT_ONCE = 1
+"""Password checks (scrypt: ~50 ms of a core and 16 MB each) a process runs at once. A burst of
+sign-ins (a shift change, or someone trying passwords) queues here, on the event loop, instead of
+taking every core and worker thread from the gates."""
 STREAM_PING_S = 15.0
 RECHECK_SESSION_S = 60.0
 SECURITY_HEADERS = {
@@ -83,7 +87,9 @@ async def login(
         with get_sessionmaker()() as session:
             return sessions.sign_in(session, name=name, password=password, remote_addr=client)
 
-    result = await run_in_threadpool(attempt)
+    checks: asyncio.Semaphore = request.app.state.password_checks
+    async with checks:
+        result = await run_in_threadpool(attempt)
     if result.token is None:
         await asyncio.sleep(FAILURE_DELAY_S)
         code = status.HTTP_429_TOO_MANY_REQUESTS if result.locked else 401
@@ -106,16 +112,24 @@ def logout(request: Request, viewer: ViewerDep, session: SessionDep, csrf: CsrfF
 
 
 @router.get("")
-def dashboard(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> Response:
-    snap = snapshot.take(session, silent_after_s=settings.gate_silent_after_s)
+async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
+    """The page, built from the live view every stream gets, brought up to date first (after an
+    acknowledgement or a gate switch the page shows it): only the alerts are rendered again, for
+    their forms to carry this page's CSRF token."""
+    view = await live(request).latest()
+    snap = view.snapshot
+    assert snap is not None  # current() has built one
+    choices = await run_in_threadpool(snapshot.events, session)
+    parts = {**view.parts, "alerts": render.alerts_part(snap, csrf=viewer.csrf)}
     return _html(
         render.page(
             "dashboard.html",
             viewer=viewer,
             snap=snap,
-            parts=render.live_parts(snap, csrf=viewer.csrf),
-            events=snapshot.events(session),
+            parts=parts,
+            events=choices,
             now=snap.taken_at,
+            now_ms=render.epoch_ms(snap.taken_at),
         )
     )
 
@@ -124,13 +138,14 @@ def dashboard(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> 
 async def live_json(request: Request, viewer: DataViewerDep) -> Response:
     """The live sections as JSON: what the stream pushes, for pages that poll instead."""
     del viewer  # signed in: that is all it takes
-    _, payload = await live(request).current()
-    return Response(payload, media_type="application/json", headers={"Cache-Control": "no-store"})
+    view = await live(request).current()
+    return Response(view.full, media_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 @router.get("/stream", response_class=EventSourceResponse)
 def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> EventSourceResponse:
-    """Server-sent events: ``live`` with fresh sections whenever anything moves."""
+    """Server-sent events: ``live`` whenever anything moves; the first carries every section,
+    the next ones what changed (everything again if this stream missed a build)."""
     watch = live(request)
     session.close()  # signed in: hold no database connection for the stream's lifetime
 
@@ -141,19 +156,20 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
     async def events() -> AsyncIterator[dict[str, str]]:
         watch.listeners += 1
         try:
-            sent, payload = await watch.current()
-            yield {"event": "live", "data": payload}
+            view = await watch.current()
+            sent = view.version
+            yield {"event": "live", "data": view.full}
             checked = asyncio.get_running_loop().time()
             while not await request.is_disconnected():
-                version = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
+                view = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
                 if asyncio.get_running_loop().time() - checked > RECHECK_SESSION_S:
                     if not await run_in_threadpool(still_signed_in):
                         yield {"event": "signed_out", "data": "{}"}
                         return
                     checked = asyncio.get_running_loop().time()
-                if version != sent:
-                    sent = version
-                    yield {"event": "live", "data": watch.payload}
+                if view.version != sent:
+                    yield {"event": "live", "data": view.since(sent)}
+                    sent = view.version
         finally:
             watch.listeners -= 1
 

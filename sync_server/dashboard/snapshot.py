@@ -128,7 +128,7 @@ def _gate_counts(session: Session, since_ms: int) -> dict[int, tuple[int, int]]:
     return {gate_id: (max(p, 0), r) for gate_id, (p, r) in counts.items()}
 
 
-def _tile(gate: Gate, counts: tuple[int, int], now: datetime, silent_after_s: int) -> GateTile:
+def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int) -> GateTile:
     status = gate.status or {}
     seen = gate.last_seen_at
     outbox = status.get("outbox")
@@ -232,7 +232,13 @@ def take(session: Session, *, silent_after_s: int, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
     counts = _gate_counts(session, _ms(now) - RECENT_S * 1000)
-    for gate in session.scalars(select(Gate).order_by(Gate.name)):
+    gates = session.execute(
+        select(
+            Gate.id, Gate.venue_id, Gate.name, Gate.direction, Gate.enabled, Gate.last_seen_at,
+            Gate.status,
+        ).order_by(Gate.name)
+    )  # fmt: skip
+    for gate in gates:
         tile = _tile(gate, counts.get(gate.id, (0, 0)), now, silent_after_s)
         venues[gate.venue_id].gates.append(tile)
     heads: dict[int, dict[str, int]] = defaultdict(dict)

@@ -102,6 +102,30 @@ def test_a_scan_uploaded_by_a_gate_shows_within_two_seconds(
     page.context.close()
 
 
+def test_a_heartbeat_replaces_only_its_tile_and_ages_keep_counting(
+    browser: Browser, server: RunningServer, site: Site, tmp_path: Path
+) -> None:
+    """The stream sends the tile that moved, not the section: the other tiles stay the same DOM
+    nodes. Between pushes the page's script counts the ages on."""
+    nord, sud = site.terminal("NORD-1", tmp_path), site.terminal("SUD-1", tmp_path)
+    nord.sync.heartbeat(relay="closed")
+    sud.sync.heartbeat(relay="closed")
+    page = sign_in(browser, server.url, add_user(server.database_url, "supervisor"))
+    # Mark both tiles' DOM nodes: a node swapped in by the script loses the mark.
+    for name in ("NORD-1", "SUD-1"):
+        tile(page, site, name).evaluate("el => { el.dataset.mark = 'kept'; }")
+    sud.sync.heartbeat(relay="open")
+    expect(tile(page, site, "SUD-1")).to_contain_text("open", timeout=3_000)
+    assert tile(page, site, "SUD-1").get_attribute("data-mark") is None
+    assert tile(page, site, "NORD-1").get_attribute("data-mark") == "kept"
+    seen = tile(page, site, "NORD-1").locator(".seen time.ago")
+    first = int(seen.inner_text().split()[0])
+    expect(seen).not_to_have_text(f"{first} s ago", timeout=3_000)
+    assert int(seen.inner_text().split()[0]) > first
+    assert tile(page, site, "NORD-1").get_attribute("data-mark") == "kept"
+    page.context.close()
+
+
 def test_a_double_entry_alert_appears_and_is_acknowledged_in_the_page(
     browser: Browser, server: RunningServer, site: Site, tmp_path: Path
 ) -> None:

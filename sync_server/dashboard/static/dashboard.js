@@ -1,5 +1,7 @@
-// Keeps the dashboard live: the server pushes the live sections' HTML over server-sent events;
-// this script swaps in the sections that changed and gives their forms this page's CSRF token.
+// Keeps the dashboard live: the server pushes the live sections over server-sent events. The
+// first push carries every section, the next ones only what changed: gate tiles that moved (by
+// their data-gate key) and the sections whose HTML changed. This script swaps them in, gives
+// their forms this page's CSRF token, and keeps every age ("12 s ago") counting.
 "use strict";
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -7,23 +9,58 @@
   const updated = document.getElementById("updated");
   const shown = {};
   let source = null;
+  // The server's clock minus this browser's: ages are counted on the server's time.
+  let offsetMs = Number(updated.dataset.nowMs || Date.now()) - Date.now();
 
   function setState(text, cls) {
     conn.textContent = text;
     conn.className = cls;
   }
 
+  // The same words as the server's render.age().
+  function age(ms) {
+    const seconds = Math.max(0, Math.floor((Date.now() + offsetMs - ms) / 1000));
+    if (seconds < 90) return `${seconds} s ago`;
+    if (seconds < 90 * 60) return `${Math.floor(seconds / 60)} min ago`;
+    return `${Math.floor(seconds / 3600)} h ago`;
+  }
+
+  function tick(root) {
+    root.querySelectorAll("time.ago[data-ms]").forEach((el) => {
+      const text = age(Number(el.dataset.ms));
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+
+  function fill(el) {
+    el.querySelectorAll('input[name="csrf"]').forEach((input) => { input.value = csrf; });
+    tick(el);
+  }
+
   function apply(data) {
+    let missing = false;
     for (const [id, html] of Object.entries(data.parts)) {
       const el = document.getElementById(id);
       if (!el || shown[id] === html) continue; // unchanged: keep focus and open details
       const open = [...el.querySelectorAll("details[open]")].length > 0;
       el.innerHTML = html;
-      el.querySelectorAll('input[name="csrf"]').forEach((input) => { input.value = csrf; });
+      fill(el);
       if (open) el.querySelectorAll("details").forEach((d) => { d.open = true; });
       shown[id] = html;
     }
+    for (const [key, html] of Object.entries(data.tiles || {})) {
+      const tile = document.querySelector(`li[data-gate="${CSS.escape(key)}"]`);
+      if (!tile) { missing = true; continue; }
+      const template = document.createElement("template");
+      template.innerHTML = html.trim();
+      const fresh = template.content.firstElementChild;
+      fill(fresh);
+      tile.replaceWith(fresh);
+      delete shown.gates; // the section now differs from the last one sent whole
+    }
+    if (data.now_ms) offsetMs = data.now_ms - Date.now();
     updated.textContent = data.at;
+    if (missing) pollOnce().catch(() => {}); // a tile we never had: fetch every section
   }
 
   async function pollOnce() {
@@ -53,5 +90,7 @@
     });
   }
 
+  tick(document);
+  setInterval(() => tick(document), 1000);
   connect();
 })();
