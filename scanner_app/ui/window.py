@@ -1,7 +1,9 @@
 """The kiosk window: idle, answer, PIN and supervisor pages over a status bar.
 
 It takes the model in its constructor and follows it through :class:`KioskSignals`; it holds no
-gate logic. The answer stays ``answer_s`` seconds, then the idle page is back.
+gate logic. The answer stays ``answer_s`` seconds, then the idle page is back, or the PIN page or
+supervisor panel if the answer came while one was open: a scan at the turnstile must be shown to
+the holder, and must not throw the supervisor out of what they were doing.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ class KioskWindow(QMainWindow):
 
         self.back_timer = QTimer(self)
         self.back_timer.setSingleShot(True)
-        self.back_timer.timeout.connect(self.show_idle)
+        self.back_timer.timeout.connect(self._answer_shown)
+        self._after_answer: QWidget = self.idle
         self.status_timer = QTimer(self)
         self.status_timer.timeout.connect(self.refresh_status)
         self.status_timer.start(STATUS_REFRESH_MS)
@@ -82,9 +85,24 @@ class KioskWindow(QMainWindow):
 
     def show_idle(self) -> None:
         self.back_timer.stop()
+        self._after_answer = self.idle
         self.stack.setCurrentWidget(self.idle)
 
+    def _interrupt_for_answer(self) -> None:
+        """Remember the supervisor's page (if one is open) to come back to after the answer."""
+        current = self.stack.currentWidget()
+        if current is self.pin_page or current is self.panel:
+            self._after_answer = current
+
+    def _answer_shown(self) -> None:
+        back, self._after_answer = self._after_answer, self.idle
+        if back is self.panel:
+            self.show_supervisor()
+        else:
+            self.stack.setCurrentWidget(back)
+
     def show_answer(self, answer: Answer) -> None:
+        self._interrupt_for_answer()
         self.answer.show_answer(answer, self.kiosk.language)
         self.stack.setCurrentWidget(self.answer)
         self.sounds.play("granted" if answer.granted else "refused")
@@ -98,6 +116,7 @@ class KioskWindow(QMainWindow):
             and shown is not None
             and shown.scan_id == notice.annuls
         )
+        self._interrupt_for_answer()
         self.answer.show_annulment(notice, self.kiosk.language, following=following)
         self.stack.setCurrentWidget(self.answer)
         self.sounds.play("notice")
@@ -105,6 +124,7 @@ class KioskWindow(QMainWindow):
 
     def show_pin(self) -> None:
         self.back_timer.stop()
+        self._after_answer = self.idle
         self.pin_page.reset()
         self.stack.setCurrentWidget(self.pin_page)
 

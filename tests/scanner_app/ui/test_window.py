@@ -312,6 +312,38 @@ def test_the_panel_lists_the_last_scans_in_words_and_the_device(
     assert panel.feedback_label.text() == "Pas de serveur configuré"
 
 
+def test_a_scan_while_the_panel_is_open_is_answered_then_the_panel_comes_back(
+    qtbot: QtBot, panel_window: KioskWindow, kiosk: Kiosk, site: Site
+) -> None:
+    """The holder at the turnstile sees the answer; the supervisor gets the panel back as left."""
+    panel = panel_window.panel
+    panel.operator_edit.setText("K. Ben Salah")
+    kiosk.submit(site.code("home-ticket"))
+    qtbot.waitUntil(
+        lambda: panel_window.stack.currentWidget() is panel_window.answer, timeout=WAIT_MS
+    )
+    assert panel_window.answer.colour == GREEN
+    qtbot.waitUntil(lambda: panel_window.stack.currentWidget() is panel, timeout=WAIT_MS)
+    assert panel.operator_edit.text() == "K. Ben Salah"
+    assert panel.scans_table.rowCount() == 1
+    # Closed by the supervisor, the next answer goes back to the idle page as usual.
+    panel_window.show_idle()
+    kiosk.submit(site.code("away-ticket"))
+    qtbot.waitUntil(lambda: panel_window.answer.colour == RED, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: panel_window.stack.currentWidget() is panel_window.idle, timeout=WAIT_MS
+    )
+
+
+def test_a_scan_while_the_pin_is_asked_comes_back_to_the_pin(
+    qtbot: QtBot, window: KioskWindow, kiosk: Kiosk, site: Site
+) -> None:
+    qtbot.mouseClick(window.status_panel.supervisor_button, Qt.MouseButton.LeftButton)
+    kiosk.submit(site.code("home-ticket"))
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.answer, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.pin_page, timeout=WAIT_MS)
+
+
 # -- status bar ---------------------------------------------------------------------------------
 
 
