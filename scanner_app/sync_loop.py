@@ -24,6 +24,8 @@ from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica
 from scanner_app.sync import API, DeviceRevoked, ServerBehind, SyncClient, SyncError
 
+SERVER_EPOCH = "server_epoch"
+"""Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
 log = logging.getLogger("entrix.gate.sync")
 OUTBOX_CHECK_S = 0.25
 STREAM_READ_TIMEOUT_S = 40.0  # the server pings every 15 s
@@ -161,6 +163,7 @@ class SyncLoop:
                 except ServerBehind as exc:
                     log.warning("the server is behind this gate (%s): resyncing from 0", exc)
                     self.status.pulled += client.resync()
+                    replica.set_meta(SERVER_EPOCH, "")  # done: take the next epoch as it comes
                 s.next_pull = now + settings.poll_interval_s
             pending = replica.counts().scans_pending
             if pending:
@@ -198,6 +201,7 @@ class SyncLoop:
             **{k: v for k, v in self._device_status().items() if k in ("camera", "relay")},
         )
         received = time.time()
+        self._check_epoch(client, replica, answer.get("epoch"))
         # Local minus server time, the round trip split evenly.
         offset = round((sent + received) / 2 * 1000 - answer["server_time_ms"])
         threshold = self.config.sync.max_clock_skew_s * 1000
@@ -208,6 +212,26 @@ class SyncLoop:
                             offset)  # fmt: skip
             replica.set_clock_offset_ms(applied)
         self.status.clock_offset_ms = applied
+
+    def _check_epoch(self, client: SyncClient, replica: Replica, epoch: object) -> None:
+        """A new epoch: the server's database was restored from a backup, which may have lost
+        scans this gate uploaded after it (refusals too, which move no cursor). Send every scan
+        again (the server keeps each UUID once) and rebuild the replica from change 0."""
+        if not isinstance(epoch, str) or not epoch:
+            return  # a server from before epochs
+        known = replica.get_meta(SERVER_EPOCH)
+        if known == epoch:
+            return
+        if known:
+            log.warning("the server's database was restored from a backup: sending every scan "
+                        "again and resyncing from 0")  # fmt: skip
+            replica.reset_for_resync()
+        # Recorded before the long part: if it fails, the loop's next passes carry on from the
+        # reset (every scan pending, cursor 0) without resetting again.
+        replica.set_meta(SERVER_EPOCH, epoch)
+        if known:
+            self.status.pushed += client.push(batch_size=self.config.sync.upload_batch)
+            self.status.pulled += client.pull()
 
     def _set(self, state: SyncState, replica: Replica | None = None) -> None:
         self.status.state = state

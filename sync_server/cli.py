@@ -49,6 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _password_args(password, required=True)
     password.set_defaults(run=_set_password)
 
+    restored = commands.add_parser(
+        "mark-restored",
+        help="after restoring the database from a backup: give it a new epoch, so that every "
+        "gate sends its scans again and resyncs (entrix-restore runs it)",
+    )
+    restored.set_defaults(run=_mark_restored)
+
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
@@ -91,6 +98,22 @@ def _serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
     )
+    return 0
+
+
+def _mark_restored(_args: argparse.Namespace) -> int:
+    from sync_server.db import get_sessionmaker
+    from sync_server.feed import new_epoch
+    from sync_server.migrate import upgrade
+    from sync_server.services import audit
+
+    upgrade(get_settings().database_url)
+    with get_sessionmaker()() as session:
+        epoch = new_epoch(session)
+        audit.record(session, actor="cli", action="server.restored", target="database",
+                     detail={"epoch": epoch})  # fmt: skip
+        session.commit()
+    print(f"database marked as restored (epoch {epoch}): every gate will send its scans again")
     return 0
 
 

@@ -10,6 +10,7 @@ included). The feed is compacted: a row changed again moves to a new sequence nu
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,21 @@ def publish(session: Session, changes: Sequence[Pending]) -> int:
     # is compiled afresh for every chunk, which took half of a 100,000-right import.
     session.execute(statement, list(latest.values()))
     return int(last)
+
+
+def head_and_epoch(session: Session) -> tuple[int, str]:
+    """The feed's latest sequence number and the database's epoch (see FeedCounter.epoch)."""
+    value, epoch = session.execute(
+        select(FeedCounter.value, FeedCounter.epoch).where(FeedCounter.id == 1)
+    ).one()
+    return int(value or 0), str(epoch)
+
+
+def new_epoch(session: Session) -> str:
+    """Give the database a new epoch (after a restore); the caller commits."""
+    epoch = secrets.token_hex(16)
+    session.execute(update(FeedCounter).where(FeedCounter.id == 1).values(epoch=epoch))
+    return epoch
 
 
 def current_seq(session: Session) -> int:

@@ -302,3 +302,7 @@ class FeedCounter(Base):
     __tablename__ = "feed_counter"
     id: Mapped[int] = mapped_column(primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger, default=0)
+    epoch: Mapped[str] = mapped_column(String(32), default="")
+    """The database's identity, given afresh by ``gate-server mark-restored`` after a restore from
+    a backup: a gate that sees it change sends its scans again (the restore may have lost some,
+    refusals included, which move no cursor) and rebuilds its replica from change 0."""

@@ -423,3 +423,6 @@ class HeartbeatAnswer(BaseModel):
     """Gate clock minus server clock, from the heartbeat's clock reading (network delay aside)."""
     head: int
     """The feed's latest change: a gate whose cursor is behind should pull."""
+    epoch: str
+    """The database's identity: when it changes (a restore from a backup), the gate sends every
+    scan it holds again and rebuilds its replica from change 0."""

@@ -341,6 +341,11 @@ def server_users(db: Path) -> list[str]:
         return [row[0] for row in connection.execute("SELECT name FROM users ORDER BY name")]
 
 
+def epoch_of(db: Path) -> str:
+    with sqlite3.connect(db) as connection:
+        return str(connection.execute("SELECT epoch FROM feed_counter").fetchone()[0])
+
+
 def create_user(env: dict[str, str], name: str) -> None:
     subprocess.run(
         [sys.executable, "-m", "sync_server.cli", "create-user", name, "--role", "admin"],
@@ -372,6 +377,8 @@ def test_backup_and_restore_round_trip_a_sqlite_server_database(tmp_path: Path) 
     restore = [str(PACKAGING / "bin" / "entrix-restore"), "--env-file", "/nonexistent"]
     subprocess.run([*restore, "--yes", str(backup)], env=env, check=True, capture_output=True)
     assert server_users(db) == ["alice"]
+    # marked as restored: a new epoch, which tells the gates to send their scans again
+    assert epoch_of(db) != epoch_of(backup) and len(epoch_of(db)) == 32
     (aside,) = db.parent.glob("entrix-server.db.before-restore-*[0-9]Z")
     assert server_users(aside) == ["alice", "mallory"]
 

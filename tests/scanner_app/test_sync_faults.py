@@ -26,7 +26,7 @@ from scanner_app.sync import SyncClient, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.reasons import Reason
 from tests.support.fault_proxy import FaultProxy
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer, gate_server, start_server
 from tests.support.site import Site, ok
 
 REPO = Path(__file__).resolve().parents[2]
@@ -303,3 +303,43 @@ def test_server_restored_from_an_older_backup(server: RunningServer, tmp_path: P
         assert replica.gate_name == "NORD-1"
         assert replica.counts().rights == 0, "rights the server no longer knows are gone"
         assert Checkpoint(replica, "NORD-1").check(codes[0]).decision.reason is Reason.ALREADY_USED
+
+
+def test_refusals_lost_by_a_restore_come_back_once_the_database_is_marked_restored(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """Refused scans move no cursor: only the new epoch that `gate-server mark-restored` (run by
+    entrix-restore) gives the restored database tells the gate to send them again."""
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    assert SyncLoop(config).run(once=True).state is SyncState.ONLINE  # the epoch is recorded
+    database = Path(server.database_url.removeprefix("sqlite:///"))
+    server.stop()
+    backup = tmp_path / "backup.db"
+    with sqlite3.connect(database) as live, sqlite3.connect(backup) as copy:
+        live.backup(copy)  # as entrix-backup does
+    server.start()
+    refused = scan_many(config, ["EG1:not-a-ticket", "EG1:forged"])
+    status = SyncLoop(config).run(once=True)
+    assert status.pushed == 2
+    before = _cursor(config)
+    server.stop()
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    database.write_bytes(backup.read_bytes())  # the restore: the two refusals are gone
+    server.start()
+    assert ok(site.admin.get("/scans", params={"gate": "NORD-1"})) == []
+    # Unmarked, nothing tells the gate: its cursor is not ahead of the restored feed.
+    SyncLoop(config).run(once=True)
+    assert _cursor(config) == before
+    assert ok(site.admin.get("/scans", params={"gate": "NORD-1"})) == []
+    server.stop()
+    gate_server("mark-restored", database_url=server.database_url)
+    server.start()
+    status = SyncLoop(config).run(once=True)
+    assert status.state is SyncState.ONLINE, status.last_error
+    listed = ok(site.admin.get("/scans", params={"gate": "NORD-1"}))
+    assert sorted(s["scan_id"] for s in listed) == sorted(refused)
+    assert_converged(site, config, tmp_path)
+    audit = ok(site.admin.get("/audit", params={"action": "server.restored"}))
+    assert [e["actor"] for e in audit] == ["cli"]

@@ -20,7 +20,7 @@ from sync_server.core.security import (
     normalise_enrollment_code,
 )
 from sync_server.db import passing_state
-from sync_server.feed import current_seq, read_page_json
+from sync_server.feed import current_seq, head_and_epoch, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
 from sync_server.schemas import (
     EnrollPublic,
@@ -112,9 +112,9 @@ def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAns
     me.gate.last_seen_at = datetime.now(UTC)
     if skew is not None and abs(skew) > CLOCK_SKEW_ALERT_MS:
         alerts.clock_skew(session, gate=me.gate, skew_ms=skew)
-    head = current_seq(session)
+    head, epoch = head_and_epoch(session)
     session.commit()
-    return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head)
+    return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head, epoch=epoch)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
