@@ -330,14 +330,14 @@ def run_dashboard(args: argparse.Namespace, command: str) -> None:
     """Issue 7's figures: the API's latency and the server's CPU with the dashboard in use."""
     plan = dashboard.DashboardPlan(seconds=args.dashboard_seconds)
     workdir = Path(tempfile.mkdtemp(prefix="entrix-bench-dashboard-", dir=args.dir))
-    results = dashboard.DashboardResults(plan, machine=machine_info(workdir), command=command)
-    results.machine = {k: v for k, v in results.machine.items() if "filesystem" not in k.lower()}
-    results.date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    report = dashboard.DashboardReport(plan, machine=machine_info(workdir), command=command)
+    report.machine = {k: v for k, v in report.machine.items() if "filesystem" not in k.lower()}
+    report.date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        dashboard.measure_dashboard(plan, workdir, results, say)
+        dashboard.measure_dashboard(plan, workdir, report, say)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    section = dashboard.render_dashboard(results)
+    section = dashboard.render_dashboard(report)
     say("\n" + section)
     if args.write:
         write_section(Path(args.write), "dashboard", section)

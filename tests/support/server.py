@@ -57,11 +57,11 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, **env: str) -> RunningServer:
+    def start(self, *, workers: int = 1, **env: str) -> RunningServer:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
-                 "--no-migrate"],
+                 "--no-migrate", "--workers", str(workers)],
                 env=server_env(self.database_url, **env),
                 cwd=REPO,
                 stdout=out,
@@ -97,10 +97,11 @@ class RunningServer:
         return httpx.Client(base_url=f"{self.url}/api/v1", headers=headers, timeout=30)
 
 
-def start_server(database_url: str, log: Path, **env: str) -> RunningServer:
-    """Migrate, create an admin and a supervisor, start uvicorn on a free port."""
+def start_server(database_url: str, log: Path, *, workers: int = 1, **env: str) -> RunningServer:
+    """Migrate, create an admin and a supervisor, start uvicorn (``workers`` processes) on a free
+    port."""
     gate_server("migrate", database_url=database_url)
     server = RunningServer(database_url, free_port(), log)
     server.tokens["admin"] = create_user(database_url, "admin", "admin")
     server.tokens["supervisor"] = create_user(database_url, "watcher", "supervisor")
-    return server.start(**env)
+    return server.start(workers=workers, **env)
