@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.db import read_only
 from sync_server.feed import current_seq
+from sync_server.wakeup import Wakeup
 
 log = logging.getLogger("entrix.server.feed")
 
@@ -24,7 +25,7 @@ class FeedWatch:
         self._sessions = sessions
         self._interval_s = interval_s
         self.head = 0
-        self._moved = asyncio.Condition()
+        self._moved = Wakeup()
         self._task: asyncio.Task[None] | None = None
 
     def _read_head(self) -> int:
@@ -51,14 +52,9 @@ class FeedWatch:
                 continue
             if head != self.head:
                 self.head = head
-                async with self._moved:
-                    self._moved.notify_all()
+                self._moved.notify()
 
     async def wait_beyond(self, seq: int, timeout_s: float) -> int:
         """The head once it is beyond ``seq``, or the current head after ``timeout_s``."""
-        async with self._moved:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._moved.wait_for(lambda: self.head > seq), timeout=timeout_s
-                )
+        await self._moved.wait_until(lambda: self.head > seq, timeout_s)
         return self.head

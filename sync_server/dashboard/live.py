@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.dashboard import render, snapshot
 from sync_server.db import read_only
+from sync_server.wakeup import Wakeup
 
 log = logging.getLogger("entrix.server.dashboard")
 POLL_S = 1.0
@@ -70,7 +71,7 @@ class DashboardLive:
         self._marker: tuple[object, ...] | None = None
         self._built_at = -1e9
         self._read_at = -1e9
-        self._changed = asyncio.Condition()
+        self._changed = Wakeup()
         self._build_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._tiles = render.TileRenderer()
@@ -134,8 +135,7 @@ class DashboardLive:
         if not rebuilt:
             return
         self._built_at = self._clock()
-        async with self._changed:
-            self._changed.notify_all()
+        self._changed.notify()
 
     async def current(self) -> LiveView:
         """The latest view, rebuilt first if it is older than one poll (nobody was watching)."""
@@ -164,10 +164,5 @@ class DashboardLive:
 
     async def wait_beyond(self, version: int, timeout_s: float) -> LiveView:
         """The view once it is beyond ``version``, or the current one after ``timeout_s``."""
-        async with self._changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._changed.wait_for(lambda: self.view.version > version),
-                    timeout=timeout_s,
-                )
+        await self._changed.wait_until(lambda: self.view.version > version, timeout_s)
         return self.view
