@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.credential import Credential, issue
-from shared.sync_schema import ChangeKind, RevocationRow, RightRow
+from shared.sync_schema import ChangeKind, RevocationRow
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
 from sync_server.models import (
@@ -109,7 +109,8 @@ def venue_code(session: Session, event: Event) -> str:
 
 
 def _publish_right(right: AccessRight, event: Event, scope: str) -> Pending:
-    return Pending.upsert(RightRow.from_right(to_domain(right, event.code)), scope)
+    values = {column: getattr(right, column) for column in _FEED_COLUMNS}
+    return Pending(ChangeKind.RIGHT, right.id.hex(), scope, _feed_row(values, event.code))
 
 
 class _Catalogue:
@@ -159,8 +160,15 @@ def _new_right(data: RightCreate, event: Event) -> dict[str, Any]:
     }
 
 
+_FEED_COLUMNS = (
+    "id", "zones", "not_before", "expires", "policy", "kind", "holder", "seat", "display_name",
+    "secret",
+)  # fmt: skip
+
+
 def _feed_row(row: dict[str, Any], event_code: str) -> dict[str, Any]:
-    """The right as the feed carries it (the JSON of ``RightRow``), from its already valid row."""
+    """The right as the feed carries it (the JSON of ``RightRow``), from its already valid row:
+    the only place a right's feed row is made (bulk imports, transfers, subscriptions)."""
     return {
         "right_id": row["id"].hex(),
         "event": event_code,

@@ -15,6 +15,7 @@ import pytest
 
 from scanner_app.sync import DeviceRevoked, scan_json
 from shared.reasons import Reason
+from shared.sync_schema import RightRow
 from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 
@@ -141,6 +142,31 @@ def test_revoked_and_transferred_rights(site: Site, tmp_path: Path) -> None:
     gate = site.terminal("NORD-1", tmp_path)
     assert gate.check(old_code).decision.reason is Reason.REVOKED
     assert gate.check(moved["code"]).decision.reason is Reason.GRANTED
+
+
+def test_every_right_in_the_feed_is_the_gates_own_row_format(site: Site, tmp_path: Path) -> None:
+    """Imported, transferred or subscribed, a right reaches the gate as RightRow's own JSON."""
+    imported = site.right(holder="seller", seat="NORD-12-7")
+    moved = ok(
+        site.admin.post(f"/rights/{imported['right_id']}/transfer", json={"holder": "buyer"}),
+        201,
+    )["new"]
+    subscribed = ok(
+        site.admin.post(
+            "/subscriptions", json={"season": site.season, "holder": "vip-3", "zones": ["VIP"]}
+        ),
+        201,
+    )["rights"][0]
+    gate = site.terminal("NORD-1", tmp_path)
+    page = gate.sync._call("GET", "/changes", params={"since": 0, "limit": 100_000}).json()
+    rights = {c["key"]: c["data"] for c in page["changes"] if c["kind"] == "right"}
+    made = [imported["right_id"], moved["right_id"], subscribed["right_id"]]
+    for right_id in made:
+        data = rights[right_id]
+        assert RightRow.model_validate(data).model_dump(mode="json") == data
+    assert rights[moved["right_id"]]["seat"] == "NORD-12-7"  # the transfer keeps the seat
+    assert rights[moved["right_id"]]["holder"] != rights[made[0]]["holder"]
+    assert rights[subscribed["right_id"]]["zones"] == ["VIP"]
 
 
 def test_key_rotation_and_retirement(site: Site, tmp_path: Path) -> None:
