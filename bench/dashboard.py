@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,12 +23,12 @@ import psutil
 from sqlalchemy.orm import sessionmaker
 
 from bench.report import Figure, at_most, headline_table, ms
+from bench.server import database_label, fresh_database, ok
 from bench.stats import percentile
 from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
 from sync_server.db import make_engine
 from sync_server.models import User
 from sync_server.services import sessions
-from tests.support.postgres import PostgresCluster
 from tests.support.server import RunningServer, start_server
 
 P95_TARGET_MS = 100.0
@@ -123,29 +122,17 @@ def tree_rss_mb(pid: int) -> float:
     return total / 2**20
 
 
-@contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[tuple[str, str, int | None]]:
-    """An empty database: its URL, its label and PostgreSQL's postmaster pid (None on SQLite)."""
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir}/server.db", f"SQLite {sqlite3.sqlite_version}", None
-        return
-    cluster = PostgresCluster.start()
+def postmaster_pid(url: str) -> int | None:
+    """PostgreSQL's postmaster, the parent of every backend (None on SQLite)."""
+    if url.startswith("sqlite"):
+        return None
+    engine = make_engine(url)
     try:
-        url = cluster.create_database("entrix_dashboard")
-        postmaster = int((cluster.base / "data" / "postmaster.pid").read_text().split()[0])
-        engine = make_engine(url)
         with engine.connect() as connection:
-            version = connection.exec_driver_sql("SHOW server_version").scalar_one()
-        engine.dispose()
-        yield url, f"PostgreSQL {str(version).split()[0]}", postmaster
+            backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
     finally:
-        cluster.stop()
-
-
-def _ok(answer: httpx.Response) -> Any:
-    if not answer.is_success:
-        raise RuntimeError(f"{answer.request.method} {answer.request.url}: {answer.text[:300]}")
-    return answer.json()
+        engine.dispose()
+    return psutil.Process(int(backend)).ppid()
 
 
 def set_up(server: RunningServer, plan: DashboardPlan) -> list[tuple[str, str, str]]:
@@ -153,9 +140,9 @@ def set_up(server: RunningServer, plan: DashboardPlan) -> list[tuple[str, str, s
     admin = server.client("admin")
     zones = [{"code": "STADE", "name": "Stade", "capacity": 60_000}]
     zones += [{"code": s, "name": s.title(), "parent": "STADE", "capacity": 15_000} for s in STANDS]
-    _ok(admin.post("/venues", json={"code": VENUE, "name": "Bench stadium", "zones": zones}))
+    ok(admin.post("/venues", json={"code": VENUE, "name": "Bench stadium", "zones": zones}))
     starts = datetime.now(UTC) + timedelta(hours=1)
-    _ok(
+    ok(
         admin.post(
             "/events",
             json={
@@ -171,9 +158,9 @@ def set_up(server: RunningServer, plan: DashboardPlan) -> list[tuple[str, str, s
     for i in range(plan.gates):
         name, zone = f"G-{i + 1:03d}", STANDS[i % len(STANDS)]
         body = {"venue": VENUE, "name": name, "zones": [zone], "event_codes": [EVENT]}
-        _ok(admin.post("/gates", json=body))
-        code = _ok(admin.post(f"/venues/{VENUE}/gates/{name}/enrollment"))["code"]
-        gates.append((name, zone, _ok(admin.post("/gate/enroll", json={"code": code}))["token"]))
+        ok(admin.post("/gates", json=body))
+        code = ok(admin.post(f"/venues/{VENUE}/gates/{name}/enrollment"))["code"]
+        gates.append((name, zone, ok(admin.post("/gate/enroll", json={"code": code}))["token"]))
     return gates
 
 
@@ -306,7 +293,8 @@ async def run_load(
 
 
 def measure_setup(setup: Setup, plan: DashboardPlan, workdir: Path, say: Say) -> DashboardResults:
-    with database(setup.database, workdir) as (url, label, postmaster):
+    with fresh_database(setup.database, workdir) as url:
+        label, postmaster = database_label(url), postmaster_pid(url)
         workers = "1 worker" if setup.workers == 1 else f"{setup.workers} workers"
         results = DashboardResults(plan, label=f"{label}, {workers}")
         began = time.perf_counter()
