@@ -111,7 +111,7 @@ class DashboardLive:
                 if part != "gates" and html != before.parts.get(part)
             }
             changed_tiles = {key: tiles[key] for key in sorted(moved)}
-        stamp = {"at": render.clock(snap.taken_at), "now_ms": render.epoch_ms(snap.taken_at)}
+        stamp = {"at": render.clock(snap.taken_at), "now_ms": snapshot.epoch_ms(snap.taken_at)}
         self.view = LiveView(
             version=before.version + 1,
             snapshot=snap,

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from sync_server.dashboard.snapshot import HOUR_MINUTES, Snapshot
+from sync_server.dashboard.snapshot import HOUR_MINUTES, Snapshot, epoch_ms
 
 LIVE_PARTS = ("gates", "zones", "alerts")
 """The page's live sections: element ids, and templates ``_<id>.html``."""
@@ -58,10 +58,6 @@ def settled_age(at: datetime | None, now: datetime) -> str:
     if at is not None and (now - at).total_seconds() < 90:
         return ""
     return age(at, now)
-
-
-def epoch_ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
 
 
 def tile_key(venue: str, gate: str) -> str:
@@ -138,10 +134,11 @@ class TileRenderer:
         return {key: html for key, (_, html) in kept.items()}, fresh
 
 
-def live_parts(snapshot: Snapshot, tiles: dict[str, str], *, csrf: str = "") -> dict[str, str]:
-    """The live sections' HTML. Pushed ones carry no CSRF token: the page's script adds its own."""
+def live_parts(snapshot: Snapshot, tiles: dict[str, str]) -> dict[str, str]:
+    """The live sections' HTML, the same for every page: their forms carry no CSRF token (the
+    page's script adds its own; a page load renders the alerts again with it, alerts_part)."""
     return {
-        part: page(f"_{part}.html", snap=snapshot, now=snapshot.taken_at, csrf=csrf, tiles=tiles)
+        part: page(f"_{part}.html", snap=snapshot, now=snapshot.taken_at, csrf="", tiles=tiles)
         for part in LIVE_PARTS
     }
 

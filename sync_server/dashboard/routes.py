@@ -118,7 +118,7 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
     their forms to carry this page's CSRF token."""
     view = await live(request).latest()
     snap = view.snapshot
-    assert snap is not None  # current() has built one
+    assert snap is not None  # latest() has built one
     choices = await run_in_threadpool(snapshot.events, session)
     parts = {**view.parts, "alerts": render.alerts_part(snap, csrf=viewer.csrf)}
     return _html(
@@ -129,7 +129,7 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
             parts=parts,
             events=choices,
             now=snap.taken_at,
-            now_ms=render.epoch_ms(snap.taken_at),
+            now_ms=snapshot.epoch_ms(snap.taken_at),
         )
     )
 

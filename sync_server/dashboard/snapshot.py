@@ -102,7 +102,7 @@ class Snapshot:
     acked_alerts: list[AlertRow]
 
 
-def _ms(at: datetime) -> int:
+def epoch_ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
@@ -152,7 +152,7 @@ def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int
 
 def _per_minute(session: Session, now: datetime) -> dict[tuple[int, str], dict[int, int]]:
     """Granted entries per (venue id, leaf zone) per minute index (0 = an hour ago)."""
-    first = _ms(now) // 60_000 - HOUR_MINUTES + 1
+    first = epoch_ms(now) // 60_000 - HOUR_MINUTES + 1
     minute = Scan.scanned_at_ms // 60_000
     rows = session.execute(
         select(Scan.venue_id, Scan.zone, minute, func.count())
@@ -231,7 +231,7 @@ def take(session: Session, *, silent_after_s: int, now: datetime | None = None) 
     """Read the whole dashboard from the database."""
     now = now or datetime.now(UTC)
     venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
-    counts = _gate_counts(session, _ms(now) - RECENT_S * 1000)
+    counts = _gate_counts(session, epoch_ms(now) - RECENT_S * 1000)
     gates = session.execute(
         select(
             Gate.id, Gate.venue_id, Gate.name, Gate.direction, Gate.enabled, Gate.last_seen_at,
