@@ -8,7 +8,6 @@ server's CPU; :func:`render_dashboard` writes the ``dashboard`` section of docs/
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
 import uuid
@@ -23,7 +22,7 @@ import psutil
 from sqlalchemy.orm import sessionmaker
 
 from bench.report import Figure, at_most, headline_table, ms
-from bench.server import database_label, fresh_database, ok
+from bench.server import database_label, fresh_database, ok, tree_cpu_s, tree_rss_mb
 from bench.stats import percentile
 from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
 from sync_server.db import make_engine
@@ -98,28 +97,6 @@ class DashboardReport:
     machine: dict[str, str] = field(default_factory=dict)
     command: str = ""
     date: str = ""
-
-
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds (user + system) of a process and all its children, those already gone too
-    (a parent that reaped them counts their time)."""
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            times = process.cpu_times()
-            total += times.user + times.system
-    times = root.cpu_times()
-    return total + times.children_user + times.children_system
-
-
-def tree_rss_mb(pid: int) -> float:
-    root = psutil.Process(pid)
-    total = 0
-    for process in [root, *root.children(recursive=True)]:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
-    return total / 2**20
 
 
 def postmaster_pid(url: str) -> int | None:
