@@ -18,7 +18,7 @@ DEB_PACKAGES ?= postgresql libzbar0 \
 DEMO_DIR ?= demo
 DEMO_PORT ?= 8000
 
-.PHONY: help venv system-deps lint typecheck imports test test-only bench demo demo-gate clean
+.PHONY: help venv lock lock-check system-deps lint typecheck imports test test-only bench demo demo-gate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -31,15 +31,37 @@ system-deps:  ## install the Debian packages the project needs (root, Debian/Ubu
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml
+# Installs come from the lock: requirements/dev.txt (every extra, hashes of every file) is exported
+# from uv.lock by `make lock`. pip checks each download against its hash and refuses anything the
+# lock does not name; the project itself goes in last, editable, with no dependency of its own.
+$(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	@# this machine's pip config lists local indexes that may be absent: drop only those warnings
-	set -o pipefail; $(BIN)/pip install -q --upgrade pip setuptools wheel 2>&1 | { grep -v "is ignored" || true; }
-	set -o pipefail; $(BIN)/pip install -q -e '.[dev]' 2>&1 | { grep -v "is ignored" || true; }
+	set -o pipefail; $(BIN)/pip install -q --require-hashes -r requirements/dev.txt 2>&1 | { grep -v "is ignored" || true; }
+	set -o pipefail; $(BIN)/pip install -q --no-deps --no-build-isolation -e . 2>&1 | { grep -v "is ignored" || true; }
 	$(BIN)/python -c "import shared, scanner_app, cbor2, base45, cryptography, hypothesis, pytest"
 	touch $(STAMP)
 
-venv: system-deps $(STAMP)  ## create the virtualenv and install the project with its dev tools
+venv: system-deps $(STAMP)  ## create the virtualenv and install the project with its dev tools, from the lock
+
+# What `make lock` writes from uv.lock: the development set (every extra) and a site's set (what
+# packaging/install.sh installs beside the wheel: the server, a gate, a kiosk, their hardware).
+EXPORT_DEV  := --all-extras
+EXPORT_SITE := --extra hardware --extra postgres
+uv_export = $(BIN)/uv export --frozen --no-emit-project --quiet $(1)
+
+lock: venv  ## re-resolve uv.lock after editing pyproject.toml; UPGRADE=pkg (or all) moves pins on purpose
+	$(BIN)/uv lock $(if $(filter all,$(UPGRADE)),--upgrade,$(if $(UPGRADE),--upgrade-package $(UPGRADE)))
+	$(call uv_export,$(EXPORT_DEV)) -o requirements/dev.txt
+	$(call uv_export,$(EXPORT_SITE)) -o requirements/site.txt
+
+lock-check: venv  ## uv.lock agrees with pyproject.toml, requirements/ with uv.lock (offline)
+	$(BIN)/uv lock --check --offline --quiet || { echo "uv.lock is stale: run 'make lock'"; exit 1; }
+	@for set in dev:"$(EXPORT_DEV)" site:"$(EXPORT_SITE)"; do \
+	  name=$${set%%:*}; \
+	  diff <(grep -v '^#' requirements/$$name.txt) <($(call uv_export,$${set#*:}) | grep -v '^#') > /dev/null || \
+	    { echo "requirements/$$name.txt does not match uv.lock: run 'make lock'"; exit 1; }; \
+	done
 
 lint: venv  ## ruff: lint and format check
 	$(BIN)/ruff check .
@@ -54,7 +76,7 @@ imports: venv  ## import-linter: Qt only in scanner_app/ui, no web or ORM in sha
 test-only: venv  ## pytest only
 	$(BIN)/pytest
 
-test: lint typecheck imports test-only  ## everything CI runs
+test: lock-check lint typecheck imports test-only  ## everything CI runs
 
 bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
@@ -76,13 +98,7 @@ clean:  ## remove the virtualenv, caches and the demo
 # --- packaging (not part of `make test`: slow). packaging/build.sh and packaging/smoke.sh say what they do.
 .PHONY: package package-smoke package-deps
 
-PACKAGE_STAMP := $(VENV)/.package-installed
-
-$(PACKAGE_STAMP): $(STAMP) pyproject.toml
-	set -o pipefail; $(BIN)/pip install -q -e '.[dev,package]' 2>&1 | { grep -v "is ignored" || true; }
-	touch $(PACKAGE_STAMP)
-
-package-deps: venv $(PACKAGE_STAMP)  ## install PyInstaller into the virtualenv
+package-deps: venv  ## PyInstaller and the build tools (the lock's package extra: part of make venv)
 
 package: package-deps  ## build dist/: the wheel, the kiosk's one-folder build, the installer tarball, the .deb
 	packaging/build.sh $(BIN)/python

@@ -2,7 +2,8 @@
 # Build what a site installs (make package), into dist/:
 #   entrix_gate-<version>-py3-none-any.whl   the project's wheel (server, gate, kiosk)
 #   gate-scanner/                           the kiosk's one-folder build (PyInstaller)
-#   entrix-gate-<version>/ and .tar.gz      the installer: install.sh, units, templates, wheel
+#   entrix-gate-<version>/ and .tar.gz      the installer: install.sh, units, templates, wheel and
+#                                           the lock its dependencies come from (requirements.txt)
 #   entrix-gate-kiosk_<version>_<arch>.deb  the one-folder build as a Debian package
 #
 #   packaging/build.sh [PYTHON]   PYTHON: the virtualenv's python with pyinstaller (.venv/bin/python)
@@ -16,6 +17,10 @@ dist=$root/dist
 mkdir -p "$dist"
 seconds() { date +%s; }
 took() { echo "   ($(($(seconds) - $1)) s)"; }
+
+echo "== the build environment is the lock (requirements/dev.txt)"
+"$python" packaging/locked.py requirements/dev.txt
+echo "   $(grep -c '==' requirements/dev.txt) pins, PySide6 $("$python" -c 'import PySide6; print(PySide6.__version__)')"
 
 echo "== wheel"
 start=$(seconds)
@@ -50,6 +55,7 @@ cp -a packaging/install.sh packaging/bin packaging/systemd packaging/kiosk packa
     packaging/templates "$bundle/"
 cp docs/deploy.md docs/hardware.md "$bundle/docs/"
 cp "$wheel" "$bundle/wheels/"
+cp requirements/site.txt "$bundle/requirements.txt"
 tar -C "$dist" -czf "$bundle.tar.gz" "entrix-gate-$version"
 echo "   $(du -h "$bundle.tar.gz" | cut -f1)"
 took "$start"

@@ -67,6 +67,13 @@ fi
 [ -n "$wheel" ] || die "no wheel: build one with 'make package', or pass --wheel FILE"
 [ -f "$wheel" ] || die "no wheel at $wheel"
 wheel=$(readlink -f "$wheel")
+# The lock: every dependency at the version the project was tested with, each file's hash checked.
+# requirements.txt in the unpacked installer, requirements/site.txt in the repository.
+lock=""
+for candidate in "$here"/requirements.txt "$here"/../requirements/site.txt; do
+    [ -f "$candidate" ] && { lock=$(readlink -f "$candidate"); break; }
+done
+[ -n "$lock" ] || die "no lock file (requirements.txt) beside me: use the installer from 'make package'"
 docs=$here/docs
 [ -d "$docs" ] || docs=$here/../docs
 
@@ -148,13 +155,13 @@ fi
 # --- the program -----------------------------------------------------------------------------
 
 step "program in $VENV"
-case "$role" in
-    server) extras="[postgres]" ;;
-    gate|kiosk) extras="[hardware]" ;;
-esac
 [ -x "$VENV/bin/python" ] || run python3 -m venv "$VENV"
-run "$VENV/bin/pip" install --quiet --upgrade pip
-run "$VENV/bin/pip" install --quiet "$wheel$extras"
+# Every role gets the same tested set (server, gate, kiosk, relay boards, PostgreSQL driver), from
+# the lock: pip refuses a file whose hash differs and any package the lock does not name. The
+# wheel goes in last, without dependencies of its own.
+run "$VENV/bin/pip" install --quiet --require-hashes -r "$lock"
+run "$VENV/bin/pip" install --quiet --no-deps --force-reinstall "$wheel"
+run "$VENV/bin/pip" check
 run install -d -m 0755 "$PREFIX/bin" "$PREFIX/share" "$PREFIX/share/templates" \
     "$PREFIX/share/kiosk" "$PREFIX/share/docs"
 for command in gate-scanner gate-server gate-admin; do

@@ -91,9 +91,10 @@ refuses_without_root() {
     grep -q "run me as root" <<< "$output"
 }
 check "install.sh refuses to run without root" refuses_without_root
-check "installer tarball lists install.sh and the wheel" bash -c \
+check "installer tarball lists install.sh, the wheel and the lock" bash -c \
     "tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -q 'entrix-gate-$version/install.sh' &&
-     tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -q 'wheels/entrix_gate-$version'"
+     tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -q 'wheels/entrix_gate-$version' &&
+     tar -tzf '$dist/entrix-gate-$version.tar.gz' | grep -qx 'entrix-gate-$version/requirements.txt'"
 
 echo "== wheel $(basename "${wheel:-none}")"
 wheel_has_package_data() {
@@ -119,12 +120,16 @@ PY
 }
 check "the wheel holds every file of the packages" wheel_has_package_data
 fresh_venv() {
+    # As install.sh does: the site's lock (hashes checked), then the wheel without dependencies.
     "$python" -m venv "$work/venv" &&
-        "$work/venv/bin/pip" install --quiet --disable-pip-version-check "$wheel" 2>&1 |
-        { grep -v "is ignored" || true; }
-    "$work/venv/bin/python" -c "import scanner_app, sync_server"
+        { "$work/venv/bin/pip" install --quiet --disable-pip-version-check --require-hashes \
+            -r "$dist/entrix-gate-$version/requirements.txt" 2>&1 | { grep -v "is ignored" || true; }; } &&
+        "$work/venv/bin/pip" install --quiet --disable-pip-version-check --no-deps "$wheel" &&
+        "$work/venv/bin/pip" check &&
+        "$work/venv/bin/python" packaging/locked.py requirements/site.txt &&
+        "$work/venv/bin/python" -c "import scanner_app, sync_server"
 }
-check "the wheel installs into a fresh virtualenv" fresh_venv
+check "the wheel and the site's lock install into a fresh virtualenv" fresh_venv
 check "gate-scanner --version from it" bash -c \
     "'$work/venv/bin/gate-scanner' --version | grep -qx 'gate-scanner $version'"
 serves() {

@@ -53,8 +53,14 @@ class KioskSettings:
     fullscreen: bool = False
     pin_hash: str = ""
     """The supervisor PIN, hashed (make one with ``python -m scanner_app.pin``); empty: no panel."""
+    health_log_s: float = 60.0
+    """How often the kiosk logs its memory, threads, descriptors and reference counts; 0: never."""
 
     def __post_init__(self) -> None:
+        if self.health_log_s != 0 and not 1 <= self.health_log_s <= 3600:
+            raise ConfigError(
+                f"[kiosk] health_log_s must be 0 (off) or 1 to 3600 s, not {self.health_log_s}"
+            )
         if self.language not in LANGUAGES:
             raise ConfigError(
                 f"[kiosk] language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"

@@ -12,8 +12,14 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from scanner_app.config import TerminalConfig
+from scanner_app.health import process_health
 from scanner_app.kiosk import Kiosk
 from scanner_app.ui.window import KioskWindow
+
+EXIT_BAD_BINDINGS = 3
+"""``gate-scanner run``'s status when the Qt bindings fail the start-up check."""
+
+log = logging.getLogger(__name__)
 
 FONT_FAMILIES = ["DejaVu Sans", "Noto Sans", "Noto Sans Arabic", "Noto Naskh Arabic"]
 """DejaVu shapes and joins Arabic; Noto covers what it lacks (Debian: fonts-dejavu-core,
@@ -37,7 +43,16 @@ def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # One line per HTTP request drowns what matters: sync problems are logged by the loop.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Imported here: ``python -m scanner_app.ui.bindings`` runs the module as a program too.
+    from scanner_app.ui.bindings import check_bindings
+
     app = application()
+    bindings = check_bindings()
+    if not bindings.ok:
+        # Better no kiosk at start-up, said plainly, than one that aborts in front of the crowd.
+        log.critical("%s", bindings.explain())
+        print(f"gate-scanner: {bindings.explain()}", file=sys.stderr)
+        return EXIT_BAD_BINDINGS
     kiosk = Kiosk.from_config(config, demo=demo)
     window = KioskWindow(kiosk)
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
@@ -46,6 +61,11 @@ def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False)
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
+    health = QTimer()
+    if config.kiosk.health_log_s:
+        health.timeout.connect(lambda: log.info("%s", process_health().log_line()))
+        health.start(int(config.kiosk.health_log_s * 1000))
+        log.info("%s", process_health().log_line())
     kiosk.start()
     if fullscreen or config.kiosk.fullscreen:
         window.showFullScreen()
