@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 # Debian packages the project needs at run or test time: PostgreSQL for the server's test suite,
 # libzbar0 for pyzbar (the gate's second QR decoder); Xvfb, Qt's xcb libraries and fonts that
 # shape Arabic for the kiosk window (screenshots, a demo kiosk on a machine with no display);
-# chromium for the dashboard's browser tests (Playwright drives it; never `playwright install`).
-DEB_PACKAGES ?= postgresql libzbar0 \
+# chromium for the dashboard's browser tests (Playwright drives it; never `playwright install`);
+# shellcheck for the packaging scripts.
+DEB_PACKAGES ?= postgresql libzbar0 shellcheck \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-core \
 	chromium
@@ -18,7 +19,7 @@ DEB_PACKAGES ?= postgresql libzbar0 \
 DEMO_DIR ?= demo
 DEMO_PORT ?= 8000
 
-.PHONY: help venv lock lock-check system-deps lint typecheck imports test test-only bench demo demo-gate clean
+.PHONY: help venv lock lock-check system-deps lint typecheck imports test test-only bench soak demo demo-gate clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -80,6 +81,9 @@ test: lock-check lint typecheck imports test-only  ## everything CI runs
 
 bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.run --write docs/BENCHMARKS.md
+
+soak: venv  ## the kiosk under Xvfb, enrolled and syncing, for 30 min, then 20 SIGTERMs (about 45 min)
+	$(BIN)/python -m bench.soak --write docs/BENCHMARKS.md
 
 demo: venv  ## the whole product here: server, demo derby, dashboard, an enrolled kiosk with a demo camera
 	$(BIN)/python -m sync_server.demo --dir $(DEMO_DIR) --port $(DEMO_PORT) $(if $(HEADLESS),--headless)

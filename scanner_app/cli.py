@@ -15,7 +15,7 @@ from typing import Any, TextIO
 
 from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
-from scanner_app.config import DEFAULT_CONFIG, ConfigError, TerminalConfig
+from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, TerminalConfig
 from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError
 from scanner_app.sync import SyncClient, SyncError, enroll
@@ -171,10 +171,27 @@ def _parser() -> argparse.ArgumentParser:
         help="demo camera (codes.txt beside the replica) and simulated turnstile",
     )
     run.add_argument(
+        "--demo-every",
+        type=_demo_pace,
+        default=DEMO_EVERY_S,
+        metavar="SECONDS",
+        help=f"the demo camera shows a new code every SECONDS (default {DEMO_EVERY_S}; 1 to 60)",
+    )
+    run.add_argument(
         "--db", help="the replica, when there is no configuration file (e.g. demo/gate.db)"
     )
     run.set_defaults(run=_run)
     return parser
+
+
+def _demo_pace(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 1 <= seconds <= 60:
+        raise argparse.ArgumentTypeError(f"must be 1 to 60 s, not {text}")
+    return seconds
 
 
 def _default_config() -> Path:
@@ -451,7 +468,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gate-scanner: the kiosk needs PySide6 ({exc})", file=sys.stderr)
         return EXIT_ERROR
     try:
-        return run(config, fullscreen=args.fullscreen, demo=args.demo)
+        return run(config, fullscreen=args.fullscreen, demo=args.demo, demo_every_s=args.demo_every)
     except FrameSourceError as exc:
         print(f"gate-scanner: {exc}", file=sys.stderr)
         return EXIT_ERROR

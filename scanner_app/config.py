@@ -23,6 +23,11 @@ LANGUAGES = ("fr", "ar", "en")
 _Settings = TypeVar("_Settings")
 
 
+DEMO_EVERY_S = 4.5
+"""``gate-scanner run --demo``: the demo camera shows a code for 2 s, then 2.5 s of empty frame,
+as at a quiet gate (``--demo-every`` sets another pace)."""
+
+
 class ConfigError(Exception):
     """The configuration file is missing, unreadable or incomplete; the message says how to fix."""
 

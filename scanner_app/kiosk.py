@@ -27,7 +27,7 @@ from uuid import uuid4
 from hardware import HardwareError, PassageOutcome, Turnstile, TurnstileConfig, open_turnstile
 from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
-from scanner_app.config import ConfigError, KioskSettings, TerminalConfig
+from scanner_app.config import DEMO_EVERY_S, ConfigError, KioskSettings, TerminalConfig
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
 from scanner_app.i18n import Language
 from scanner_app.passage import Gatekeeper
@@ -246,8 +246,11 @@ class Kiosk:
     # -- life cycle ---------------------------------------------------------------------------
 
     @classmethod
-    def from_config(cls, config: TerminalConfig, *, demo: bool = False) -> Kiosk:
-        """The kiosk a gate's TOML describes; ``demo``: the demo camera and simulated turnstile."""
+    def from_config(
+        cls, config: TerminalConfig, *, demo: bool = False, demo_every_s: float = DEMO_EVERY_S
+    ) -> Kiosk:
+        """The kiosk a gate's TOML describes; ``demo``: the demo camera (a new code every
+        ``demo_every_s``: shown for half of it, then an empty frame) and simulated turnstile."""
         turnstile = _turnstile(config, demo=demo)
         source: FrameSource
         if demo:
@@ -255,7 +258,14 @@ class Kiosk:
 
             camera = config.camera_settings()
             codes = demo_codes(config.replica_path.parent / "codes.txt")
-            source = DemoCamera(codes, width=camera.width, height=camera.height, fps=camera.fps)
+            source = DemoCamera(
+                codes,
+                width=camera.width,
+                height=camera.height,
+                fps=camera.fps,
+                show_s=min(2.0, demo_every_s / 2),
+                gap_s=demo_every_s - min(2.0, demo_every_s / 2),
+            )
         else:
             from scanner_app.frames import open_source
 

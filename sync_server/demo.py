@@ -7,10 +7,15 @@ demo camera shows and the gates' one-time enrollment codes.
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
@@ -157,17 +162,24 @@ DEMO_ADMIN = "admin"
 DEMO_SUPERVISOR = "superviseur"
 DEMO_PASSWORD = "derby-2026"  # noqa: S105 - a demo account on a demo database, printed on screen
 REPO = Path(__file__).resolve().parent.parent
+BINDIR = Path(sys.executable).parent
+"""Where this interpreter's commands are (the virtualenv's gate-server and gate-scanner)."""
 
 
-def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> int:
-    """Seed a server database, start the server, enroll gate NORD-1, open its kiosk (or replay)."""
-    import os
+@dataclass
+class DemoServer:
+    """A demo server's database, ready to serve: what :func:`prepare_demo` made."""
+
+    folder: Path
+    database_url: str
+    admin_token: str
+    seeded: DemoSeed
+
+
+def prepare_demo(folder: Path, *, rights_count: int) -> DemoServer:
+    """A fresh ``folder`` with the server's SQLite database (the derby, an admin, a supervisor
+    with a dashboard password), the admin's token and the demo camera's codes in ``gate/``."""
     import shutil
-    import subprocess
-    import sys
-    import time
-
-    import httpx
 
     from sync_server.core.config import get_settings
     from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
@@ -197,43 +209,67 @@ def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> i
     engine.dispose()
     write_samples(folder / "gate" / "codes.txt", seeded.samples)
     (folder / "admin.token").write_text(token + "\n")
+    return DemoServer(folder, url, token, seeded)
 
-    server_url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "ENTRIX_DATABASE_URL": url}
-    bindir = Path(sys.executable).parent
-    log = (folder / "server.log").open("wb")
+
+def start_server(demo: DemoServer, *, port: int, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``gate-server serve`` on the demo's database, once its ``/health`` answers."""
+    import httpx
+
     server = subprocess.Popen(
-        [str(bindir / "gate-server"), "serve", "--port", str(port), "--no-migrate"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [str(BINDIR / "gate-server"), "serve", "--port", str(port), "--no-migrate"],
+        env={**os.environ, "ENTRIX_DATABASE_URL": demo.database_url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            server.wait()
+            raise RuntimeError(f"the server did not start: see its log in {demo.folder}")
+        time.sleep(0.2)
+
+
+def enroll_gate(demo: DemoServer, *, server_url: str, gate: str = "NORD-1") -> Path:
+    """``gate-scanner enroll`` of ``gate`` into the demo's ``gate/`` folder; its gate.toml."""
+    config = demo.folder / "gate" / "gate.toml"
+    subprocess.run(
+        [str(BINDIR / "gate-scanner"), "enroll", "--server", server_url,
+         "--code", demo.seeded.enrollment[gate], "--config", str(config)],
+        check=True,
     )  # fmt: skip
+    return config
+
+
+def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> int:
+    """Seed a server database, start the server, enroll gate NORD-1, open its kiosk (or replay)."""
+    demo = prepare_demo(folder, rights_count=rights_count)
+    server_url = f"http://127.0.0.1:{port}"
+    log = (folder / "server.log").open("wb")
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{server_url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                print(f"the server did not start: see {folder / 'server.log'}", file=sys.stderr)
-                return 2
-            time.sleep(0.2)
-        config = folder / "gate" / "gate.toml"
-        subprocess.run(
-            [str(bindir / "gate-scanner"), "enroll", "--server", server_url,
-             "--code", seeded.enrollment["NORD-1"], "--config", str(config)],
-            check=True,
-        )  # fmt: skip
-        _say_where(folder, server_url, token, seeded)
+        server = start_server(demo, port=port, log=log)
+    except RuntimeError as exc:
+        print(exc, file=sys.stderr)
+        log.close()
+        return 2
+    try:
+        config = enroll_gate(demo, server_url=server_url)
+        _say_where(folder, server_url, demo.admin_token, demo.seeded)
         if headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("\nNo display here: the gate runs headless, replaying the demo camera's codes.")
-            _replay(folder, bindir, config)
+            _replay(folder, BINDIR, config)
             print(f"\nThe server keeps running: open {server_url}/dashboard. Ctrl-C stops it.")
             server.wait()
         else:
             print("\nOpening the kiosk (close its window to stop the demo).")
             subprocess.run(
-                [str(bindir / "gate-scanner"), "run", "--demo", "--config", str(config)],
+                [str(BINDIR / "gate-scanner"), "run", "--demo", "--config", str(config)],
                 check=False,
             )
     except KeyboardInterrupt:
@@ -264,8 +300,6 @@ Entrix Gate demo
 
 def _replay(folder: Path, bindir: Path, config: Path) -> None:
     """The demo camera's codes as a folder of frames, through the gate's headless pipeline."""
-    import subprocess
-
     from sync_server import qr
 
     frames = folder / "frames"
@@ -299,6 +333,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     sys.exit(main())

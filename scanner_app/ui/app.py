@@ -11,7 +11,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from scanner_app.config import TerminalConfig
+from scanner_app.config import DEMO_EVERY_S, TerminalConfig
 from scanner_app.health import process_health
 from scanner_app.kiosk import Kiosk
 from scanner_app.ui.window import KioskWindow
@@ -38,7 +38,13 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False) -> int:
+def run(
+    config: TerminalConfig,
+    *,
+    fullscreen: bool = False,
+    demo: bool = False,
+    demo_every_s: float = DEMO_EVERY_S,
+) -> int:
     """Open the kiosk window and run until it is closed (or SIGTERM); returns the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # One line per HTTP request drowns what matters: sync problems are logged by the loop.
@@ -53,7 +59,7 @@ def run(config: TerminalConfig, *, fullscreen: bool = False, demo: bool = False)
         log.critical("%s", bindings.explain())
         print(f"gate-scanner: {bindings.explain()}", file=sys.stderr)
         return EXIT_BAD_BINDINGS
-    kiosk = Kiosk.from_config(config, demo=demo)
+    kiosk = Kiosk.from_config(config, demo=demo, demo_every_s=demo_every_s)
     window = KioskWindow(kiosk)
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
     signal.signal(signal.SIGINT, lambda *_: app.quit())

@@ -318,7 +318,7 @@ def test_installer_refuses_an_unknown_role(wheel: Path) -> None:
     ("role", "expected"),
     [
         ("server", ["entrix-server.service", "/etc/entrix/server.env", "postgresql-client"]),
-        ("gate", ["entrix-sync.service", "70-entrix-gate.rules", "py3-none-any.whl\\[hardware\\]"]),
+        ("gate", ["entrix-sync.service", "70-entrix-gate.rules", "--no-deps --force-reinstall"]),
         ("kiosk", ["getty@tty1.service.d", "entrix-kiosk.service", "matchbox-window-manager"]),
     ],
 )
@@ -331,6 +331,24 @@ def test_installer_dry_run_prints_the_plan_without_root(
     assert "dry run: nothing changes" in plan
     for text in expected:
         assert text in plan, text
+    # every role installs its dependencies from the lock, hashes checked, before the wheel
+    lock = f"--require-hashes -r {ROOT / 'requirements' / 'site.txt'}"
+    assert lock in plan
+    assert plan.index(lock) < plan.index(f"--no-deps --force-reinstall {wheel}")
+
+
+def test_the_installer_refuses_to_run_without_a_lock(tmp_path: Path, wheel: Path) -> None:
+    """An installer folder someone assembled by hand, with no requirements.txt beside it."""
+    alone = tmp_path / "installer"
+    shutil.copytree(PACKAGING, alone)
+    completed = subprocess.run(
+        ["bash", str(alone / "install.sh"), "--role", "gate", "--wheel", str(wheel), "--dry-run"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "no lock file" in completed.stderr
 
 
 # -- backup and restore --------------------------------------------------------------------------
