@@ -161,6 +161,30 @@ def test_demo_codes_come_from_seed_demo_or_placeholders(tmp_path: Path) -> None:
         sample_codes(codes_file)
 
 
+@pytest.mark.parametrize(
+    ("every_s", "shown", "cycle"), [(4.5, 60, 135), (2.0, 30, 60), (10.0, 60, 300)]
+)
+def test_the_demo_camera_keeps_the_pace_it_is_given(
+    site: Site, every_s: float, shown: int, cycle: int
+) -> None:
+    """At 30 fps: a code for half the period (2 s at most), then empty frames."""
+    from scanner_app.config import TerminalConfig
+
+    config = TerminalConfig(path=site.db.parent / "gate.toml", replica=site.db.name)
+    kiosk = Kiosk.from_config(config, demo=True, demo_every_s=every_s)
+    try:
+        camera = kiosk.source
+        assert isinstance(camera, DemoCamera)
+        first = camera.code_at(0)
+        assert first is not None
+        assert camera.code_at(shown - 1) == first
+        assert camera.code_at(shown) is None
+        assert camera.code_at(cycle - 1) is None
+        assert camera.code_at(cycle) not in (None, first)
+    finally:
+        kiosk.stop()
+
+
 def test_a_demo_kiosk_needs_no_camera_no_relay_and_no_config_file(site: Site) -> None:
     from scanner_app.config import TerminalConfig
     from scanner_app.demo_camera import DemoCamera

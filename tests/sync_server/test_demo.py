@@ -1,0 +1,44 @@
+"""``make demo``'s pieces, as the demo and the soak benchmark use them: a seeded server database,
+a real ``gate-server`` on it, gate NORD-1 enrolled and synced, the admin's token working."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import httpx
+
+from shared.demo_site import read_sample_codes
+from sync_server.demo import DEMO_GATES, enroll_gate, prepare_demo, start_server
+from tests.support.postgres import free_port
+
+
+def test_the_demo_server_serves_and_enrolls_its_kiosk_gate(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    (folder / "left-over").mkdir(parents=True)  # a previous demo: replaced, not merged
+    demo = prepare_demo(folder, rights_count=200)
+    assert not (folder / "left-over").exists()
+    assert len(read_sample_codes((folder / "gate" / "codes.txt").read_text())) == 8
+    assert set(demo.seeded.enrollment) == set(DEMO_GATES)
+    assert (folder / "admin.token").read_text().strip() == demo.admin_token
+
+    port = free_port()
+    with (tmp_path / "server.log").open("wb") as log:
+        server = start_server(demo, port=port, log=log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            gates = httpx.get(
+                f"{url}/api/v1/gates",
+                headers={"Authorization": f"Bearer {demo.admin_token}"},
+                timeout=10,
+            )
+            assert gates.status_code == 200, gates.text
+            assert {g["name"] for g in gates.json()} >= set(DEMO_GATES)
+            config = enroll_gate(demo, server_url=url)
+        finally:
+            server.terminate()
+            server.wait(10)
+    assert "NORD-1" in config.read_text()
+    with sqlite3.connect(config.parent / "gate.db") as replica:
+        (rights,) = replica.execute("SELECT count(*) FROM rights").fetchone()
+    assert rights == 200
