@@ -6,7 +6,7 @@ The lock is uv.lock, exported by ``make lock`` to requirements/dev.txt (every ex
 requirements/site.txt (what a site installs). ``make package`` runs this before it builds, so a
 one-folder kiosk is never made from packages the tests did not run; the test suite runs it on its
 own virtualenv. Pins whose markers do not apply here (another Python, another platform) are left
-out. Standard library and ``packaging`` only (it ships with pip's dependencies and the lock).
+out. Standard library and ``packaging`` only (or pip's own copy of it, in a site's virtualenv).
 """
 
 from __future__ import annotations
@@ -17,8 +17,12 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from packaging.markers import Marker
-from packaging.utils import canonicalize_name
+try:
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+except ImportError:  # a site's virtualenv: no `packaging`, but pip carries its own copy
+    from pip._vendor.packaging.markers import Marker  # type: ignore[no-redef]
+    from pip._vendor.packaging.utils import canonicalize_name  # type: ignore[no-redef]
 
 PIN = re.compile(
     r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)==(?P<version>[^\s;\\]+)\s*(;(?P<marker>[^\\]+))?"
