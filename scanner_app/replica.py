@@ -9,6 +9,7 @@ committed durably before the turnstile moves).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -16,13 +17,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from pydantic import TypeAdapter, ValidationError
 
+from scanner_app.replica_migrations import MigrationError, latest, migrate
 from shared.credential import KeyRing, key_id
 from shared.decision import Decision, occupancy_changes, usage_after
 from shared.errors import ChangeRejected
@@ -55,13 +56,15 @@ from shared.sync_schema import (
     ZoneRow,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = latest()
+"""The replica schema this software writes: the last step of ``scanner_app.replica_migrations``."""
+log = logging.getLogger(__name__)
 CONFIG_KINDS = frozenset({ChangeKind.ZONE, ChangeKind.GATE, ChangeKind.KEY, ChangeKind.EVENT})
 """Small tables the replica keeps in memory; changing one bumps ``config_version``."""
 
 
 class ReplicaError(Exception):
-    """The replica file cannot be used (wrong schema version, not a replica, unknown gate)."""
+    """The replica file cannot be used (newer schema, not a replica, unknown gate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,16 +118,16 @@ class Replica:
         # Rights are keyed by random ids: a first sync of a million of them inserts all over the
         # B-tree, and a 32 MB page cache (not SQLite's 2 MB) keeps that from going to disk.
         db.execute("PRAGMA cache_size=-32768")
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version == 0:
-            with self._transaction():
-                for statement in _schema_statements():
-                    db.execute(statement)
-                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        elif version != SCHEMA_VERSION:
-            raise ReplicaError(
-                f"{self.path} has replica schema {version}, this gate speaks {SCHEMA_VERSION}"
-            )
+        try:
+            self.migrated = migrate(db, name=str(self.path))
+        except MigrationError as exc:
+            raise ReplicaError(str(exc)) from exc
+        if self.migrated.before and self.migrated.after != self.migrated.before:
+            log.warning(
+                "%s: replica schema %d -> %d%s", self.path, self.migrated.before,
+                self.migrated.after, " (emptied for a resync, scans kept)" if self.migrated.resync
+                else "",
+            )  # fmt: skip
 
     def close(self) -> None:
         self._db.close()
@@ -490,12 +493,6 @@ _SCAN_COLUMNS = (
 
 def _placeholders(columns: str) -> str:
     return ", ".join("?" for _ in columns.split(","))
-
-
-def _schema_statements() -> list[str]:
-    text = resources.files("scanner_app").joinpath("schema.sql").read_text(encoding="utf-8")
-    lines = [line.split("--", 1)[0] for line in text.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
 def _usage_json(usage: UsageState | None) -> str | None:

@@ -1,4 +1,6 @@
--- The gate's replica. Every replicated table carries `seq`, the server change that wrote it.
+-- The gate's replica as release 0.1.0 shipped it (replica schema 1). FROZEN: gates in the field
+-- hold files made from exactly this; change the schema with a new step (replica_migrations).
+-- Every replicated table carries `seq`, the server change that wrote it.
 -- Ids of rights, holders and keys are raw bytes (BLOB); times are Unix seconds unless named _ms.
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
