@@ -168,6 +168,9 @@ class SyncLoop:
             pending = replica.counts().scans_pending
             if pending:
                 self.status.pushed += client.push(batch_size=settings.upload_batch)
+            if pull or pending:
+                # Before the heartbeat, which reports it: a first pass no longer says "never".
+                self.status.last_sync_ms = int(time.time() * 1000)
             if force or now >= s.next_heartbeat:
                 self._heartbeat(client, replica)
                 s.next_heartbeat = now + settings.heartbeat_interval_s

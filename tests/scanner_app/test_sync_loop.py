@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -177,6 +178,30 @@ def _right_id(config: object) -> str:
         right_id = replica.scans(limit=1)[0].right_id
     assert right_id is not None
     return right_id.hex()
+
+
+def test_the_first_heartbeat_reports_the_sync_of_its_own_pass(
+    server: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-pass sync (and every loop's first pass) told the server "last sync: never"."""
+    from scanner_app.sync import SyncClient
+
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    reported: list[int | None] = []
+    real = SyncClient.heartbeat
+
+    def heartbeat(self: SyncClient, **status: Any) -> dict[str, Any]:
+        reported.append(status.get("last_sync_ms"))
+        return real(self, **status)
+
+    monkeypatch.setattr(SyncClient, "heartbeat", heartbeat)
+    before = int(time.time() * 1000)
+    SyncLoop(config).run(once=True)
+    assert len(reported) == 1
+    assert reported[0] is not None and reported[0] >= before
+    gates = ok(site.admin.get("/gates", params={"venue": site.venue}))
+    assert next(g for g in gates if g["name"] == "NORD-1")["last_seen_at"] is not None
 
 
 def test_status_is_kept_for_the_kiosk(server: RunningServer, tmp_path: Path) -> None:
