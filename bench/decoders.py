@@ -30,7 +30,8 @@ from bench.machine import machine_info
 from bench.report import Figure, at_most, headline_table, ms
 from bench.stats import median, percentile
 from scanner_app.checkpoint import Checkpoint
-from scanner_app.decoders import DECODERS, DEFAULT_DECODER, Decoder, make_decoder
+from scanner_app.config import DEFAULT_DECODER
+from scanner_app.decoders import DECODERS, Decoder, make_decoder
 from scanner_app.frames import OK, Frame, GrayImage, Pacer, SourceState, SourceStatus
 from scanner_app.replica import Replica
 from scanner_app.scanning import Debouncer, ScanPipeline, ScanWorker

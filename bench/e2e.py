@@ -31,11 +31,12 @@ from bench.report import write_section
 from bench.stats import percentile
 from hardware import TurnstileConfig, open_turnstile
 from scanner_app.checkpoint import Checkpoint
+from scanner_app.config import ScanSettings
 from scanner_app.frames import ImageFolderSource
 from scanner_app.passage import Gatekeeper
 from scanner_app.replay import frames_of
 from scanner_app.replica import Replica
-from scanner_app.scanning import ScanPipeline, ScanSettings
+from scanner_app.scanning import ScanPipeline
 from scanner_app.sync_loop import SyncLoop
 from shared.credential import Credential, issue, verify
 from shared.reasons import Reason

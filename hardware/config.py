@@ -1,25 +1,26 @@
 """The ``[relay]`` and ``[sensor]`` sections of a gate's TOML file, checked before any board opens.
 
-Unknown keys and wrong types are refused with the key's name: a typo on site should not leave a
-turnstile silently on its defaults.
+Unknown keys and wrong types are refused with the key's name (:mod:`shared.settings`, as every
+section of the file): a typo on site should not leave a turnstile silently on its defaults.
 """
 
 from __future__ import annotations
 
 import tomllib
-import types
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 from hardware.errors import HardwareConfigError
+from shared.settings import read_section, strict_settings
 
 RELAY_DRIVERS = ("lcus", "hid", "modbus", "gpio", "simulated")
 SENSOR_DRIVERS = ("gpio", "modbus", "simulated")
 SIMULATED_FAULTS = ("", "missing", "timeout", "error")
 
 
+@strict_settings
 @dataclass(frozen=True)
 class RelayConfig:
     """How to reach the relay board and which channel unlocks which direction."""
@@ -103,9 +104,10 @@ class RelayConfig:
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any]) -> RelayConfig:
-        return _build(cls, section, "relay")
+        return read_section(cls, section, "relay", HardwareConfigError)
 
 
+@strict_settings
 @dataclass(frozen=True)
 class SensorConfig:
     """Where the passage sensor is, and how long a passage may take after the unlock."""
@@ -151,7 +153,7 @@ class SensorConfig:
 
     @classmethod
     def from_mapping(cls, section: Mapping[str, Any]) -> SensorConfig:
-        return _build(cls, section, "sensor")
+        return read_section(cls, section, "sensor", HardwareConfigError)
 
 
 @dataclass(frozen=True)
@@ -192,41 +194,3 @@ class TurnstileConfig:
         except tomllib.TOMLDecodeError as exc:
             raise HardwareConfigError(f"{path} is not valid TOML: {exc}") from exc
         return cls.from_document(document, str(path))
-
-
-_Config = TypeVar("_Config", RelayConfig, SensorConfig)
-
-
-def _build(cls: type[_Config], section: Mapping[str, Any], name: str) -> _Config:
-    """Make ``cls`` from a TOML table, refusing unknown keys and values of the wrong type."""
-    hints = get_type_hints(cls)
-    known = {f.name for f in fields(cls) if f.init}
-    unknown = sorted(set(section) - known)
-    if unknown:
-        raise HardwareConfigError(
-            f"[{name}] has unknown setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-    if "driver" not in section:
-        raise HardwareConfigError(f"[{name}] needs driver = one of the supported drivers")
-    values = {key: _coerce(f"[{name}] {key}", hints[key], value) for key, value in section.items()}
-    return cls(**values)
-
-
-def _coerce(where: str, hint: Any, value: Any) -> Any:
-    """Check one TOML value against a field's annotation (ints may stand for floats)."""
-    if get_origin(hint) in (Union, types.UnionType):
-        if value is None:
-            return None
-        (hint,) = (arg for arg in get_args(hint) if arg is not type(None))
-    if get_origin(hint) is tuple:
-        if not isinstance(value, list):
-            raise HardwareConfigError(f"{where} must be a list, e.g. [17, 27]")
-        return tuple(_coerce(where, get_args(hint)[0], item) for item in value)
-    if hint is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if hint is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if hint in (str, bool) and isinstance(value, hint):
-        return value
-    raise HardwareConfigError(f"{where} must be {getattr(hint, '__name__', hint)}, not {value!r}")

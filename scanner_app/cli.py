@@ -392,10 +392,11 @@ def _print_result(result: CheckResult, replica: Replica, *, as_json: bool) -> No
 
 def _replay(args: argparse.Namespace) -> int:
     # Imported here, not at the top: OpenCV and the decoders load only for commands that scan.
-    from scanner_app.decoders import DEFAULT_DECODER, DecoderError
-    from scanner_app.frames import CameraSettings, FrameSourceError, open_source
+    from scanner_app.config import DEFAULT_DECODER, CameraSettings, ScanSettings
+    from scanner_app.decoders import DecoderError
+    from scanner_app.frames import FrameSourceError, open_source
     from scanner_app.replay import ReplaySummary, replay
-    from scanner_app.scanning import ScanPipeline, ScanSettings
+    from scanner_app.scanning import ScanPipeline
 
     db = Path(args.db)
     if not db.exists():

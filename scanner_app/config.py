@@ -1,6 +1,10 @@
 """The terminal's configuration file (TOML): which server, which gate, where its files are.
 
-Relative paths in the file are relative to the file itself, so a gate folder can be moved whole.
+One strict model: each section is a settings dataclass read by :func:`shared.settings.read_section`
+(unknown keys, wrong types and unknown sections are refused, naming the section and the key);
+``[relay]`` and ``[sensor]`` are :mod:`hardware.config`'s. The file is read once, by
+:meth:`TerminalConfig.load`. Relative paths in the file are relative to the file itself, so a gate
+folder can be moved whole.
 """
 
 from __future__ import annotations
@@ -10,16 +14,18 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from hardware import HardwareError, TurnstileConfig
 from scanner_app.wedge import WedgeSettings
-
-if TYPE_CHECKING:  # OpenCV and the decoders load only for commands that scan
-    from scanner_app.frames import CameraSettings
-    from scanner_app.scanning import ScanSettings
+from shared.settings import read_section, strict_settings
 
 DEFAULT_CONFIG = "gate.toml"
 LANGUAGES = ("fr", "ar", "en")
+DEFAULT_DECODER = "zxing-cpp"
+DEFAULT_DEBOUNCE_S = 2.0
+SECTIONS = ("gate", "sync", "kiosk", "camera", "scanning", "wedge", "relay", "sensor")
+"""Every table a gate's file may hold."""
 _Settings = TypeVar("_Settings")
 
 
@@ -32,6 +38,19 @@ class ConfigError(Exception):
     """The configuration file is missing, unreadable or incomplete; the message says how to fix."""
 
 
+@strict_settings
+@dataclass
+class GateSection:
+    """The ``[gate]`` part, written by ``gate-scanner enroll``."""
+
+    server: str = ""
+    venue: str = ""
+    name: str = ""
+    token_file: str = "gate.token"  # noqa: S105 - a file name
+    replica: str = "gate.db"
+
+
+@strict_settings
 @dataclass
 class SyncSettings:
     poll_interval_s: float = 30.0
@@ -45,6 +64,7 @@ class SyncSettings:
     """Beyond this, the gate reports the skew and decides with the server's time."""
 
 
+@strict_settings
 @dataclass
 class KioskSettings:
     """The ``[kiosk]`` part: what the controller's screen shows and how the supervisor gets in."""
@@ -74,6 +94,33 @@ class KioskSettings:
             raise ConfigError(f"[kiosk] answer_s must be 0.5 to 60 s, not {self.answer_s}")
 
 
+@strict_settings
+@dataclass
+class CameraSettings:
+    """The ``[camera]`` part of a terminal's configuration."""
+
+    source: str = "0"
+    """A device index ("0"), a device path, a video file or a folder of images. On a gate, prefer
+    the camera's stable path (/dev/v4l/by-id/usb-...-video-index0): indexes change on replug."""
+    width: int = 1280
+    height: int = 720
+    fps: float = 30.0
+    fourcc: str = "MJPG"
+    """Most USB cameras reach 720p at 30 fps only in MJPG (raw YUYV is capped by USB 2)."""
+    loop: bool = False
+    """Files only: start again at the end (a demo kiosk with no camera)."""
+
+
+@strict_settings
+@dataclass
+class ScanSettings:
+    """The ``[scanning]`` part of a terminal's configuration."""
+
+    decoder: str = DEFAULT_DECODER
+    debounce_s: float = DEFAULT_DEBOUNCE_S
+    """A code seen again within this time of its last sighting is the same presentation."""
+
+
 @dataclass
 class TerminalConfig:
     path: Path
@@ -85,22 +132,18 @@ class TerminalConfig:
     sync: SyncSettings = field(default_factory=SyncSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     camera: dict[str, Any] = field(default_factory=dict)
-    """``[camera]`` as written; :meth:`camera_settings` checks it (and loads OpenCV)."""
+    """``[camera]`` as written (checked by :meth:`load`; :meth:`camera_settings` makes it)."""
     scanning: dict[str, Any] = field(default_factory=dict)
-    """``[scanning]`` as written; :meth:`scan_settings` checks it (and loads the decoders)."""
+    """``[scanning]`` as written (checked by :meth:`load`; :meth:`scan_settings` makes it)."""
     wedge: WedgeSettings = field(default_factory=WedgeSettings)
+    turnstile: TurnstileConfig | None = None
+    """``[relay]`` and ``[sensor]``; None: no turnstile (the gate decides and records only)."""
 
     def camera_settings(self) -> CameraSettings:
-        from scanner_app.frames import CameraSettings
-
-        settings = _section(CameraSettings, self.camera, "camera", self.path)
-        return settings
+        return _section(CameraSettings, self.camera, "camera", self.path)
 
     def scan_settings(self) -> ScanSettings:
-        from scanner_app.scanning import ScanSettings
-
-        settings = _section(ScanSettings, self.scanning, "scanning", self.path)
-        return settings
+        return _section(ScanSettings, self.scanning, "scanning", self.path)
 
     @property
     def replica_path(self) -> Path:
@@ -145,20 +188,37 @@ class TerminalConfig:
             ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
-        gate = data.get("gate", {})
-        return cls(
+        unknown = sorted(set(data) - set(SECTIONS))
+        if unknown:
+            raise ConfigError(
+                f"{path}: unknown section(s) {', '.join(f'[{n}]' for n in unknown)}; "
+                f"known: {', '.join(f'[{n}]' for n in SECTIONS)}"
+            )
+        gate = _section(GateSection, data.get("gate", {}), "gate", path)
+        config = cls(
             path=path,
-            server=str(gate.get("server", "")),
-            venue=str(gate.get("venue", "")),
-            gate=str(gate.get("name", "")),
-            token_file=str(gate.get("token_file", "gate.token")),
-            replica=str(gate.get("replica", "gate.db")),
+            server=gate.server,
+            venue=gate.venue,
+            gate=gate.name,
+            token_file=gate.token_file,
+            replica=gate.replica,
             sync=_section(SyncSettings, data.get("sync", {}), "sync", path),
             kiosk=_section(KioskSettings, data.get("kiosk", {}), "kiosk", path),
-            camera=dict(data.get("camera", {})),
-            scanning=dict(data.get("scanning", {})),
+            camera=dict(_table(data, "camera", path)),
+            scanning=dict(_table(data, "scanning", path)),
             wedge=_section(WedgeSettings, data.get("wedge", {}), "wedge", path),
         )
+        # Checked now, made when used: a mistake is found when the file is read, not mid-match.
+        config.camera_settings()
+        config.scan_settings()
+        if "relay" in data:
+            try:
+                config.turnstile = TurnstileConfig.from_document(data, str(path))
+            except HardwareError as exc:
+                raise ConfigError(f"{path}: {exc}") from exc
+        elif "sensor" in data:
+            raise ConfigError(f"{path}: [sensor] without [relay]: see docs/hardware.md")
+        return config
 
     def save(self) -> None:
         sections: dict[str, dict[str, Any]] = {
@@ -213,16 +273,22 @@ def _replace_table(text: str, name: str, values: dict[str, Any]) -> str:
     return "\n".join([*lines[: start + 1], *body, *kept_tail, *lines[end:]]) + "\n"
 
 
-def _section(cls: type[_Settings], values: Any, name: str, path: Path) -> _Settings:
-    """A settings dataclass from a TOML table; unknown or mistyped settings name the section."""
+def _table(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    values = data.get(name, {})
     if not isinstance(values, dict):
         raise ConfigError(f"{path}: [{name}] must be a table")
+    return values
+
+
+def _section(cls: type[_Settings], values: Any, name: str, path: Path) -> _Settings:
+    """A settings dataclass from a TOML table; unknown or mistyped settings name the section."""
     try:
-        return cls(**values)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: unknown setting in [{name}]: {exc}") from exc
+        return read_section(cls, values, name, lambda message: ConfigError(f"{path}: {message}"))
     except ConfigError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        # read_section's own errors name the file; a __post_init__'s do not yet
+        message = str(exc)
+        named = message if message.startswith(str(path)) else f"{path}: {message}"
+        raise ConfigError(named) from None
 
 
 def _toml_value(value: object) -> str:

@@ -14,11 +14,10 @@ from typing import Protocol
 
 import zxingcpp
 
+from scanner_app.config import DEFAULT_DECODER
 from scanner_app.frames import GrayImage
 
 log = logging.getLogger(__name__)
-
-DEFAULT_DECODER = "zxing-cpp"
 
 
 class DecoderError(Exception):

@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from scanner_app.config import CameraSettings
+
 log = logging.getLogger(__name__)
 
 GrayImage = NDArray[np.uint8]
@@ -168,22 +170,6 @@ class Pacer:
         # Late by more than a frame: start afresh rather than rush to catch up.
         behind = self._next is not None and now - self._next > self.interval
         self._next = (now if self._next is None or behind else self._next) + self.interval
-
-
-@dataclass
-class CameraSettings:
-    """The ``[camera]`` part of a terminal's configuration."""
-
-    source: str = "0"
-    """A device index ("0"), a device path, a video file or a folder of images. On a gate, prefer
-    the camera's stable path (/dev/v4l/by-id/usb-...-video-index0): indexes change on replug."""
-    width: int = 1280
-    height: int = 720
-    fps: float = 30.0
-    fourcc: str = "MJPG"
-    """Most USB cameras reach 720p at 30 fps only in MJPG (raw YUYV is capped by USB 2)."""
-    loop: bool = False
-    """Files only: start again at the end (a demo kiosk with no camera)."""
 
 
 def open_cv_capture(device: int | str) -> Capture:

@@ -16,7 +16,6 @@ import logging
 import queue
 import threading
 import time
-import tomllib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -27,13 +26,19 @@ from uuid import uuid4
 from hardware import HardwareError, PassageOutcome, Turnstile, TurnstileConfig, open_turnstile
 from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
-from scanner_app.config import DEMO_EVERY_S, ConfigError, KioskSettings, TerminalConfig
+from scanner_app.config import (
+    DEMO_EVERY_S,
+    ConfigError,
+    KioskSettings,
+    ScanSettings,
+    TerminalConfig,
+)
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
 from scanner_app.i18n import Language
 from scanner_app.passage import Gatekeeper
 from scanner_app.pin import PinLock
 from scanner_app.replica import Replica, ReplicaError
-from scanner_app.scanning import ScanPipeline, ScanSettings, ScanWorker
+from scanner_app.scanning import ScanPipeline, ScanWorker
 from scanner_app.sync_loop import SyncLoop, SyncState, SyncStatus
 from scanner_app.wedge import WedgeDetector, WedgeSettings
 from shared.decision import zone_path
@@ -598,19 +603,19 @@ def _nothing() -> None:
 
 def _turnstile(config: TerminalConfig, *, demo: bool) -> Turnstile | None:
     """The gate's turnstile: none without ``[relay]``; always the simulator in a demo."""
+    settings = config.turnstile
     if demo:
-        document: dict[str, Any] = {
-            "relay": {"driver": "simulated", "entry_channel": 1, "exit_channel": 2},
-            "sensor": {"driver": "simulated", "walk_s": 1.0},
-        }
-    elif config.path.is_file():
-        document = tomllib.loads(config.path.read_text(encoding="utf-8"))
-    else:
-        document = {}
-    if "relay" not in document:
+        settings = TurnstileConfig.from_document(
+            {
+                "relay": {"driver": "simulated", "entry_channel": 1, "exit_channel": 2},
+                "sensor": {"driver": "simulated", "walk_s": 1.0},
+            },
+            "the demo",
+        )
+    if settings is None:
         return None
     try:
-        return open_turnstile(TurnstileConfig.from_document(document, str(config.path)))
+        return open_turnstile(settings)
     except HardwareError as exc:
         raise ConfigError(f"the turnstile cannot be opened: {exc}") from exc
 

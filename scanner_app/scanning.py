@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVarTuple
 
-from scanner_app.decoders import DEFAULT_DECODER, Decoder, make_decoder
+from scanner_app.config import DEFAULT_DEBOUNCE_S, ScanSettings
+from scanner_app.decoders import Decoder, make_decoder
 from scanner_app.frames import (
     OK,
     Backoff,
@@ -29,21 +30,11 @@ from scanner_app.frames import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_DEBOUNCE_S = 2.0
 
 OnScan = Callable[[str, float], None]
 """Called with the code and the monotonic time its frame was captured."""
 OnState = Callable[[SourceState], None]
 OnFrame = Callable[[Frame], None]
-
-
-@dataclass
-class ScanSettings:
-    """The ``[scanning]`` part of a terminal's configuration."""
-
-    decoder: str = DEFAULT_DECODER
-    debounce_s: float = DEFAULT_DEBOUNCE_S
-    """A code seen again within this time of its last sighting is the same presentation."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,14 @@ from typing import Any
 import pytest
 
 from hardware.config import SensorConfig, TurnstileConfig
-from scanner_app.config import KioskSettings, SyncSettings, TerminalConfig
-from scanner_app.frames import CameraSettings
-from scanner_app.scanning import ScanSettings
+from scanner_app.config import (
+    CameraSettings,
+    GateSection,
+    KioskSettings,
+    ScanSettings,
+    SyncSettings,
+    TerminalConfig,
+)
 from scanner_app.wedge import WedgeSettings
 from sync_server.core.config import Settings
 
@@ -182,6 +187,7 @@ def test_gate_template_loads_with_the_terminals_loaders() -> None:
     assert config.scan_settings() == ScanSettings()
     assert config.wedge == WedgeSettings()
     turnstile = TurnstileConfig.load(GATE_TEMPLATE)
+    assert config.turnstile == turnstile  # read once, with the rest of the file
     assert turnstile.relay.driver == "lcus"
     assert turnstile.relay.port == "/dev/entrix-relay"  # the udev rules' name
     assert turnstile.sensor is None  # commented out: a wrong sensor would annul every entry
@@ -199,7 +205,7 @@ def test_gate_template_shows_every_setting_the_code_knows() -> None:
     for section, settings in expected.items():
         assert set(shown[section]) == {f.name for f in fields(settings)}, section
         settings(**shown[section])  # and every value has a type the code takes
-    assert set(shown["gate"]) == {"server", "venue", "name", "token_file", "replica"}
+    assert set(shown["gate"]) == {f.name for f in fields(GateSection)}
     # Commented-out keys too: uncommented all at once, [relay] and [sensor] still load.
     turnstile = TurnstileConfig.from_document({"relay": shown["relay"], "sensor": shown["sensor"]})
     assert turnstile.sensor is not None
