@@ -111,7 +111,8 @@ def _parser() -> argparse.ArgumentParser:
         "sync",
         help="run the sync loop headless (pull changes, push scans, heartbeat)",
         description="Keep the replica in step with the server until stopped (Ctrl-C or SIGTERM). "
-        "Exit status: 0 stopped or synced, 1 server unreachable (--once), 3 device revoked.",
+        "Exit status: 0 stopped or synced, 1 server unreachable (--once), 3 device revoked, "
+        "4 upgrade required (the server does not serve this gate's protocol; --once).",
     )
     sync.add_argument("--config", type=Path, default=_default_config(), help=config_help)
     sync.add_argument("--once", action="store_true", help="one full pass, then exit")
@@ -254,7 +255,11 @@ def _sync(args: argparse.Namespace) -> int:
             f"{status.pushed} scans pushed, {status.outbox} waiting"
             + (f" ({status.last_error})" if status.last_error else "")
         )
-        return {SyncState.ONLINE: 0, SyncState.REVOKED: 3}.get(status.state, 1)
+        if status.state is SyncState.UPGRADE:
+            print(f"gate-scanner: upgrade required: {status.last_error}", file=sys.stderr)
+        return {SyncState.ONLINE: 0, SyncState.REVOKED: 3, SyncState.UPGRADE: 4}.get(
+            status.state, 1
+        )
 
     def stop(_signum: int, _frame: object) -> None:
         loop.stop()

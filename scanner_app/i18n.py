@@ -173,6 +173,11 @@ TEXTS: dict[str, dict[Language, str]] = {
     "sync_starting": {_.FR: "Connexion…", _.AR: "جارٍ الاتصال…", _.EN: "Connecting…"},
     "sync_revoked": {_.FR: "Terminal révoqué", _.AR: "الجهاز ملغى", _.EN: "Terminal revoked"},
     "sync_stopped": {_.FR: "Synchro arrêtée", _.AR: "المزامنة متوقفة", _.EN: "Sync stopped"},
+    "sync_upgrade": {
+        _.FR: "Mise à jour requise",
+        _.AR: "التحديث مطلوب",
+        _.EN: "Upgrade required",
+    },
     "sync_local": {_.FR: "Sans serveur", _.AR: "بدون خادم", _.EN: "No server"},
     "last_sync": {
         _.FR: "Synchro il y a {age}",

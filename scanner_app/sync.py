@@ -15,6 +15,7 @@ import httpx
 
 from scanner_app import __version__
 from scanner_app.replica import Replica
+from shared import protocol
 from shared.model import ScanRecord
 from shared.sync_schema import ChangeBatch
 
@@ -34,6 +35,11 @@ class DeviceRevoked(SyncError):
     """The server no longer accepts this gate's token: it must be enrolled again."""
 
 
+class UpgradeRequired(SyncError):
+    """The server does not serve this gate's protocol (HTTP 426): one of the two needs upgrading,
+    the message says which."""
+
+
 class ServerBehind(SyncError):
     """The server's feed is behind this gate's cursor: it was restored from a backup."""
 
@@ -47,12 +53,20 @@ class Enrollment:
     server_time_ms: int
 
 
+HEADERS = {protocol.HEADER: str(protocol.PROTOCOL), "User-Agent": f"entrix-gate/{__version__}"}
+"""On every call to the server: the protocol this gate speaks, and its release."""
+
+
 def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrollment:
     """Trade a one-time enrollment code for this terminal's device token."""
     try:
-        answer = httpx.post(f"{server}{API}/enroll", json={"code": code}, timeout=timeout_s)
+        answer = httpx.post(
+            f"{server}{API}/enroll", json={"code": code}, headers=HEADERS, timeout=timeout_s
+        )
     except httpx.HTTPError as exc:
         raise SyncError(f"cannot reach {server}: {exc}") from exc
+    if answer.status_code == protocol.UPGRADE_REQUIRED:
+        raise UpgradeRequired(_detail(answer))
     if answer.status_code != 201:
         raise SyncError(f"enrollment refused ({answer.status_code}): {_detail(answer)}")
     data = answer.json()
@@ -68,10 +82,7 @@ class SyncClient:
         self.replica = replica
         self._http = httpx.Client(
             base_url=f"{server}{API}",
-            headers={
-                "Authorization": f"Bearer {token}",
-                "User-Agent": f"entrix-gate/{__version__}",
-            },
+            headers={"Authorization": f"Bearer {token}", **HEADERS},
             timeout=timeout_s,
         )
 
@@ -91,6 +102,8 @@ class SyncClient:
             raise SyncError(f"server unreachable: {exc}") from exc
         if answer.status_code == 401:
             raise DeviceRevoked(_detail(answer))
+        if answer.status_code == protocol.UPGRADE_REQUIRED:
+            raise UpgradeRequired(_detail(answer))
         if answer.status_code == 409 and path == "/changes":
             raise ServerBehind(_detail(answer))
         if answer.status_code >= 400:

@@ -22,7 +22,15 @@ import httpx
 
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica
-from scanner_app.sync import API, DeviceRevoked, ServerBehind, SyncClient, SyncError
+from scanner_app.sync import (
+    API,
+    HEADERS,
+    DeviceRevoked,
+    ServerBehind,
+    SyncClient,
+    SyncError,
+    UpgradeRequired,
+)
 
 SERVER_EPOCH = "server_epoch"
 """Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
@@ -36,6 +44,8 @@ class SyncState(StrEnum):
     ONLINE = "online"
     OFFLINE = "offline"
     REVOKED = "revoked"
+    UPGRADE = "upgrade"
+    """The server refuses this gate's protocol: the software must be upgraded (or the server)."""
     STOPPED = "stopped"
 
 
@@ -179,6 +189,15 @@ class SyncLoop:
             log.error("the server revoked this gate's token: %s", exc)
             self._set(SyncState.REVOKED, replica)
             return
+        except UpgradeRequired as exc:
+            # Not a network fault: retrying soon changes nothing, until someone upgrades one side.
+            with self._lock:
+                s.pull_requested = s.pull_requested or pull
+            self.status.last_error = str(exc)
+            s.retry_at = time.monotonic() + settings.backoff_cap_s
+            log.error("the server cannot serve this gate: %s", exc)
+            self._set(SyncState.UPGRADE, replica)
+            return
         except SyncError as exc:
             with self._lock:
                 s.pull_requested = s.pull_requested or pull
@@ -250,7 +269,7 @@ class SyncLoop:
     def _listen(self) -> None:
         failures = 0
         url = f"{self.config.server}{API}/stream"
-        headers = {"Authorization": f"Bearer {self.config.token()}"}
+        headers = {"Authorization": f"Bearer {self.config.token()}", **HEADERS}
         timeout = httpx.Timeout(self.config.sync.timeout_s, read=STREAM_READ_TIMEOUT_S)
         while not self._stop.is_set():
             try:

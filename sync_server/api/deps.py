@@ -11,11 +11,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from shared import protocol
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
 from sync_server.db import get_db, read_only
 from sync_server.models import Device, Gate, User, Venue
 from sync_server.schemas import NUL_MESSAGE
+from sync_server.services import alerts
 
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -104,6 +106,28 @@ def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     # on SQLite takes the write lock only then, in the worker thread that writes).
     session.commit()
     return GateIdentity(device, gate, venue)
+
+
+def gate_protocol(request: Request, session: SessionDep, credentials: BearerDep) -> None:
+    """Refuse (426) a gate whose protocol this server does not serve, and say so on its tile."""
+    header = request.headers.get(protocol.HEADER)
+    why = protocol.refusal(header)
+    if why is None:
+        return
+    token = credentials.credentials if credentials is not None else ""
+    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    if device is not None and device.revoked_at is None:
+        gate = session.get(Gate, device.gate_id)
+        assert gate is not None
+        # Kept until the gate's next heartbeat, which only a served protocol can send.
+        gate.status = {**(gate.status or {}), "protocol_refused": why}
+        alerts.protocol_refused(session, gate=gate, stated=header or "", why=why)
+        session.commit()
+    raise HTTPException(
+        protocol.UPGRADE_REQUIRED,
+        why,
+        headers={"Upgrade": f"{protocol.HEADER}/{protocol.PROTOCOL}"},
+    )
 
 
 UserDep = Annotated[Actor, Depends(current_user)]

@@ -27,6 +27,7 @@ ALERT_WORDS = {
     "gate_silent": "Gate offline",
     "zone_nearly_full": "Zone near capacity",
     "clock_skew": "Clock skew",
+    "protocol_refused": "Gate software to upgrade",
 }
 SEVERITY_WORDS = {1: "notice", 2: "warning", 3: "critical"}
 

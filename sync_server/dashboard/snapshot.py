@@ -40,6 +40,8 @@ class GateTile:
     refused: int
     skew_ms: int | None
     version: str
+    protocol_refused: str = ""
+    """Why the server refuses this gate's software (until it heartbeats again): upgrade it."""
 
     @property
     def skew_off(self) -> bool:
@@ -147,6 +149,7 @@ def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int
         refused=counts[1],
         skew_ms=skew if isinstance(skew, int) else None,
         version=str(status.get("version", "")),
+        protocol_refused=str(status.get("protocol_refused", "")),
     )
 
 

@@ -1,5 +1,5 @@
 """Alerts for supervisors: double entry, banned person tried, gate silent, zone nearly full,
-clock skew.
+clock skew, a gate whose software this server cannot serve.
 
 Each alert has a dedupe key, unique in the database: several server processes may notice the same
 thing at once, and it is raised once.
@@ -22,6 +22,7 @@ BANNED_TRIED = "banned_tried"
 GATE_SILENT = "gate_silent"
 ZONE_NEARLY_FULL = "zone_nearly_full"
 CLOCK_SKEW = "clock_skew"
+PROTOCOL_REFUSED = "protocol_refused"
 
 
 def _raise(session: Session, **values: object) -> None:
@@ -111,4 +112,18 @@ def clock_skew(session: Session, *, gate: Gate, skew_ms: int) -> None:
         gate=gate.name,
         dedupe_key=f"{CLOCK_SKEW}:{gate.id}:{hour}",
         message=f"gate {gate.name} clock is {skew_ms / 1000:+.1f} s off the server's",
+    )
+
+
+def protocol_refused(session: Session, *, gate: Gate, stated: str, why: str) -> None:
+    """One alert per gate and day while the server refuses its protocol: it cannot sync."""
+    day = datetime.now(UTC).date().isoformat()
+    _raise(
+        session,
+        kind=PROTOCOL_REFUSED,
+        severity=2,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{PROTOCOL_REFUSED}:{gate.id}:{stated[:20]}:{day}",
+        message=f"gate {gate.name} cannot sync: {why}",
     )

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 
 from shared.sync_schema import ChangeBatch
-from sync_server.api.deps import GateDep, SessionDep, SettingsDep
+from sync_server.api.deps import GateDep, SessionDep, SettingsDep, gate_protocol
 from sync_server.core.security import (
     DEVICE_TOKEN_PREFIX,
     hash_token,
@@ -33,7 +33,7 @@ from sync_server.schemas import (
 from sync_server.services import alerts, scans
 from sync_server.services.writes import commit
 
-router = APIRouter(prefix="/gate", tags=["gate API"])
+router = APIRouter(prefix="/gate", tags=["gate API"], dependencies=[Depends(gate_protocol)])
 STREAM_PING_S = 15.0
 CLOCK_SKEW_ALERT_MS = 2_000
 

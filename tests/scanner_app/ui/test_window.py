@@ -371,6 +371,11 @@ def test_the_status_bar_follows_sync_offline_and_online_and_the_outbox(
     assert bar.sync_label.property("ok") is True
     assert bar.outbox_label.text() == "À envoyer : 0"
     assert bar.last_sync_label.text() == "Synchro il y a 42 s"
+
+    # The server no longer serves this gate's software: not "offline", a job for the installer.
+    kiosk.on_sync_status(SyncStatus(state=SyncState.UPGRADE, last_error="protocol 1 too old"))
+    qtbot.waitUntil(lambda: bar.sync_label.text() == "Mise à jour requise", timeout=WAIT_MS)
+    assert bar.sync_label.property("ok") is False
     window.sounds.close()
 
 

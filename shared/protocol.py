@@ -1,0 +1,60 @@
+"""The gate-server protocol's version: what lets the server be upgraded before the gates.
+
+Every call a gate makes carries ``Entrix-Protocol: N``. The server serves its own protocol and
+the one before (:data:`SERVED`), so during a rolling upgrade (the server first, then the gates
+over the following days) every gate keeps syncing; a gate it cannot serve gets HTTP 426 Upgrade
+Required with what to do, which the gate shows on its status bar and in ``gate-scanner sync``,
+and the supervisors see on the gate's dashboard tile.
+
+Versions:
+
+- 1: release 0.1.0. Its gates send no header: a call without one is protocol 1.
+- 2: release 0.2.0. The header; the wire is otherwise protocol 1's (scan upload, heartbeat,
+  change feed, enrollment: :mod:`shared.sync_schema`).
+
+A change the previous protocol's gates cannot read gets a new number, and the server answers
+each gate in the protocol it states for as long as that one is served.
+"""
+
+from __future__ import annotations
+
+PROTOCOL = 2
+"""What this release speaks."""
+SERVED = range(PROTOCOL - 1, PROTOCOL + 1)
+"""What this release's server answers: its own protocol and the one before."""
+HEADER = "Entrix-Protocol"
+UNSTATED = 1
+"""A call without the header: a gate of release 0.1.0."""
+UPGRADE_REQUIRED = 426
+
+
+def stated(header: str | None) -> int | None:
+    """The protocol a call states (``UNSTATED`` with no header); None if it is not a number."""
+    if header is None:
+        return UNSTATED
+    text = header.strip()
+    if not text.isdigit() or len(text) > 6:
+        return None
+    return int(text)
+
+
+def refusal(header: str | None) -> str | None:
+    """Why the server cannot serve a call with this header, and what to do; None: it can."""
+    version = stated(header)
+    if version in SERVED:
+        return None
+    if version is None:
+        return (
+            f"{HEADER}: {header[:40] if header else ''!r} is not a protocol version; this server "
+            f"serves protocols {SERVED.start} to {SERVED.stop - 1}"
+        )
+    if version < SERVED.start:
+        return (
+            f"this gate speaks protocol {version}, too old for this server (protocols "
+            f"{SERVED.start} to {SERVED.stop - 1}): upgrade the gate's software "
+            "(docs/deploy.md, 'Upgrading')"
+        )
+    return (
+        f"this gate speaks protocol {version}, newer than this server's {PROTOCOL}: upgrade the "
+        "server first (docs/deploy.md, 'Upgrading'), then the gates"
+    )
