@@ -545,10 +545,10 @@ class Kiosk:
         return str(self.turnstile.status()["relay"])
 
     def device_status(self) -> dict[str, Any]:
-        """For the heartbeat: the camera and the relay, as short strings."""
+        """For the heartbeat: the camera and the relay (cut to the wire's limit by Heartbeat)."""
         with self._lock:
             camera = str(self._shared.camera)
-        return {"camera": camera[:40], "relay": self.relay_state()[:40]}
+        return {"camera": camera, "relay": self.relay_state()}
 
     def version(self) -> str:
         return __version__

@@ -9,14 +9,22 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from scanner_app import __version__
 from scanner_app.replica import Replica
 from shared import protocol
-from shared.model import ScanRecord
+from shared.gate_wire import (
+    Enrollment,
+    EnrollRequest,
+    Heartbeat,
+    HeartbeatAnswer,
+    ScanIn,
+    ScanUpload,
+)
 from shared.sync_schema import ChangeBatch
 
 API = "/api/v1/gate"
@@ -45,7 +53,9 @@ class ServerBehind(SyncError):
 
 
 @dataclass(frozen=True, slots=True)
-class Enrollment:
+class Enrolled:
+    """What enrolling gave this terminal: the server's answer and the server it came from."""
+
     server: str
     token: str
     venue: str
@@ -57,11 +67,18 @@ HEADERS = {protocol.HEADER: str(protocol.PROTOCOL), "User-Agent": f"entrix-gate/
 """On every call to the server: the protocol this gate speaks, and its release."""
 
 
-def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrollment:
+def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrolled:
     """Trade a one-time enrollment code for this terminal's device token."""
     try:
+        request = EnrollRequest(code=code)
+    except ValidationError:
+        raise SyncError(f"{code!r} is not an enrollment code (XXXX-XXXX-XXXX)") from None
+    try:
         answer = httpx.post(
-            f"{server}{API}/enroll", json={"code": code}, headers=HEADERS, timeout=timeout_s
+            f"{server}{API}/enroll",
+            json=request.model_dump(),
+            headers=HEADERS,
+            timeout=timeout_s,
         )
     except httpx.HTTPError as exc:
         raise SyncError(f"cannot reach {server}: {exc}") from exc
@@ -69,8 +86,8 @@ def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrollment:
         raise UpgradeRequired(_detail(answer))
     if answer.status_code != 201:
         raise SyncError(f"enrollment refused ({answer.status_code}): {_detail(answer)}")
-    data = answer.json()
-    return Enrollment(server, data["token"], data["venue"], data["gate"], data["server_time_ms"])
+    enrolled = _answer(Enrollment, answer)
+    return Enrolled(server, enrolled.token, enrolled.venue, enrolled.gate, enrolled.server_time_ms)
 
 
 class SyncClient:
@@ -152,39 +169,43 @@ class SyncClient:
             pending = self.replica.scans(limit=batch_size, pending_only=True)
             if not pending:
                 return sent
-            self._call("POST", "/scans", json={"scans": [scan_json(s) for s in pending]})
+            upload = ScanUpload(scans=[ScanIn.from_record(s) for s in pending])
+            self._call("POST", "/scans", json=upload.model_dump(mode="json"))
             self.replica.mark_uploaded(s.scan_id for s in pending)
             sent += len(pending)
 
-    def heartbeat(self, **status: Any) -> dict[str, Any]:
-        counts = self.replica.counts()
-        body = {
-            "version": __version__,
-            "cursor": self.replica.cursor,
-            "outbox": counts.scans_pending,
-            "clock_ms": int(time.time() * 1000),
-            **status,
-        }
-        answer: dict[str, Any] = self._call("POST", "/heartbeat", json=body).json()
-        return answer
+    def heartbeat(
+        self,
+        *,
+        last_sync_ms: int | None = None,
+        counters: dict[str, int] | None = None,
+        camera: str = "unknown",
+        relay: str = "unknown",
+        clock_ms: int | None = None,
+    ) -> HeartbeatAnswer:
+        """The gate's status; ``clock_ms``: this gate's clock (now, unless a test says)."""
+        beat = Heartbeat(
+            version=__version__,
+            cursor=self.replica.cursor,
+            outbox=self.replica.counts().scans_pending,
+            last_sync_ms=last_sync_ms,
+            clock_ms=int(time.time() * 1000) if clock_ms is None else clock_ms,
+            camera=camera,
+            relay=relay,
+            counters=counters or {},
+        )
+        answer = self._call("POST", "/heartbeat", json=beat.model_dump(mode="json"))
+        return _answer(HeartbeatAnswer, answer)
 
 
-def scan_json(scan: ScanRecord) -> dict[str, Any]:
-    return {
-        "scan_id": scan.scan_id,
-        "gate": scan.gate,
-        "direction": scan.direction.value,
-        "reason": scan.reason,
-        "scanned_at_ms": scan.scanned_at_ms,
-        "right_id": None if scan.right_id is None else scan.right_id.hex(),
-        "event": scan.event,
-        "zone": scan.zone,
-        "code_kind": scan.code_kind,
-        "latency_ms": scan.latency_ms,
-        "operator": scan.operator,
-        "detail": scan.detail[:1000],
-        "annuls": scan.annuls,
-    }
+_Answer = TypeVar("_Answer", bound=BaseModel)
+
+
+def _answer(model: type[_Answer], answer: httpx.Response) -> _Answer:
+    try:
+        return model.model_validate_json(answer.content)
+    except ValueError as exc:
+        raise SyncError(f"the server's answer is not a {model.__name__}: {exc}") from exc
 
 
 def _detail(answer: httpx.Response) -> str:

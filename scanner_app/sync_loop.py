@@ -223,9 +223,9 @@ class SyncLoop:
             **{k: v for k, v in self._device_status().items() if k in ("camera", "relay")},
         )
         received = time.time()
-        self._check_epoch(client, replica, answer.get("epoch"))
+        self._check_epoch(client, replica, answer.epoch)
         # Local minus server time, the round trip split evenly.
-        offset = round((sent + received) / 2 * 1000 - answer["server_time_ms"])
+        offset = round((sent + received) / 2 * 1000 - answer.server_time_ms)
         threshold = self.config.sync.max_clock_skew_s * 1000
         applied = offset if abs(offset) > threshold else 0
         if applied != self.status.clock_offset_ms:

@@ -10,11 +10,19 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    field_validator,
 )
 
+from shared.gate_wire import (
+    Enrollment,
+    EnrollRequest,
+    Heartbeat,
+    HeartbeatAnswer,
+    ScanIn,
+    ScanUpload,
+    ScanUploadResult,
+    WireIn,
+)
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
 
 
@@ -42,7 +50,6 @@ MAX_INT = 2**31 - 1
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 """Times are stored as Unix seconds; a few hours' defaults either side must stay within Python's."""
-NUL_MESSAGE = "text must not contain NUL (\\x00) characters"
 
 
 def _when(value: datetime) -> datetime:
@@ -57,28 +64,8 @@ When = Annotated[datetime, AfterValidator(_when)]
 """An instant with its time zone, within the years the server can store and show."""
 
 
-def _refuse_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(NUL_MESSAGE)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _refuse_nul(item)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_nul(key)
-            _refuse_nul(item)
-    return value
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    @field_validator("*")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        """PostgreSQL text cannot hold NUL: refuse it here, with a message, on either database."""
-        return _refuse_nul(value)
+_In = WireIn
+"""What a client sends: unknown fields and NUL refused (:mod:`shared.gate_wire`)."""
 
 
 # -- venues and zones ---------------------------------------------------------------------------
@@ -348,81 +335,14 @@ class AuditPublic(BaseModel):
     remote_addr: str
 
 
-# -- gate API -----------------------------------------------------------------------------------
+# -- gate API: shared.gate_wire (both sides build and read the same models) --------------------
 
-
-class EnrollRequest(_In):
-    code: Annotated[str, Field(min_length=4, max_length=32)]
-
-
-class EnrollPublic(BaseModel):
-    token: str
-    """Shown once: the gate stores it; the server keeps only its hash."""
-    venue: str
-    gate: str
-    server_time_ms: int
-
-
-MAX_TIME_MS = 253_402_300_799_999
-"""9999-12-31T23:59:59.999Z: the last time a datetime can show (a BIGINT holds it easily)."""
-
-UUID_PATTERN = r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
-Loose = Annotated[str, Field(max_length=200)]
-"""Text a gate read off a scanned code: kept as it came, never a reason to refuse a whole batch."""
-
-
-class ScanIn(_In):
-    scan_id: Annotated[str, Field(pattern=UUID_PATTERN)]
-    gate: Loose
-    direction: Direction
-    reason: Annotated[str, Field(min_length=1, max_length=32)]
-    scanned_at_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
-    right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
-    event: Loose | None = None
-    zone: Loose | None = None
-    code_kind: Annotated[str, Field(max_length=16)] = "eg1"
-    latency_ms: Annotated[float, Field(ge=0)] | None = None
-    operator: Annotated[str, Field(max_length=80)] | None = None
-    detail: Annotated[str, Field(max_length=1000)] = ""
-    annuls: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
-    """For a ``not_passed`` record: the granted scan it cancels (nobody went through)."""
-
-    @field_validator(
-        "gate", "reason", "event", "zone", "code_kind", "operator", "detail", mode="before"
-    )
-    @classmethod
-    def _replace_nul(cls, value: Any) -> Any:
-        """A NUL read off a code is replaced (U+FFFD), never a reason to refuse the gate's batch."""
-        return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
-
-
-class ScanUpload(_In):
-    scans: list[ScanIn] = Field(max_length=5_000)
-
-
-class ScanUploadResult(BaseModel):
-    stored: int
-    duplicates: int
-    server_time_ms: int
-
-
-class Heartbeat(_In):
-    version: Annotated[str, Field(max_length=40)] = ""
-    cursor: Annotated[int, Field(ge=0)] = 0
-    outbox: Annotated[int, Field(ge=0)] = 0
-    last_sync_ms: int | None = None
-    clock_ms: int | None = None
-    camera: Annotated[str, Field(max_length=40)] = "unknown"
-    relay: Annotated[str, Field(max_length=40)] = "unknown"
-    counters: dict[str, int] = Field(default_factory=dict, max_length=50)
-
-
-class HeartbeatAnswer(BaseModel):
-    server_time_ms: int
-    skew_ms: int | None
-    """Gate clock minus server clock, from the heartbeat's clock reading (network delay aside)."""
-    head: int
-    """The feed's latest change: a gate whose cursor is behind should pull."""
-    epoch: str
-    """The database's identity: when it changes (a restore from a backup), the gate sends every
-    scan it holds again and rebuilds its replica from change 0."""
+__all__ = [
+    "EnrollRequest",
+    "Enrollment",
+    "Heartbeat",
+    "HeartbeatAnswer",
+    "ScanIn",
+    "ScanUpload",
+    "ScanUploadResult",
+]

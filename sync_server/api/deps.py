@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared import protocol
+from shared.gate_wire import NUL_MESSAGE
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
 from sync_server.db import get_db, read_only
 from sync_server.models import Device, Gate, User, Venue
-from sync_server.schemas import NUL_MESSAGE
 from sync_server.services import alerts
 
 SessionDep = Annotated[Session, Depends(get_db)]

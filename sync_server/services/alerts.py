@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from shared import model as domain
+from shared.gate_wire import ScanIn
 from sync_server.models import Alert, Gate, Venue
-from sync_server.schemas import ScanIn
 
 DOUBLE_ENTRY = "double_entry"
 BANNED_TRIED = "banned_tried"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.decision import Decision, occupancy_changes, usage_after
+from shared.gate_wire import ScanIn
 from shared.model import OVERRIDES
 from shared.reasons import Reason
 from shared.sync_schema import OccupancyRow, UsageRow
@@ -25,7 +26,6 @@ from shared.views import MemoryReplicaView
 from sync_server.core.config import get_settings
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
-from sync_server.schemas import ScanIn
 from sync_server.services import alerts, audit
 
 IN_CHUNK = 900

@@ -185,13 +185,14 @@ def test_the_first_heartbeat_reports_the_sync_of_its_own_pass(
 ) -> None:
     """A one-pass sync (and every loop's first pass) told the server "last sync: never"."""
     from scanner_app.sync import SyncClient
+    from shared.gate_wire import HeartbeatAnswer
 
     site = Site.create(server)
     config = enroll_gate(site, "NORD-1", tmp_path, server.url)
     reported: list[int | None] = []
     real = SyncClient.heartbeat
 
-    def heartbeat(self: SyncClient, **status: Any) -> dict[str, Any]:
+    def heartbeat(self: SyncClient, **status: Any) -> HeartbeatAnswer:
         reported.append(status.get("last_sync_ms"))
         return real(self, **status)
 

@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from scanner_app.sync import DeviceRevoked, scan_json
+from scanner_app.sync import DeviceRevoked
+from shared.gate_wire import ScanIn
 from shared.reasons import Reason
 from shared.sync_schema import RightRow
 from tests.support.server import RunningServer
@@ -44,7 +45,9 @@ def test_upload_is_idempotent(site: Site, server: RunningServer, tmp_path: Path)
     gate = site.terminal("NORD-1", tmp_path)
     gate.check(site.code(site.right()))
     gate.check("EG1:garbage")
-    scans = [scan_json(s) for s in gate.replica.scans(pending_only=True)]
+    scans = [
+        ScanIn.from_record(s).model_dump(mode="json") for s in gate.replica.scans(pending_only=True)
+    ]
     results = [gate.sync._call("POST", "/scans", json={"scans": scans}).json() for _ in range(5)]
     assert [r["stored"] for r in results] == [2, 0, 0, 0, 0]
     assert [r["duplicates"] for r in results] == [0, 2, 2, 2, 2]
@@ -57,7 +60,7 @@ def test_upload_is_idempotent(site: Site, server: RunningServer, tmp_path: Path)
 def test_a_batch_with_the_same_scan_twice_stores_it_once(site: Site, tmp_path: Path) -> None:
     gate = site.terminal("NORD-1", tmp_path)
     gate.check(site.code(site.right()))
-    scan = scan_json(gate.replica.scans(pending_only=True)[0])
+    scan = ScanIn.from_record(gate.replica.scans(pending_only=True)[0]).model_dump(mode="json")
     result = gate.sync._call("POST", "/scans", json={"scans": [scan, scan]}).json()
     assert (result["stored"], result["duplicates"]) == (1, 1)
 
@@ -224,7 +227,7 @@ def test_heartbeat_reports_status_and_clock_skew(site: Site, tmp_path: Path) -> 
     gate = site.terminal("NORD-1", tmp_path)
     skewed = int(time.time() * 1000) + 5_000
     answer = gate.sync.heartbeat(clock_ms=skewed, camera="ok", relay="closed")
-    assert 4_000 < answer["skew_ms"] < 6_000
+    assert answer.skew_ms is not None and 4_000 < answer.skew_ms < 6_000
     listed = ok(site.admin.get("/gates", params={"venue": site.venue}))
     nord = next(g for g in listed if g["name"] == "NORD-1")
     assert nord["online"] is True

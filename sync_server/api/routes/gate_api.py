@@ -11,6 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from sqlalchemy import select
 from sse_starlette.sse import EventSourceResponse
 
+from shared.gate_wire import (
+    Enrollment,
+    EnrollRequest,
+    Heartbeat,
+    HeartbeatAnswer,
+    ScanUpload,
+    ScanUploadResult,
+)
 from shared.sync_schema import ChangeBatch
 from sync_server.api.deps import GateDep, SessionDep, SettingsDep, gate_protocol
 from sync_server.core.security import (
@@ -22,14 +30,6 @@ from sync_server.core.security import (
 from sync_server.db import passing_state
 from sync_server.feed import current_seq, head_and_epoch, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
-from sync_server.schemas import (
-    EnrollPublic,
-    EnrollRequest,
-    Heartbeat,
-    HeartbeatAnswer,
-    ScanUpload,
-    ScanUploadResult,
-)
 from sync_server.services import alerts, scans
 from sync_server.services.writes import commit
 
@@ -39,7 +39,7 @@ CLOCK_SKEW_ALERT_MS = 2_000
 
 
 @router.post("/enroll", status_code=status.HTTP_201_CREATED)
-def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> EnrollPublic:
+def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> Enrollment:
     """Trade a one-time enrollment code for this terminal's device token (shown once)."""
     code_hash = hash_token(normalise_enrollment_code(data.code))
     enrollment = session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash))
@@ -63,9 +63,7 @@ def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> Enroll
         target=f"{venue.code}/{gate.name}",
         remote_addr=client,
     )
-    return EnrollPublic(
-        token=token, venue=venue.code, gate=gate.name, server_time_ms=scans.now_ms()
-    )
+    return Enrollment(token=token, venue=venue.code, gate=gate.name, server_time_ms=scans.now_ms())
 
 
 @router.get("/changes", response_class=Response, responses={200: {"model": ChangeBatch}})

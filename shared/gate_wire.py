@@ -1,0 +1,156 @@
+"""The gate-server wire, besides the change feed (:mod:`shared.sync_schema`): enrollment, scan
+upload, heartbeat, and their answers. Both sides build and read these same models: the limits
+below are declared once, and the gate never shapes a request by hand.
+
+Text a gate read off a scanned code, or a device's state, is cut to its limit rather than
+refused: one odd code must never make the server refuse a gate's whole batch of scans.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from shared.model import Direction, ScanRecord
+
+NUL_MESSAGE = "text must not contain NUL (\\x00) characters"
+MAX_TIME_MS = 253_402_300_799_999
+"""9999-12-31T23:59:59.999Z: the last time a datetime can show (a BIGINT holds it easily)."""
+UUID_PATTERN = r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$"
+DETAIL_MAX = 1_000
+LOOSE_MAX = 200
+STATE_MAX = 40
+UPLOAD_MAX = 5_000
+"""Scans in one upload request."""
+
+
+def refuse_nul(value: Any) -> Any:
+    """PostgreSQL text cannot hold NUL: refuse it, with a message, on either database."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refuse_nul(key)
+            refuse_nul(item)
+    return value
+
+
+def _cut(limit: int | None) -> BeforeValidator:
+    """A NUL replaced (U+FFFD), and the text cut to ``limit`` characters if one is given."""
+
+    def cut(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        value = value.replace("\x00", "\ufffd")
+        return value if limit is None else value[:limit]
+
+    return BeforeValidator(cut)
+
+
+_NUL_REPLACED = _cut(None)
+
+Loose = Annotated[str, _NUL_REPLACED, Field(max_length=LOOSE_MAX)]
+"""Text a gate read off a scanned code (a gate name, a zone...)."""
+Detail = Annotated[str, _cut(DETAIL_MAX), Field(max_length=DETAIL_MAX)]
+"""What the gate noted about a scan: cut to the limit, never a reason to refuse a batch."""
+State = Annotated[str, _cut(STATE_MAX), Field(max_length=STATE_MAX)]
+"""A device's state in a heartbeat ("ok", "error: ..."), cut to the limit."""
+ReasonText = Annotated[str, _NUL_REPLACED, Field(min_length=1, max_length=32)]
+CodeKind = Annotated[str, _NUL_REPLACED, Field(max_length=16)]
+Operator = Annotated[str, _NUL_REPLACED, Field(max_length=80)]
+
+
+class WireIn(BaseModel):
+    """What a client sends: unknown fields refused, NUL refused (save where cut above)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
+
+
+class EnrollRequest(WireIn):
+    code: Annotated[str, Field(min_length=4, max_length=32)]
+
+
+class Enrollment(BaseModel):
+    token: str
+    """Shown once: the gate stores it; the server keeps only its hash."""
+    venue: str
+    gate: str
+    server_time_ms: int
+
+
+class ScanIn(WireIn):
+    scan_id: Annotated[str, Field(pattern=UUID_PATTERN)]
+    gate: Loose
+    direction: Direction
+    reason: ReasonText
+    scanned_at_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)]
+    right_id: Annotated[str, Field(pattern=r"^[0-9a-fA-F]{32}$")] | None = None
+    event: Loose | None = None
+    zone: Loose | None = None
+    code_kind: CodeKind = "eg1"
+    latency_ms: Annotated[float, Field(ge=0)] | None = None
+    operator: Operator | None = None
+    detail: Detail = ""
+    annuls: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
+    """For a ``not_passed`` record: the granted scan it cancels (nobody went through)."""
+
+    @classmethod
+    def from_record(cls, scan: ScanRecord) -> ScanIn:
+        """The upload of one scan of the gate's log."""
+        return cls(
+            scan_id=scan.scan_id,
+            gate=scan.gate,
+            direction=scan.direction,
+            reason=scan.reason,
+            scanned_at_ms=scan.scanned_at_ms,
+            right_id=None if scan.right_id is None else scan.right_id.hex(),
+            event=scan.event,
+            zone=scan.zone,
+            code_kind=scan.code_kind,
+            latency_ms=scan.latency_ms,
+            operator=scan.operator,
+            detail=scan.detail,
+            annuls=scan.annuls,
+        )
+
+
+class ScanUpload(WireIn):
+    scans: list[ScanIn] = Field(max_length=UPLOAD_MAX)
+
+
+class ScanUploadResult(BaseModel):
+    stored: int
+    duplicates: int
+    server_time_ms: int
+
+
+class Heartbeat(WireIn):
+    version: Annotated[str, Field(max_length=40)] = ""
+    cursor: Annotated[int, Field(ge=0)] = 0
+    outbox: Annotated[int, Field(ge=0)] = 0
+    last_sync_ms: int | None = None
+    clock_ms: int | None = None
+    camera: State = "unknown"
+    relay: State = "unknown"
+    counters: dict[str, int] = Field(default_factory=dict, max_length=50)
+
+
+class HeartbeatAnswer(BaseModel):
+    server_time_ms: int
+    skew_ms: int | None
+    """Gate clock minus server clock, from the heartbeat's clock reading (network delay aside)."""
+    head: int
+    """The feed's latest change: a gate whose cursor is behind should pull."""
+    epoch: str
+    """The database's identity: when it changes (a restore from a backup), the gate sends every
+    scan it holds again and rebuilds its replica from change 0."""
