@@ -13,7 +13,13 @@ from datetime import UTC, datetime, timedelta
 
 from hardware import PassageOutcome, Turnstile
 from scanner_app.checkpoint import Checkpoint, CheckResult
-from shared.model import ScanRecord
+from shared.model import Logged, ScanRecord
+
+ANNULLING = {
+    PassageOutcome.NOT_PASSED: Logged.NOT_PASSED,
+    PassageOutcome.RELAY_FAILED: Logged.RELAY_FAILED,
+}
+"""The turnstile's outcomes that cancel an entry, and the log record each one writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +56,11 @@ class Gatekeeper:
         if not result.decision.granted or self.turnstile is None:
             return None
         outcome = self.turnstile.admit(result.decision.direction)
-        if not outcome.annuls_entry:
+        logged = ANNULLING.get(outcome)
+        if logged is None:
             return Passage(outcome)
         replica = self.checkpoint.replica
         now = datetime.now(UTC) - timedelta(milliseconds=replica.clock_offset_ms)
-        annulment = replica.annul(result.record, reason=outcome.value, scanned_at=now)
+        annulment = replica.annul(result.record, reason=logged, scanned_at=now)
         self._on_recorded()
         return Passage(outcome, annulment)

@@ -133,13 +133,38 @@ class ScanRecord:
     """For a ``not_passed`` record: the granted scan it cancels (the turnstile was not used)."""
 
 
-NOT_PASSED = "not_passed"
-"""A log-only reason: the turnstile unlocked for a granted scan and nobody went through, so that
-entry is annulled and the right is not consumed."""
-RELAY_FAILED = "relay_failed"
-"""A log-only reason: the relay did not obey for a granted scan; the entry is annulled too."""
-MANUAL_OPEN = "manual_open"
-EMERGENCY_OPEN = "emergency_open"
-EMERGENCY_RELEASE = "emergency_release"
-OVERRIDES = frozenset({MANUAL_OPEN, EMERGENCY_OPEN, EMERGENCY_RELEASE})
+class Logged(StrEnum):
+    """Records of the scan log that are not decisions (:class:`~shared.reasons.Reason` holds
+    those): written by the gate, uploaded and audited like scans, counted as no entry and no
+    refusal."""
+
+    NOT_PASSED = "not_passed"
+    """The turnstile unlocked for a granted scan and nobody went through: that entry is
+    annulled and the right is not consumed."""
+    RELAY_FAILED = "relay_failed"
+    """The relay did not obey for a granted scan: the entry is annulled too."""
+    MANUAL_OPEN = "manual_open"
+    """A supervisor let someone through by hand (who and why in the record)."""
+    EMERGENCY_OPEN = "emergency_open"
+    """A supervisor set the gate to free passage."""
+    EMERGENCY_RELEASE = "emergency_release"
+
+    @property
+    def annuls_entry(self) -> bool:
+        """It cancels the granted scan it names (``annuls``): that scan is no entry."""
+        return self in (Logged.NOT_PASSED, Logged.RELAY_FAILED)
+
+    @property
+    def is_override(self) -> bool:
+        """A supervisor's action at the gate, which the server audits."""
+        return self in (Logged.MANUAL_OPEN, Logged.EMERGENCY_OPEN, Logged.EMERGENCY_RELEASE)
+
+
+NOT_PASSED = Logged.NOT_PASSED
+RELAY_FAILED = Logged.RELAY_FAILED
+MANUAL_OPEN = Logged.MANUAL_OPEN
+EMERGENCY_OPEN = Logged.EMERGENCY_OPEN
+EMERGENCY_RELEASE = Logged.EMERGENCY_RELEASE
+OVERRIDES = frozenset(r for r in Logged if r.is_override)
 """Log-only reasons of a supervisor's action at a gate: the server audits each of them."""
+ANNULMENTS = frozenset(r for r in Logged if r.annuls_entry)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.feed import current_seq
 from sync_server.models import Alert, AuditEntry, Event, Gate, Occupancy, Scan, Venue, Zone
+from sync_server.services import entries
 
 RECENT_S = 300
 """Entries and refusals per gate are counted over the last five minutes."""
@@ -20,7 +21,6 @@ OPEN_ALERTS_SHOWN = 50
 ACKED_ALERTS_SHOWN = 8
 NEAR_FULL = 0.95
 SKEW_WARN_MS = 2_000
-NOT_REFUSALS = ("granted", "not_passed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +36,10 @@ class GateTile:
     outbox: int | None
     relay: str
     camera: str
-    passed: int
+    entries: int
+    exits: int
     refused: int
+    overrides: int
     skew_ms: int | None
     version: str
     protocol_refused: str = ""
@@ -112,25 +114,33 @@ def _from_ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if isinstance(value, int) else None
 
 
-def _gate_counts(session: Session, since_ms: int) -> dict[int, tuple[int, int]]:
-    """Per gate id: (passages, refusals) since ``since_ms``; an annulled passage counts off."""
+@dataclass(frozen=True, slots=True)
+class GateCounts:
+    """A gate's last minutes, by the one definition of :mod:`sync_server.services.entries`."""
+
+    entries: int = 0
+    exits: int = 0
+    refusals: int = 0
+    overrides: int = 0
+
+
+def _gate_counts(session: Session, since_ms: int) -> dict[int, GateCounts]:
+    """Per gate id, since ``since_ms``: entries, exits, refusals and supervisor overrides."""
     rows = session.execute(
-        select(Scan.gate_id, Scan.reason, func.count())
+        select(
+            Scan.gate_id,
+            func.count().filter(entries.ENTRY),
+            func.count().filter(entries.EXIT),
+            func.count().filter(entries.REFUSAL),
+            func.count().filter(entries.OVERRIDE),
+        )
         .where(Scan.scanned_at_ms >= since_ms)
-        .group_by(Scan.gate_id, Scan.reason)
+        .group_by(Scan.gate_id)
     ).all()
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for gate_id, reason, n in rows:
-        if reason == "granted":
-            counts[gate_id][0] += n
-        elif reason == "not_passed":
-            counts[gate_id][0] -= n
-        else:
-            counts[gate_id][1] += n
-    return {gate_id: (max(p, 0), r) for gate_id, (p, r) in counts.items()}
+    return {gate_id: GateCounts(*counts) for gate_id, *counts in rows}
 
 
-def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int) -> GateTile:
+def _tile(gate: Any, counts: GateCounts, now: datetime, silent_after_s: int) -> GateTile:
     status = gate.status or {}
     seen = gate.last_seen_at
     outbox = status.get("outbox")
@@ -145,8 +155,10 @@ def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int
         outbox=outbox if isinstance(outbox, int) else None,
         relay=str(status.get("relay", "unknown")),
         camera=str(status.get("camera", "unknown")),
-        passed=counts[0],
-        refused=counts[1],
+        entries=counts.entries,
+        exits=counts.exits,
+        refused=counts.refusals,
+        overrides=counts.overrides,
         skew_ms=skew if isinstance(skew, int) else None,
         version=str(status.get("version", "")),
         protocol_refused=str(status.get("protocol_refused", "")),
@@ -154,13 +166,13 @@ def _tile(gate: Any, counts: tuple[int, int], now: datetime, silent_after_s: int
 
 
 def _per_minute(session: Session, now: datetime) -> dict[tuple[int, str], dict[int, int]]:
-    """Granted entries per (venue id, leaf zone) per minute index (0 = an hour ago)."""
+    """Entries per (venue id, leaf zone) per minute index (0 = an hour ago); an annulled one is
+    none."""
     first = epoch_ms(now) // 60_000 - HOUR_MINUTES + 1
     minute = Scan.scanned_at_ms // 60_000
     rows = session.execute(
         select(Scan.venue_id, Scan.zone, minute, func.count())
-        .where(Scan.scanned_at_ms >= first * 60_000, Scan.reason == "granted")
-        .where(Scan.direction == "in")
+        .where(Scan.scanned_at_ms >= first * 60_000, entries.ENTRY)
         .group_by(Scan.venue_id, Scan.zone, minute)
     ).all()
     found: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)
@@ -242,7 +254,7 @@ def take(session: Session, *, silent_after_s: int, now: datetime | None = None) 
         ).order_by(Gate.name)
     )  # fmt: skip
     for gate in gates:
-        tile = _tile(gate, counts.get(gate.id, (0, 0)), now, silent_after_s)
+        tile = _tile(gate, counts.get(gate.id, GateCounts()), now, silent_after_s)
         venues[gate.venue_id].gates.append(tile)
     heads: dict[int, dict[str, int]] = defaultdict(dict)
     for row in session.scalars(select(Occupancy)):

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sync_server.models import Scan, Venue
+from sync_server.services.entries import ENTRY
 
 CSV_HEADER = ["bucket_start_utc", "bucket_end_utc", "venue", "zone", "entries"]
 
 
 @dataclass(frozen=True, slots=True)
 class EntryBucket:
-    """Granted entries into one zone during one bucket of time."""
+    """Entries (:mod:`sync_server.services.entries`) into one zone during one bucket of time."""
 
     start: datetime
     end: datetime
@@ -28,13 +29,11 @@ class EntryBucket:
 
 
 def entries_per_bucket(*, session: Session, event: str, bucket_s: int = 300) -> list[EntryBucket]:
-    """Granted entries of ``event`` per (bucket, venue, zone), in time order."""
+    """Entries of ``event`` per (bucket, venue, zone), in time order."""
     rows = session.execute(
         select(Scan.scanned_at_ms, Scan.zone, Venue.code)
         .join(Venue, Venue.id == Scan.venue_id)
-        .where(Scan.event == event, Scan.reason == "granted", Scan.direction == "in")
-        # An entry annulled because nobody went through the turnstile is not an entry.
-        .where(~Scan.scan_id.in_(select(Scan.annuls).where(Scan.annuls.is_not(None))))
+        .where(Scan.event == event, ENTRY)
     ).all()
     counts: dict[tuple[int, str, str], int] = {}
     for at_ms, zone, venue in rows:

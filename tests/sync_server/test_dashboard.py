@@ -88,12 +88,12 @@ def test_a_scan_uploaded_by_a_gate_shows_within_two_seconds(
     nord = tile(page, site, "NORD-1")
     expect(nord.locator(".state")).to_contain_text("● Online")
     expect(nord).to_contain_text("closed")
-    expect(nord.locator("dd.passed")).to_have_text("0")
+    expect(nord.locator("dd.entries")).to_have_text("0")
     assert gate.check(site.code(site.right())).decision.granted
     assert gate.check("EG1:garbage").decision.reason.value == "malformed"
     assert gate.sync.push() == 2
     uploaded = time.monotonic()
-    expect(nord.locator("dd.passed")).to_have_text("1", timeout=2_000)
+    expect(nord.locator("dd.entries")).to_have_text("1", timeout=2_000)
     expect(nord.locator("dd.refused")).to_have_text("1", timeout=2_000)
     assert time.monotonic() - uploaded < 2.0
     zone = page.locator(f'tr[data-zone="{site.venue}/NORD"]')

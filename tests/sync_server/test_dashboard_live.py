@@ -146,7 +146,8 @@ def _tile(name: str, seen_s_ago: float, **changes: Any) -> GateTile:
     tile = GateTile(
         name=name, direction="in", enabled=True, online=True,
         seen_at=NOW - timedelta(seconds=seen_s_ago), last_sync_at=None, outbox=0,
-        relay="closed", camera="ok", passed=0, refused=0, skew_ms=0, version="1",
+        relay="closed", camera="ok", entries=0, exits=0, refused=0, overrides=0, skew_ms=0,
+        version="1",
     )  # fmt: skip
     return replace(tile, **changes)
 
@@ -165,16 +166,16 @@ def test_tiles_are_rendered_again_only_when_their_gate_moves() -> None:
     same, fresh = renderer.render(_snapshot(later, _tile("A", 3), _tile("B", 200)))
     assert fresh == set() and same == html
     # A counts an entry: only A is rendered again.
-    _, fresh = renderer.render(_snapshot(later, _tile("A", 3, passed=1), _tile("B", 200)))
+    _, fresh = renderer.render(_snapshot(later, _tile("A", 3, entries=1), _tile("B", 200)))
     assert fresh == {"V/A"}
     # A minute on, B's age has moved to the next minute: rendered again with it.
     minute = NOW + timedelta(seconds=61)
-    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, passed=1), _tile("B", 200)))
+    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)))
     assert fresh == {"V/B"} and "4 min ago" in html["V/B"]
     # A gate gone from the page is forgotten.
-    _, fresh = renderer.render(_snapshot(minute, _tile("A", 3, passed=1)))
+    _, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1)))
     assert fresh == set()
-    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, passed=1), _tile("B", 200)))
+    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)))
     assert fresh == {"V/B"}
 
 
