@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -24,7 +23,7 @@ from uuid import uuid4
 from pydantic import TypeAdapter, ValidationError
 
 from scanner_app.replica_migrations import MigrationError, latest, migrate
-from shared.credential import KeyRing, key_id
+from shared.credential import KeyRing
 from shared.decision import Decision, occupancy_changes, usage_after
 from shared.errors import ChangeRejected
 from shared.model import (
@@ -32,35 +31,17 @@ from shared.model import (
     BanScope,
     BlacklistEntry,
     Direction,
-    EntryPolicy,
     GateConfig,
-    RightKind,
     ScanRecord,
     UsageState,
     Zone,
 )
 from shared.reasons import Reason
-from shared.sync_schema import (
-    ROW_TYPES,
-    BanRow,
-    Change,
-    ChangeBatch,
-    ChangeKind,
-    EventRow,
-    GateRow,
-    KeyRow,
-    OccupancyRow,
-    RevocationRow,
-    RightRow,
-    UsageRow,
-    ZoneRow,
-)
+from shared.sync_schema import KINDS, Change, ChangeBatch, ChangeKind, Replicated
 
 SCHEMA_VERSION = latest()
 """The replica schema this software writes: the last step of ``scanner_app.replica_migrations``."""
 log = logging.getLogger(__name__)
-CONFIG_KINDS = frozenset({ChangeKind.ZONE, ChangeKind.GATE, ChangeKind.KEY, ChangeKind.EVENT})
-"""Small tables the replica keeps in memory; changing one bumps ``config_version``."""
 
 
 class ReplicaError(Exception):
@@ -162,18 +143,10 @@ class Replica:
 
     def _load_config(self) -> None:
         db = self._db
-        self._zones = {
-            code: Zone(code, name, parent, capacity)
-            for code, name, parent, capacity in db.execute(
-                "SELECT code, name, parent, capacity FROM zones"
-            )
-        }
-        self._gates = {
-            row[0]: _gate(row)
-            for row in db.execute(
-                "SELECT name, zones, event_codes, direction, enabled, grace_s FROM gates"
-            )
-        }
+        zones = (ZONES.read(row).to_zone() for row in db.execute(_SELECT[ChangeKind.ZONE]))
+        self._zones = {zone.code: zone for zone in zones}
+        gates = (GATES.read(row).to_gate() for row in db.execute(_SELECT[ChangeKind.GATE]))
+        self._gates = {gate.name: gate for gate in gates}
         self._keyring = KeyRing(bytes(k) for (k,) in db.execute("SELECT public_key FROM keys"))
 
     # -- meta -------------------------------------------------------------------------------
@@ -213,20 +186,18 @@ class Replica:
 
     def right_by_secret(self, secret: str) -> AccessRight | None:
         found = self._db.execute(DECISION_LOOKUPS["right_by_secret"], (secret,)).fetchone()
-        return None if found is None else _right(found)
+        return None if found is None else RIGHTS.read(found).to_right()
 
     def is_revoked(self, right_id: bytes) -> bool:
         return self._db.execute(DECISION_LOOKUPS["is_revoked"], (right_id,)).fetchone() is not None
 
     def bans(self, scope: BanScope, subject: bytes) -> Sequence[BlacklistEntry]:
         rows = self._db.execute(DECISION_LOOKUPS["bans"], (scope.value, subject))
-        return [BlacklistEntry(scope, subject, *row) for row in rows]
+        return [BANS.read(row).to_entry() for row in rows]
 
     def usage(self, right_id: bytes) -> UsageState | None:
         row = self._db.execute(DECISION_LOOKUPS["usage"], (right_id,)).fetchone()
-        if row is None:
-            return None
-        return UsageState(right_id, row[0], bool(row[1]), row[2], row[3])
+        return None if row is None else USAGE.read(row).to_usage()
 
     def zone(self, code: str) -> Zone | None:
         return self._zones.get(code)
@@ -256,9 +227,9 @@ class Replica:
 
     def right(self, right_id: bytes) -> AccessRight | None:
         found = self._db.execute(
-            f"SELECT {_RIGHT_COLUMNS} FROM rights WHERE right_id = ?", (right_id,)
+            _SELECT[ChangeKind.RIGHT] + " WHERE right_id = ?", (right_id,)
         ).fetchone()
-        return None if found is None else _right(found)
+        return None if found is None else RIGHTS.read(found).to_right()
 
     def event_name(self, code: str) -> str | None:
         row = self._db.execute("SELECT name FROM events WHERE code = ?", (code,)).fetchone()
@@ -473,15 +444,15 @@ class Replica:
 
 # -- row mapping ------------------------------------------------------------------------------
 
-_RIGHT_COLUMNS = (
-    "right_id, event, zones, not_before, expires, policy, kind, holder, seat, display_name, secret"
-)
+ZONES, GATES = KINDS[ChangeKind.ZONE], KINDS[ChangeKind.GATE]
+RIGHTS, BANS, USAGE = KINDS[ChangeKind.RIGHT], KINDS[ChangeKind.BAN], KINDS[ChangeKind.USAGE]
+_SELECT = {kind: f"SELECT {', '.join(s.fields)} FROM {s.table}" for kind, s in KINDS.items()}
+"""Each kind's row as :meth:`Replicated.read` takes it back."""
 DECISION_LOOKUPS: dict[str, str] = {
-    "right_by_secret": f"SELECT {_RIGHT_COLUMNS} FROM rights WHERE secret = ?",
+    "right_by_secret": _SELECT[ChangeKind.RIGHT] + " WHERE secret = ?",
     "is_revoked": "SELECT 1 FROM revocations WHERE right_id = ?",
-    "bans": "SELECT reason, severity, valid_from, valid_until FROM blacklist"
-    " WHERE scope = ? AND subject = ?",
-    "usage": "SELECT entries, inside, zone, last_scan_at FROM usage WHERE right_id = ?",
+    "bans": _SELECT[ChangeKind.BAN] + " WHERE scope = ? AND subject = ?",
+    "usage": _SELECT[ChangeKind.USAGE] + " WHERE right_id = ?",
     "occupancy": "SELECT count FROM occupancy WHERE zone = ?",
 }
 """Every query a decision makes (zones, gates, keys are held in memory). Each must use an index."""
@@ -518,34 +489,6 @@ def _set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
         "INSERT INTO meta (key, value) VALUES (?, ?)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
         (key, value),
-    )
-
-
-def _right(row: Sequence[Any]) -> AccessRight:
-    return AccessRight(
-        right_id=bytes(row[0]),
-        event=row[1],
-        zones=tuple(json.loads(row[2])),
-        not_before=row[3],
-        expires=row[4],
-        policy=EntryPolicy(row[5]),
-        kind=RightKind(row[6]),
-        holder=None if row[7] is None else bytes(row[7]),
-        seat=row[8],
-        display_name=row[9],
-        secret=row[10],
-    )
-
-
-def _gate(row: Sequence[Any]) -> GateConfig:
-    name, zones, event_codes, direction, enabled, grace_s = row
-    return GateConfig(
-        name,
-        tuple(json.loads(zones)),
-        frozenset(json.loads(event_codes)),
-        Direction(direction),
-        bool(enabled),
-        grace_s,
     )
 
 
@@ -587,70 +530,32 @@ def _scan(row: Sequence[Any]) -> ScanRecord:
 
 # -- applying changes -------------------------------------------------------------------------
 
-_TABLE_KEYS: dict[ChangeKind, tuple[str, str]] = {
-    ChangeKind.EVENT: ("events", "code"),
-    ChangeKind.ZONE: ("zones", "code"),
-    ChangeKind.GATE: ("gates", "name"),
-    ChangeKind.RIGHT: ("rights", "right_id"),
-    ChangeKind.REVOCATION: ("revocations", "right_id"),
-    ChangeKind.BAN: ("blacklist", "ban_id"),
-    ChangeKind.KEY: ("keys", "kid"),
-    ChangeKind.USAGE: ("usage", "right_id"),
-    ChangeKind.OCCUPANCY: ("occupancy", "zone"),
-}
 _ROW_LISTS: dict[ChangeKind, TypeAdapter[list[Any]]] = {
-    kind: TypeAdapter(list[row_type])  # type: ignore[valid-type]
-    for kind, row_type in ROW_TYPES.items()
+    kind: TypeAdapter(list[spec.row])  # type: ignore[name-defined]
+    for kind, spec in KINDS.items()
 }
 """One validator per kind for a whole run of rows: far cheaper than one call per row."""
-REPLICATED_TABLES = tuple(table for table, _ in _TABLE_KEYS.values())
-_BYTE_KEYS = frozenset({ChangeKind.RIGHT, ChangeKind.REVOCATION, ChangeKind.KEY, ChangeKind.USAGE})
+REPLICATED_TABLES = tuple(spec.table for spec in KINDS.values())
+CONFIG_KINDS = frozenset(kind for kind, spec in KINDS.items() if spec.in_memory)
+"""Small tables the replica keeps in memory; changing one bumps ``config_version``."""
+_UPSERT_WHERE = {
+    # The server's usage wins unless this gate has seen the right more recently (a local scan
+    # not yet uploaded): the later scan is the truth until the server hears of it.
+    ChangeKind.USAGE: " WHERE coalesce(excluded.last_scan_at, 0)"
+    " >= coalesce(usage.last_scan_at, 0)",
+}
 
 
-def _upsert_sql(table: str, key: str, columns: Sequence[str], where: str = "") -> str:
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != key)
+def _upsert_sql(spec: Replicated) -> str:
+    updates = ", ".join(f"{c} = excluded.{c}" for c in spec.columns if c != spec.key)
     return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        f" ON CONFLICT ({key}) DO UPDATE SET {updates}{where}"
+        f"INSERT INTO {spec.table} ({', '.join(spec.columns)})"
+        f" VALUES ({', '.join('?' for _ in spec.columns)})"
+        f" ON CONFLICT ({spec.key}) DO UPDATE SET {updates}{_UPSERT_WHERE.get(spec.kind, '')}"
     )
 
 
-_UPSERTS: dict[ChangeKind, str] = {
-    ChangeKind.EVENT: _upsert_sql(
-        "events", "code", ["code", "name", "starts_at", "ends_at", "venue", "seq"]
-    ),
-    ChangeKind.ZONE: _upsert_sql("zones", "code", ["code", "name", "parent", "capacity", "seq"]),
-    ChangeKind.GATE: _upsert_sql(
-        "gates",
-        "name",
-        ["name", "zones", "event_codes", "direction", "enabled", "grace_s", "seq"],
-    ),
-    ChangeKind.RIGHT: _upsert_sql("rights", "right_id", [*_RIGHT_COLUMNS.split(", "), "seq"]),
-    ChangeKind.REVOCATION: _upsert_sql(
-        "revocations", "right_id", ["right_id", "revoked_at", "reason", "seq"]
-    ),
-    ChangeKind.BAN: _upsert_sql(
-        "blacklist",
-        "ban_id",
-        ["ban_id", "scope", "subject", "reason", "severity", "valid_from", "valid_until", "seq"],
-    ),
-    ChangeKind.KEY: _upsert_sql("keys", "kid", ["kid", "public_key", "seq"]),
-    # The server's usage wins unless this gate has seen the right more recently (a local scan
-    # not yet uploaded): the later scan is the truth until the server hears of it.
-    ChangeKind.USAGE: _upsert_sql(
-        "usage",
-        "right_id",
-        ["right_id", "entries", "inside", "zone", "last_scan_at", "seq"],
-        " WHERE coalesce(excluded.last_scan_at, 0) >= coalesce(usage.last_scan_at, 0)",
-    ),
-    ChangeKind.OCCUPANCY: _upsert_sql("occupancy", "zone", ["zone", "count"]),
-}
-
-
-@lru_cache(maxsize=4096)
-def _zones_json(zones: tuple[str, ...]) -> str:
-    """A right's zones as stored; a million rights share a handful of zone lists."""
-    return json.dumps(list(zones))
+_UPSERTS = {kind: _upsert_sql(spec) for kind, spec in KINDS.items()}
 
 
 def _runs(changes: Sequence[Change]) -> Iterator[list[Change]]:
@@ -667,72 +572,17 @@ def _runs(changes: Sequence[Change]) -> Iterator[list[Change]]:
 
 def _apply_run(db: sqlite3.Connection, run: list[Change]) -> None:
     kind = run[0].kind
-    table, key_column = _TABLE_KEYS[kind]
+    spec = KINDS[kind]
     if run[0].op == "delete":
         keys: list[tuple[str | bytes]] = []
         for change in run:
             try:
-                keys.append((bytes.fromhex(change.key) if kind in _BYTE_KEYS else change.key,))
+                keys.append((bytes.fromhex(change.key) if spec.byte_key else change.key,))
             except ValueError as exc:
                 raise ChangeRejected(f"change {change.seq}: key is not hexadecimal") from exc
-        db.executemany(f"DELETE FROM {table} WHERE {key_column} = ?", keys)
+        db.executemany(f"DELETE FROM {spec.table} WHERE {spec.key} = ?", keys)
         return
     rows = _ROW_LISTS[kind].validate_python([c.data or {} for c in run])
     db.executemany(
-        _UPSERTS[kind], [_row_params(c.seq, row) for c, row in zip(run, rows, strict=True)]
+        _UPSERTS[kind], [spec.params(row, c.seq) for c, row in zip(run, rows, strict=True)]
     )
-
-
-def _row_params(seq: int, row: Any) -> tuple[Any, ...]:
-    match row:
-        case EventRow():
-            return (row.code, row.name, row.starts_at, row.ends_at, row.venue, seq)
-        case ZoneRow():
-            return (row.code, row.name, row.parent, row.capacity, seq)
-        case GateRow():
-            return (
-                row.name,
-                json.dumps(row.zones),
-                json.dumps(sorted(row.event_codes)),
-                row.direction.value,
-                int(row.enabled),
-                row.grace_s,
-                seq,
-            )
-        case RightRow():
-            return (
-                row.right_id,
-                row.event,
-                _zones_json(tuple(row.zones)),
-                row.not_before,
-                row.expires,
-                int(row.policy),
-                int(row.kind),
-                row.holder,
-                row.seat,
-                row.display_name,
-                row.secret,
-                seq,
-            )
-        case RevocationRow():
-            return (row.right_id, row.revoked_at, row.reason, seq)
-        case BanRow():
-            return (
-                row.ban_id,
-                row.scope.value,
-                row.subject,
-                row.reason,
-                row.severity,
-                row.valid_from,
-                row.valid_until,
-                seq,
-            )
-        case KeyRow():
-            if key_id(row.public_key) != row.kid:
-                raise ChangeRejected(f"change {seq}: kid does not match the public key")
-            return (row.kid, row.public_key, seq)
-        case UsageRow():
-            return (row.right_id, row.entries, int(row.inside), row.zone, row.last_scan_at, seq)
-        case OccupancyRow():
-            return (row.zone, row.count)
-    raise ChangeRejected(f"change {seq}: unsupported row {type(row).__name__}")

@@ -7,12 +7,18 @@ can refuse a page that would skip changes.
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+import json
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from enum import IntEnum, StrEnum
+from functools import cached_property, lru_cache
+from operator import attrgetter
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
-from shared.credential import RIGHT_ID_LENGTH
+from shared.credential import RIGHT_ID_LENGTH, key_id
 from shared.model import (
     AccessRight,
     BanScope,
@@ -97,35 +103,13 @@ class RightRow(_Row):
     secret: Annotated[str, Field(min_length=1, max_length=512)] | None = None
 
     def to_right(self) -> AccessRight:
-        return AccessRight(
-            self.right_id,
-            self.event,
-            tuple(self.zones),
-            self.not_before,
-            self.expires,
-            self.policy,
-            self.kind,
-            self.holder,
-            self.seat,
-            self.display_name,
-            self.secret,
-        )
+        """The domain's right: the same fields, by name."""
+        return AccessRight(**{**dict(self), "zones": tuple(self.zones)})
 
     @classmethod
     def from_right(cls, right: AccessRight) -> RightRow:
-        return cls(
-            right_id=right.right_id,
-            event=right.event,
-            zones=list(right.zones),
-            not_before=right.not_before,
-            expires=right.expires,
-            policy=right.policy,
-            kind=right.kind,
-            holder=right.holder,
-            seat=right.seat,
-            display_name=right.display_name,
-            secret=right.secret,
-        )
+        values = {f.name: getattr(right, f.name) for f in fields(right)}
+        return cls(**{**values, "zones": list(right.zones)})
 
 
 class RevocationRow(_Row):
@@ -152,6 +136,12 @@ class BanRow(_Row):
 class KeyRow(_Row):
     kid: HexBytes = Field(min_length=8, max_length=8)
     public_key: HexBytes = Field(min_length=32, max_length=32)
+
+    @model_validator(mode="after")
+    def _kid_names_the_key(self) -> KeyRow:
+        if key_id(self.public_key) != self.kid:
+            raise ValueError("kid does not match the public key")
+        return self
 
 
 class UsageRow(_Row):
@@ -182,17 +172,155 @@ class ChangeKind(StrEnum):
     OCCUPANCY = "occupancy"
 
 
-ROW_TYPES: dict[ChangeKind, type[_Row]] = {
-    ChangeKind.EVENT: EventRow,
-    ChangeKind.ZONE: ZoneRow,
-    ChangeKind.GATE: GateRow,
-    ChangeKind.RIGHT: RightRow,
-    ChangeKind.REVOCATION: RevocationRow,
-    ChangeKind.BAN: BanRow,
-    ChangeKind.KEY: KeyRow,
-    ChangeKind.USAGE: UsageRow,
-    ChangeKind.OCCUPANCY: OccupancyRow,
+# -- each replicated kind, declared once ---------------------------------------------------------
+
+
+Codec = Callable[[Any], Any]
+
+
+def _stored(annotation: Any) -> tuple[Codec | None, Codec | None]:
+    """How a field of this type is written to SQLite and read back (None: as it is)."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        (annotation,) = (a for a in get_args(annotation) if a is not type(None))
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) is list:
+        return _json_list, json.loads
+    if isinstance(annotation, type) and issubclass(annotation, bool):
+        return int, bool
+    if isinstance(annotation, type) and issubclass(annotation, IntEnum):
+        return int, annotation
+    if isinstance(annotation, type) and issubclass(annotation, StrEnum):
+        return _enum_value, annotation
+    if annotation is bytes:
+        return None, bytes
+    return None, None
+
+
+@lru_cache(maxsize=4096)
+def _json_tuple(values: tuple[Any, ...]) -> str:
+    return json.dumps(list(values))
+
+
+def _json_list(values: list[Any]) -> str:
+    """A list as stored: a JSON array (a million rights share a handful of zone lists)."""
+    return _json_tuple(tuple(values))
+
+
+def _enum_value(member: StrEnum) -> str:
+    return member.value
+
+
+@dataclass(frozen=True)
+class Replicated:
+    """One kind of replicated record: its row model (the wire's, in the change feed), the kind
+    that names it there, the field that is its key, and the gate replica's table, whose columns
+    are the row's fields (plus ``seq``, the change that wrote it). How each field is stored in
+    SQLite follows from its type: lists as JSON, enums and booleans as integers (a StrEnum as
+    its text), bytes as BLOBs. The replica's upserts and readers, the feed's keys and the
+    server's feed rows all come from here."""
+
+    kind: ChangeKind
+    row: type[_Row]
+    table: str
+    key: str
+    in_memory: bool = False
+    """A small table the replica holds in memory (reloaded when it changes)."""
+    with_seq: bool = True
+
+    @cached_property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(self.row.model_fields)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The replica table's columns, as the upsert writes them."""
+        return (*self.fields, "seq") if self.with_seq else self.fields
+
+    @cached_property
+    def _codecs(self) -> tuple[tuple[Codec | None, Codec | None], ...]:
+        hints = get_type_hints(self.row, include_extras=True)
+        return tuple(_stored(hints[name]) for name in self.fields)
+
+    @cached_property
+    def _get(self) -> Callable[[Any], tuple[Any, ...]]:
+        getter = attrgetter(*self.fields)
+        return getter if len(self.fields) > 1 else lambda row: (getter(row),)
+
+    @cached_property
+    def _encoders(self) -> tuple[tuple[int, Codec], ...]:
+        return tuple((i, enc) for i, (enc, _) in enumerate(self._codecs) if enc is not None)
+
+    @cached_property
+    def _decoders(self) -> tuple[tuple[int, Codec], ...]:
+        return tuple((i, dec) for i, (_, dec) in enumerate(self._codecs) if dec is not None)
+
+    @cached_property
+    def byte_key(self) -> bool:
+        """The key is bytes: hexadecimal in the feed, a BLOB in the replica."""
+        return self._codecs[self.fields.index(self.key)][1] is bytes
+
+    def feed_json(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A row's JSON for the feed from already valid values (bytes to hexadecimal), without
+        building the model: the server's bulk imports make a hundred thousand at a time."""
+        out = {name: values[name] for name in self.fields}
+        for name in self._byte_fields:
+            if out[name] is not None:
+                out[name] = out[name].hex()
+        return out
+
+    @cached_property
+    def _byte_fields(self) -> tuple[str, ...]:
+        return tuple(
+            n for n, (_, dec) in zip(self.fields, self._codecs, strict=True) if dec is bytes
+        )
+
+    def key_of(self, data: dict[str, Any]) -> str:
+        """The feed's key of a row (its JSON form: hexadecimal for bytes)."""
+        return str(data[self.key])
+
+    def params(self, row: _Row, seq: int) -> tuple[Any, ...]:
+        """The row as the replica stores it, in :attr:`columns` order."""
+        values = list(self._get(row))
+        for i, encode in self._encoders:
+            if values[i] is not None:
+                values[i] = encode(values[i])
+        if self.with_seq:
+            values.append(seq)
+        return tuple(values)
+
+    def read(self, values: Sequence[Any]) -> Any:
+        """A row read back from the replica (the :attr:`fields` columns, in order). Not
+        validated again: the replica holds only rows that were validated on the way in."""
+        decoded = list(values)
+        for i, decode in self._decoders:
+            if decoded[i] is not None:
+                decoded[i] = decode(decoded[i])
+        return self.row.model_construct(**dict(zip(self.fields, decoded, strict=True)))
+
+
+KINDS: dict[ChangeKind, Replicated] = {
+    spec.kind: spec
+    for spec in (
+        Replicated(ChangeKind.EVENT, EventRow, "events", "code", in_memory=True),
+        Replicated(ChangeKind.ZONE, ZoneRow, "zones", "code", in_memory=True),
+        Replicated(ChangeKind.GATE, GateRow, "gates", "name", in_memory=True),
+        Replicated(ChangeKind.RIGHT, RightRow, "rights", "right_id"),
+        Replicated(ChangeKind.REVOCATION, RevocationRow, "revocations", "right_id"),
+        Replicated(ChangeKind.BAN, BanRow, "blacklist", "ban_id"),
+        Replicated(ChangeKind.KEY, KeyRow, "keys", "kid", in_memory=True),
+        Replicated(ChangeKind.USAGE, UsageRow, "usage", "right_id"),
+        Replicated(ChangeKind.OCCUPANCY, OccupancyRow, "occupancy", "zone", with_seq=False),
+    )
 }
+"""Every replicated kind, in the order a first sync meets them."""
+ROW_TYPES: dict[ChangeKind, type[_Row]] = {kind: spec.row for kind, spec in KINDS.items()}
+_KIND_OF_ROW: dict[type[_Row], Replicated] = {spec.row: spec for spec in KINDS.values()}
+
+
+def replicated(row: _Row) -> Replicated:
+    """The declaration of a row's kind."""
+    return _KIND_OF_ROW[type(row)]
 
 
 class Change(BaseModel):
@@ -212,24 +340,9 @@ class Change(BaseModel):
 
     @classmethod
     def upsert(cls, seq: int, row: _Row) -> Change:
-        kind = next(k for k, t in ROW_TYPES.items() if isinstance(row, t))
+        spec = replicated(row)
         data = row.model_dump(mode="json")
-        return cls(seq=seq, kind=kind, key=row_key(kind, data), data=data)
-
-
-def row_key(kind: ChangeKind, data: dict[str, Any]) -> str:
-    field_name = {
-        ChangeKind.EVENT: "code",
-        ChangeKind.ZONE: "code",
-        ChangeKind.GATE: "name",
-        ChangeKind.RIGHT: "right_id",
-        ChangeKind.REVOCATION: "right_id",
-        ChangeKind.BAN: "ban_id",
-        ChangeKind.KEY: "kid",
-        ChangeKind.USAGE: "right_id",
-        ChangeKind.OCCUPANCY: "zone",
-    }[kind]
-    return str(data[field_name])
+        return cls(seq=seq, kind=spec.kind, key=spec.key_of(data), data=data)
 
 
 class ChangeBatch(BaseModel):

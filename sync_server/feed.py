@@ -19,7 +19,7 @@ from sqlalchemy import Text, cast, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from shared.sync_schema import ROW_TYPES, ChangeBatch, ChangeKind, _Row, row_key
+from shared.sync_schema import ChangeBatch, ChangeKind, _Row, replicated
 from sync_server.models import Change, FeedCounter
 
 GLOBAL_SCOPE = "*"
@@ -36,9 +36,9 @@ class Pending:
 
     @classmethod
     def upsert(cls, row: _Row, scope: str) -> Pending:
-        kind = next(k for k, t in ROW_TYPES.items() if isinstance(row, t))
+        spec = replicated(row)
         data = row.model_dump(mode="json")
-        return cls(kind, row_key(kind, data), scope, data)
+        return cls(spec.kind, spec.key_of(data), scope, data)
 
     @classmethod
     def delete(cls, kind: ChangeKind, key: str, scope: str) -> Pending:

@@ -7,17 +7,21 @@ transaction** (a step killed half-way leaves the file at the step before, and th
 tries again). Steps are never edited once released: a test holds each shipped step to its
 checksum (``SHIPPED``). To change the schema, add a step:
 
-- ``sql``: a file of statements beside this module (``ALTER TABLE ... ADD COLUMN``, a new table
-  or index); the statements run one by one inside the step's transaction (never
+- ``sql``: a file of statements beside this module, ``vNNNN_what.sql`` for step NNNN, found by
+  its name (``ALTER TABLE ... ADD COLUMN``, a new table or index; its first line a comment saying
+  what it does); the statements run one by one inside the step's transaction (never
   ``executescript``, which commits first);
-- ``run``: a function of the connection, for a step that computes (a table rebuilt with
-  ``sqlite_utils``' ``Table.transform()``, say, where ``ADD COLUMN`` is not enough);
-- ``resync=True`` when the step cannot carry the server's data over (a new column the server
-  must fill): after the step, every table the feed alone writes is emptied and the cursor set to
-  0, so the gate pulls everything again; **the scan log stays as it is** (unsent scans stay
-  unsent, sent ones are not sent again), and so do the usage and head counts the gate's own
-  scans moved (:data:`KEPT_BY_RESYNC`). Until the pull is done the gate refuses what it cannot
-  check (no rights, no keys), as an empty replica does.
+- ``run`` (a :data:`PYTHON_STEPS` entry): a function of the connection, for a step that
+  computes, or rebuilds a table where ``ADD COLUMN`` is not enough. Note: ``sqlite-utils``'
+  ``Table.transform()`` (4.2) nests in the step's transaction (as a savepoint) and keeps STRICT,
+  but rebuilds a table without ``WITHOUT ROWID``, which rights, revocations and usage are: for
+  those, write the rebuild by hand (create, copy, drop, rename, indexes);
+- ``resync=True`` (a line ``-- resync`` in its file) when the step cannot carry the server's
+  data over (a new column the server must fill): after the step, every table the feed alone
+  writes is emptied and the cursor set to 0, so the gate pulls everything again; **the scan log
+  stays as it is** (unsent scans stay unsent, sent ones are not sent again), and so do the usage
+  and head counts the gate's own scans moved (:data:`KEPT_BY_RESYNC`). Until the pull is done
+  the gate refuses what it cannot check (no rights, no keys), as an empty replica does.
 
 A file whose version is newer than this software's last step is refused untouched (an older
 release installed over a newer one): it says which version to install.
@@ -26,6 +30,7 @@ release installed over a newer one): it says which version to install.
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -69,10 +74,37 @@ class Step:
             self.run(db)
 
 
-STEPS: Sequence[Step] = (
-    Step(1, "the replica as release 0.1.0 shipped it", sql="v0001_initial.sql"),
-)
-"""Every step, in order. The last one's version is the schema this software writes."""
+PYTHON_STEPS: Sequence[Step] = ()
+"""Steps that compute (``run``), with or without a file of statements; none yet."""
+
+
+def _sql_steps() -> list[Step]:
+    """A file ``vNNNN_name.sql`` beside this module is step NNNN: its first comment line says
+    what it does, and a line ``-- resync`` makes it a resync step."""
+    steps = []
+    for entry in resources.files(__name__).iterdir():
+        found = re.fullmatch(r"v(\d{4})_\w+\.sql", entry.name)
+        if not found:
+            continue
+        lines = entry.read_text(encoding="utf-8").splitlines()
+        summary = lines[0].removeprefix("--").strip() if lines else entry.name
+        resync = any(line.strip().lower() == "-- resync" for line in lines)
+        steps.append(Step(int(found.group(1)), summary, sql=entry.name, resync=resync))
+    return steps
+
+
+def _all_steps() -> tuple[Step, ...]:
+    by_version: dict[int, Step] = {}
+    for step in (*_sql_steps(), *PYTHON_STEPS):
+        if step.version in by_version:
+            raise MigrationError(f"two replica schema steps are numbered {step.version}")
+        by_version[step.version] = step
+    return tuple(by_version[v] for v in sorted(by_version))
+
+
+STEPS: Sequence[Step] = _all_steps()
+"""Every step, in order (a test checks they run 1, 2, 3...). The last one's version is the
+schema this software writes."""
 
 SHIPPED = {1: "02b338b07854622e"}
 """Checksums of the steps released to gates: tests refuse a change to any of them."""

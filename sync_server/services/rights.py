@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.credential import Credential, issue
-from shared.sync_schema import ChangeKind, RevocationRow
+from shared.sync_schema import KINDS, ChangeKind, RevocationRow, RightRow
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
 from sync_server.models import (
@@ -53,19 +53,8 @@ MAX_IMPORT_ROWS = 200_000
 
 
 def to_domain(right: AccessRight, event_code: str) -> domain.AccessRight:
-    return domain.AccessRight(
-        right_id=right.id,
-        event=event_code,
-        zones=tuple(right.zones),
-        not_before=right.not_before,
-        expires=right.expires,
-        policy=domain.EntryPolicy(right.policy),
-        kind=domain.RightKind(right.kind),
-        holder=right.holder,
-        seat=right.seat,
-        display_name=right.display_name,
-        secret=right.secret,
-    )
+    values = {column: getattr(right, column) for column in _FEED_COLUMNS}
+    return RightRow.model_validate(_feed_row(values, event_code)).to_right()
 
 
 def to_public(right: AccessRight, event_code: str) -> RightPublic:
@@ -160,28 +149,18 @@ def _new_right(data: RightCreate, event: Event) -> dict[str, Any]:
     }
 
 
-_FEED_COLUMNS = (
-    "id", "zones", "not_before", "expires", "policy", "kind", "holder", "seat", "display_name",
-    "secret",
-)  # fmt: skip
+_FEED_COLUMNS = tuple(
+    "id" if name == "right_id" else name
+    for name in KINDS[ChangeKind.RIGHT].fields
+    if name != "event"
+)
+"""The table's columns a right's feed row is made of: RightRow's fields (the id is ``id``)."""
 
 
 def _feed_row(row: dict[str, Any], event_code: str) -> dict[str, Any]:
     """The right as the feed carries it (the JSON of ``RightRow``), from its already valid row:
     the only place a right's feed row is made (bulk imports, transfers, subscriptions)."""
-    return {
-        "right_id": row["id"].hex(),
-        "event": event_code,
-        "zones": row["zones"],
-        "not_before": row["not_before"],
-        "expires": row["expires"],
-        "policy": row["policy"],
-        "kind": row["kind"],
-        "holder": None if row["holder"] is None else row["holder"].hex(),
-        "seat": row["seat"],
-        "display_name": row["display_name"],
-        "secret": row["secret"],
-    }
+    return KINDS[ChangeKind.RIGHT].feed_json({**row, "right_id": row["id"], "event": event_code})
 
 
 def _row_problems(data: RightCreate, catalogue: _Catalogue) -> tuple[Event | None, list[str]]:

@@ -22,7 +22,6 @@ from shared.sync_schema import (
     ChangeBatch,
     ChangeKind,
     GateRow,
-    KeyRow,
     RightRow,
     UsageRow,
 )
@@ -92,11 +91,13 @@ def test_key_whose_kid_does_not_match_is_refused(world: World) -> None:
     replica = replica_of(world)
     c = replica.cursor
     honest = key_row(KEY_FOREIGN)
-    lying = KeyRow(kid=key_row(KEY).kid, public_key=honest.public_key)
+    kid = key_row(KEY).kid.hex()
+    lying = Change(  # a KeyRow cannot even be made so: only a hostile page carries one
+        seq=c + 1, kind=ChangeKind.KEY, key=kid,
+        data={"kid": kid, "public_key": honest.public_key.hex()},
+    )  # fmt: skip
     with pytest.raises(ChangeRejected, match="kid does not match"):
-        replica.apply_changes(
-            ChangeBatch(since=c, cursor=c + 1, changes=[Change.upsert(c + 1, lying)])
-        )
+        replica.apply_changes(ChangeBatch(since=c, cursor=c + 1, changes=[lying]))
     assert key_row(KEY).kid in replica.keyring
 
 
