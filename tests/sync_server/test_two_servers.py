@@ -129,7 +129,7 @@ def test_server_one_announces_a_change_made_through_server_two(pair: Pair) -> No
         kind, opening = next(events)
         assert kind == "changes"
         pair.via_two.right()
-        written: int = pair.gate_b.sync.heartbeat()["head"]
+        written = pair.gate_b.sync.heartbeat().head
         assert written > opening["head"]
         announced = next((kind, data) for kind, data in events if data["head"] >= written)
     assert announced[0] == "changes"
