@@ -24,6 +24,8 @@ class CheckResult:
     """Time to decide (verify the code and query the replica)."""
     total_ms: float
     """Time to decide and durably record the scan: what the holder waits before the turnstile."""
+    recorded: bool = True
+    """False for a dry run: the record was made, not written (no usage moved, nothing to upload)."""
 
 
 class Checkpoint:
@@ -48,8 +50,13 @@ class Checkpoint:
             gate = replace(gate, direction=self.direction)
         return gate
 
-    def check(self, code: str | bytes, now: datetime | None = None) -> CheckResult:
-        """Decide on a scanned code and record the scan durably; the turnstile may move after."""
+    def check(
+        self, code: str | bytes, now: datetime | None = None, *, record: bool = True
+    ) -> CheckResult:
+        """Decide on a scanned code and record the scan durably; the turnstile may move after.
+
+        ``record=False``: a dry run, which decides as the gate would and writes nothing.
+        """
         started = time.perf_counter()
         self.replica.refresh()
         # Beyond tolerance, the gate's clock is corrected to the server's (see SyncLoop).
@@ -57,14 +64,15 @@ class Checkpoint:
         decision = decide(code, self.gate, self.replica, at)
         decided = time.perf_counter()
         text = code.decode("utf-8", "replace") if isinstance(code, bytes) else code
-        record = self.replica.record_scan(
+        logged = self.replica.record_scan(
             decision,
             gate=self.gate_name,
             scanned_at=at,
             code_kind="eg1" if is_eg1(text) else "plain",
             latency_ms=(decided - started) * 1000,
+            dry_run=not record,
         )
         finished = time.perf_counter()
         return CheckResult(
-            decision, record, (decided - started) * 1000, (finished - started) * 1000
+            decision, logged, (decided - started) * 1000, (finished - started) * 1000, record
         )

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -85,7 +86,16 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--direction", choices=[d.value for d in Direction], help="entry or exit (default: gate's)"
     )
-    check.add_argument("--at", type=_timestamp, help="decide at this ISO 8601 time (default: now)")
+    check.add_argument(
+        "--at",
+        type=_timestamp,
+        help="decide at this ISO 8601 time (default: now); a dry run: nothing is recorded",
+    )
+    check.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="decide and print, record nothing (no usage moved, nothing uploaded)",
+    )
     check.add_argument("--json", action="store_true", help="one JSON object per decision")
     check.add_argument("--config", type=Path, help="take the replica from this gate.toml")
     check.set_defaults(run=_check)
@@ -327,13 +337,24 @@ def _check(args: argparse.Namespace) -> int:
     direction = Direction(args.direction) if args.direction else None
     codes: Iterable[str] = _stdin_codes(sys.stdin) if args.code == "-" else [args.code]
     status = EXIT_ERROR
+    # A trial at another time must not become real data: it would count in the authorities'
+    # export and the head counts, and use up the right.
+    record = not (args.dry_run or args.at is not None)
+    failed = False
     with Replica(db) as replica:
         checkpoint = Checkpoint(replica, args.gate, direction)
-        for code in codes:
-            result = checkpoint.check(code, args.at)
+        for number, code in enumerate(codes, start=1):
+            try:
+                result = checkpoint.check(code, args.at, record=record)
+            except (sqlite3.Error, OSError, ReplicaError) as exc:
+                # Not recorded, so not decided: say so, and go on with the next code.
+                where = f"line {number}: " if args.code == "-" else ""
+                print(f"gate-scanner: {where}cannot record the scan: {exc}", file=sys.stderr)
+                failed = True
+                continue
             _print_result(result, replica, as_json=args.json)
             status = EXIT_GRANTED if result.decision.granted else EXIT_REFUSED
-    return status
+    return EXIT_ERROR if failed else status
 
 
 def _stdin_codes(stream: TextIO) -> Iterable[str]:
@@ -362,7 +383,8 @@ def result_fields(result: CheckResult, replica: Replica) -> dict[str, Any]:
         "zone_name": None if zone is None else zone.name,
         "seat": None if right is None else right.seat,
         "ban_severity": None if decision.ban is None else decision.ban.severity,
-        "scan_id": record.scan_id,
+        "scan_id": record.scan_id if result.recorded else None,
+        "recorded": result.recorded,
         "scanned_at": datetime.fromtimestamp(record.scanned_at_ms / 1000, UTC).isoformat(),
         "decided_ms": round(result.decided_ms, 3),
         "total_ms": round(result.total_ms, 3),
@@ -388,6 +410,12 @@ def _print_result(result: CheckResult, replica: Replica, *, as_json: bool) -> No
             f"  right {fields['right_id']}  {fields['kind']}, {fields['policy']} entry, "
             f"event {fields['event']}"
         )
+    if not fields["recorded"]:
+        print(
+            f"  gate {fields['gate']} ({fields['direction']}),"
+            f" decided in {fields['decided_ms']:.2f} ms; dry run: nothing recorded"
+        )
+        return
     print(
         f"  gate {fields['gate']} ({fields['direction']}),"
         f" decided in {fields['decided_ms']:.2f} ms,"

@@ -279,10 +279,12 @@ class Replica:
         latency_ms: float | None = None,
         operator: str | None = None,
         scan_id: str | None = None,
+        dry_run: bool = False,
     ) -> ScanRecord:
         """Log a decision and carry out its effect on usage and occupancy, in one durable commit.
 
         Returns only once the commit is on disk (WAL, synchronous=FULL): the turnstile may move.
+        ``dry_run``: the record as it would be, nothing written.
         """
         right = decision.right
         record = ScanRecord(
@@ -299,6 +301,8 @@ class Replica:
             operator=operator,
             detail=decision.detail,
         )
+        if dry_run:
+            return record
         with self._transaction() as db:
             db.execute(
                 f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",

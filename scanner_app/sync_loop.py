@@ -228,10 +228,16 @@ class SyncLoop:
         offset = round((sent + received) / 2 * 1000 - answer.server_time_ms)
         threshold = self.config.sync.max_clock_skew_s * 1000
         applied = offset if abs(offset) > threshold else 0
-        if applied != self.status.clock_offset_ms:
+        # Against what the replica holds, not this process's memory: a measured 0 must replace an
+        # offset stored before the clock was put right, or expired tickets pass (issue 14).
+        stored = int(replica.get_meta("clock_offset_ms") or 0)
+        if applied != stored:
             if applied:
                 log.warning("gate clock is %+d ms off the server's: deciding with server time",
                             offset)  # fmt: skip
+            else:
+                log.warning("gate clock agrees with the server's again: correction %+d ms dropped",
+                            stored)  # fmt: skip
             replica.set_clock_offset_ms(applied)
         self.status.clock_offset_ms = applied
 

@@ -15,7 +15,7 @@ import cbor2
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from shared.errors import InvalidSignature, MalformedCredential
+from shared.errors import InvalidSignature, MalformedCredential, shown
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1
@@ -44,7 +44,7 @@ def loads_cbor(data: bytes) -> Any:
     try:
         item = cbor2.CBORDecoder(stream).decode()
     except _CBOR_FAILURES as exc:
-        raise MalformedCredential(f"not valid CBOR: {exc}") from exc
+        raise MalformedCredential(f"not valid CBOR: {str(exc)[:200]}") from exc
     if stream.tell() != len(data):
         raise MalformedCredential("trailing bytes after the CBOR item")
     return item
@@ -79,9 +79,9 @@ class Sign1Message:
 
     def verify(self, public_key: Ed25519PublicKey, external_aad: bytes = b"") -> None:
         """Raise :class:`InvalidSignature` unless the signature is the key's over this message."""
-        if self.alg != ALG_EDDSA:
+        if type(self.alg) is not int or self.alg != ALG_EDDSA:  # not -8.0, not a bignum
             raise MalformedCredential(
-                f"unsupported COSE algorithm {self.alg!r}, expected EdDSA (-8)"
+                f"unsupported COSE algorithm {shown(self.alg)}, expected EdDSA (-8)"
             )
         try:
             public_key.verify(self.signature, self.to_be_signed(external_aad))

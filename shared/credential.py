@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from shared.cose import ALG_EDDSA, HEADER_CRIT, HEADER_KID, decode_sign1, loads_cbor, sign1
-from shared.errors import MalformedCredential, UnknownKey
+from shared.errors import MalformedCredential, UnknownKey, shown
 from shared.model import AccessRight, EntryPolicy, RightKind
 
 PREFIX = "EG1:"
@@ -112,6 +112,9 @@ def _claim(
     # bool is an int in Python but never a valid claim value here.
     if not isinstance(value, kind) or isinstance(value, bool):
         raise MalformedCredential(f"claim {key} has the wrong type")
+    # CBOR's integers fit in 64 bits; a larger one came as a bignum (tag 2 or 3): not an int.
+    if isinstance(value, int) and not -(2**64) <= value < 2**64:
+        raise MalformedCredential(f"claim {key} is a bignum, not a CBOR integer")
     return value
 
 
@@ -185,10 +188,10 @@ def verify(code: str | bytes, keyring: KeyRing) -> Credential:
     try:
         raw = base45.b45decode(text[len(PREFIX) :])
     except (ValueError, KeyError, IndexError) as exc:
-        raise MalformedCredential(f"not valid base45: {exc}") from exc
+        raise MalformedCredential(f"not valid base45: {str(exc)[:200]}") from exc
     message = decode_sign1(raw)
-    if message.alg != ALG_EDDSA:
-        raise MalformedCredential(f"EG1 is signed with EdDSA (-8), not {message.alg!r}")
+    if type(message.alg) is not int or message.alg != ALG_EDDSA:  # not -8.0, not a bignum
+        raise MalformedCredential(f"EG1 is signed with EdDSA (-8), not {shown(message.alg)}")
     if HEADER_CRIT in message.protected:
         # RFC 9052 3.1: a verifier must understand every critical label; EG1 defines none.
         raise MalformedCredential("critical header parameters are not supported")

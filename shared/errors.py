@@ -6,6 +6,19 @@ from typing import ClassVar
 
 from shared.reasons import Reason
 
+SHOWN_MAX = 40
+"""Characters of a hostile value an error message quotes, at most."""
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message, bounded: a code's content is hostile input (a
+    1,800-byte bignum cannot even be turned into text: Python refuses past 4,300 digits)."""
+    try:
+        text = repr(value)
+    except ValueError:
+        return f"<{type(value).__name__} too large to show>"
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
+
 
 class EntrixError(Exception):
     """Base of every error raised on purpose by the shared package."""

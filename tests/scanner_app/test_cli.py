@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,54 @@ def test_installed_commands_answer(tmp_path: Path) -> None:
         )
         assert done.returncode == 0, done.stderr
         assert command in done.stdout
+
+
+def scans_in(site: Path) -> int:
+    with Replica(site / "gate.db") as replica:
+        return replica.counts().scans
+
+
+def test_a_trial_at_another_time_records_nothing(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--at`` was offered for trying validity windows, and its scans became real data."""
+    code = next(c for label, c, _ in samples(site) if label == "home-ticket")
+    before = scans_in(site)
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    for _ in range(2):  # not consumed: granted both times
+        status, answer = check_json(site, capsys, "--at", soon, code)
+        assert status == EXIT_GRANTED and answer["reason"] == "granted"
+        assert answer["recorded"] is False and answer["scan_id"] is None
+    assert main(["check", "--db", str(site / "gate.db"), "--dry-run", code]) == EXIT_GRANTED
+    assert "dry run: nothing recorded" in capsys.readouterr().out
+    assert scans_in(site) == before
+    assert main(["check", "--db", str(site / "gate.db"), code]) == EXIT_GRANTED  # still unused
+    assert scans_in(site) == before + 1
+
+
+def test_check_from_stdin_goes_on_after_a_code_it_cannot_record(
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from scanner_app.checkpoint import Checkpoint
+
+    real = Checkpoint.check
+    seen: list[str] = []
+
+    def flaky(self: Checkpoint, code: str | bytes, *args: object, **kwargs: object) -> object:
+        seen.append(str(code))
+        if len(seen) == 2:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, code, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Checkpoint, "check", flaky)
+    codes = [c for _, c, _ in samples(site)][:3]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(codes) + "\n"))
+    status = main(["check", "--db", str(site / "gate.db"), "-"])
+    out, err = capsys.readouterr()
+    assert status == EXIT_ERROR
+    assert len(seen) == 3  # the third code was checked after the failure
+    assert "line 2: cannot record the scan: database or disk is full" in err
+    assert "Traceback" not in err
+    assert out.count("GRANTED") + out.count("REFUSED") == 2

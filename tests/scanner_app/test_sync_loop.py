@@ -108,6 +108,28 @@ def test_clock_skew_is_measured_and_corrected(
     assert 4_500 < next(g for g in gates if g["name"] == "SUD-1")["status"]["skew_ms"] < 5_500
     monkeypatch.setattr(sync_loop.time, "time", lambda: real() + 1.0)  # within tolerance
     assert SyncLoop(config).run(once=True).clock_offset_ms == 0
+    with Replica(config.replica_path) as replica:
+        assert replica.clock_offset_ms == 0  # stored too, not only reported
+
+
+def test_a_clock_put_right_drops_the_stored_correction_and_expired_tickets_stay_out(
+    server: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: one sync with the clock 1 h fast stored 3,600,000 ms; once the clock was put
+    right, a new process measured 0, compared it with its own 0 and never wrote it: a ticket
+    that expired 30 minutes earlier was granted."""
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    now = int(time.time())
+    expired = site.code(site.right(not_before=now - 7200, expires=now - 1800))
+    real = time.time
+    monkeypatch.setattr(sync_loop.time, "time", lambda: real() + 3600.0)
+    assert 3_500_000 < SyncLoop(config).run(once=True).clock_offset_ms < 3_700_000
+    monkeypatch.setattr(sync_loop.time, "time", real)  # the clock is put right
+    SyncLoop(config).run(once=True)  # a new process, as after a restart
+    with Replica(config.replica_path) as replica:
+        assert replica.clock_offset_ms == 0
+        assert Checkpoint(replica, "NORD-1").check(expired).decision.reason is Reason.EXPIRED
 
 
 def test_checkpoint_decides_with_the_corrected_time(tmp_path: Path) -> None:

@@ -207,3 +207,31 @@ def test_validly_signed_bad_claims_are_malformed(valid_code: str) -> None:
     bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims))
     with pytest.raises(MalformedCredential, match="-2"):
         verify(bad, RING)
+
+
+@pytest.mark.parametrize(
+    "alg",
+    [10**4400, -(10**4400), -8.0, True, "EdDSA"],
+    ids=["bignum", "negative-bignum", "float", "bool", "text"],
+)
+def test_an_alg_that_is_not_the_integer_minus_8_is_malformed_and_said_briefly(
+    valid_code: str, alg: object
+) -> None:
+    """A 1,800-byte bignum ``alg`` made the error message itself raise ValueError (Python will
+    not print an integer of over 4,300 digits), which escaped decide() and stopped ``check -``;
+    ``-8.0`` was taken for -8."""
+    payload = decode_sign1(base45.b45decode(valid_code[len(PREFIX) :])).payload
+    hostile = _resigned({1: alg, 4: key_id(KEY.public_key())}, payload)
+    with pytest.raises(MalformedCredential) as refused:
+        verify(hostile, RING)
+    assert len(str(refused.value)) < 120
+    decision = decide(hostile, GATES[0].to_gate(), World("memory").view, NOW)
+    assert decision.reason is Reason.MALFORMED
+
+
+def test_a_bignum_claim_is_not_an_integer(valid_code: str) -> None:
+    claims = dict(cbor2.loads(decode_sign1(base45.b45decode(valid_code[4:])).payload))
+    claims[4] = 2**70  # exp, as a bignum: never expires
+    bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims))
+    with pytest.raises(MalformedCredential, match="bignum"):
+        verify(bad, RING)
