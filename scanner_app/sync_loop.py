@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -36,6 +37,8 @@ SERVER_EPOCH = "server_epoch"
 """Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
 log = logging.getLogger("entrix.gate.sync")
 OUTBOX_CHECK_S = 0.25
+STATUS_KEPT_S = 60.0
+"""The sync status is written to the replica at least this often while it does not change."""
 STREAM_READ_TIMEOUT_S = 40.0  # the server pings every 15 s
 
 
@@ -100,6 +103,8 @@ class SyncLoop:
         self._stop = threading.Event()
         self._schedule = _Schedule()
         self._lock = threading.Lock()
+        self._kept: tuple[object, ...] = ()
+        self._kept_at = 0.0
 
     # -- control, from any thread ----------------------------------------------------------------
 
@@ -181,9 +186,15 @@ class SyncLoop:
             if pull or pending:
                 # Before the heartbeat, which reports it: a first pass no longer says "never".
                 self.status.last_sync_ms = int(time.time() * 1000)
-            if force or now >= s.next_heartbeat:
+            beat = force or now >= s.next_heartbeat
+            if beat:
                 self._heartbeat(client, replica)
                 s.next_heartbeat = now + settings.heartbeat_interval_s
+        except (sqlite3.Error, OSError) as exc:
+            # The gate's own disk (full, failing): not the server's fault, but the loop must live
+            # on and retry, and say so; the scans stay where they are (issue 14).
+            self._failed(f"local replica: {exc}", pull)
+            return
         except DeviceRevoked as exc:
             self.status.last_error = f"device revoked: {exc}"
             log.error("the server revoked this gate's token: %s", exc)
@@ -199,21 +210,27 @@ class SyncLoop:
             self._set(SyncState.UPGRADE, replica)
             return
         except SyncError as exc:
-            with self._lock:
-                s.pull_requested = s.pull_requested or pull
-            self.status.failures += 1
-            self.status.last_error = str(exc)
-            delay = backoff_delay(
-                self.status.failures, settings.backoff_base_s, settings.backoff_cap_s, self._rng
-            )
-            s.retry_at = time.monotonic() + delay
-            log.warning("sync failed (%s); retrying in %.1f s", exc, delay)
-            self._set(SyncState.OFFLINE, replica)
+            self._failed(str(exc), pull, replica)
             return
         self.status.failures = 0
         self.status.last_error = ""
-        self.status.last_sync_ms = int(time.time() * 1000)
+        if pull or pending or beat:
+            # A pass that had nothing to do talked to nobody: it is no sync.
+            self.status.last_sync_ms = int(time.time() * 1000)
         self._set(SyncState.ONLINE, replica)
+
+    def _failed(self, error: str, pull: bool, replica: Replica | None = None) -> None:
+        s, settings = self._schedule, self.config.sync
+        with self._lock:
+            s.pull_requested = s.pull_requested or pull
+        self.status.failures += 1
+        self.status.last_error = error
+        delay = backoff_delay(
+            self.status.failures, settings.backoff_base_s, settings.backoff_cap_s, self._rng
+        )
+        s.retry_at = time.monotonic() + delay
+        log.warning("sync failed (%s); retrying in %.1f s", error, delay)
+        self._set(SyncState.OFFLINE, replica)
 
     def _heartbeat(self, client: SyncClient, replica: Replica) -> None:
         sent = time.time()
@@ -264,11 +281,25 @@ class SyncLoop:
     def _set(self, state: SyncState, replica: Replica | None = None) -> None:
         self.status.state = state
         if replica is not None:
-            counts = replica.counts()
-            self.status.cursor = replica.cursor
-            self.status.outbox = counts.scans_pending
-            replica.set_meta("sync_status", json.dumps(self.status.as_dict()))
+            try:
+                self.status.cursor = replica.cursor
+                self.status.outbox = replica.counts().scans_pending
+                self._keep(replica)
+            except (sqlite3.Error, OSError) as exc:
+                log.warning("cannot keep the sync status in the replica: %s", exc)
         self._on_status(self.status)
+
+    def _keep(self, replica: Replica) -> None:
+        """The status in the replica, for other processes: when it changed in substance (state,
+        cursor, scans waiting, error) or a minute went by. An idle gate passes 4 times a second;
+        a commit each time would write gigabytes a day to its SD card (issue 14)."""
+        substance = (self.status.state, self.status.cursor, self.status.outbox,
+                     self.status.last_error)  # fmt: skip
+        now = time.monotonic()
+        if substance == self._kept and now - self._kept_at < STATUS_KEPT_S:
+            return
+        replica.set_meta("sync_status", json.dumps(self.status.as_dict()))
+        self._kept, self._kept_at = substance, now
 
     # -- the server's event stream, in a helper thread ---------------------------------------------
 
