@@ -12,6 +12,10 @@ from enum import StrEnum
 from shared.model import EMERGENCY_OPEN, EMERGENCY_RELEASE, MANUAL_OPEN, NOT_PASSED, RELAY_FAILED
 from shared.reasons import Reason
 
+CANNOT_RECORD = "cannot_record"
+"""The kiosk's answer when a scan could not be written to the replica (a full or failing disk):
+not a decision, not a record (there is none), and the turnstile does not move."""
+
 
 class Language(StrEnum):
     FR = "fr"
@@ -112,6 +116,11 @@ REASONS: dict[str, dict[Language, str]] = {
         _.FR: "Personne n'est passé — entrée annulée",
         _.AR: "لم يمرّ أحد — أُلغي الدخول",
         _.EN: "Nobody passed — entry cancelled",
+    },
+    CANNOT_RECORD: {
+        _.FR: "Hors service — impossible d'enregistrer : appelez un superviseur",
+        _.AR: "خارج الخدمة — تعذّر التسجيل: اتصل بالمشرف",
+        _.EN: "Out of order — cannot record: call a supervisor",
     },
     RELAY_FAILED: {
         _.FR: "Tourniquet en panne — entrée annulée, appelez le technicien",

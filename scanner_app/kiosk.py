@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -34,7 +35,7 @@ from scanner_app.config import (
     TerminalConfig,
 )
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
-from scanner_app.i18n import Language
+from scanner_app.i18n import CANNOT_RECORD, Language
 from scanner_app.passage import Gatekeeper
 from scanner_app.pin import PinLock
 from scanner_app.replica import Replica, ReplicaError
@@ -343,7 +344,16 @@ class Kiosk:
 
     def _scan(self, replica: Replica, gatekeeper: Gatekeeper, code: str) -> None:
         gatekeeper.checkpoint.direction = self.direction
-        result = gatekeeper.check(code)
+        try:
+            result = gatekeeper.check(code)
+        except (sqlite3.Error, OSError, ReplicaError) as exc:
+            # Not recorded, so not admitted: the controller is told at once, in words, and the
+            # turnstile stays shut (issue 14). The next scan tries again.
+            log.error("a scan could not be recorded: %s", exc)
+            self.answered.emit(
+                Answer(scan_id="", reason=CANNOT_RECORD, granted=False, direction=self.direction)
+            )
+            return
         answer = self._answer(replica, result)
         with self._lock:
             if answer.granted and answer.direction is Direction.IN:

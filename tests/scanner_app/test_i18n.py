@@ -11,7 +11,9 @@ from shared.model import NOT_PASSED
 from shared.reasons import Reason
 
 
-@pytest.mark.parametrize("reason", [*Reason, NOT_PASSED, "manual_open", "emergency_open"])
+@pytest.mark.parametrize(
+    "reason", [*Reason, NOT_PASSED, "manual_open", "emergency_open", "cannot_record"]
+)
 def test_every_reason_has_words_in_every_language(reason: str) -> None:
     for language in Language:
         words = reason_text(reason, language, gates="SUD-1")

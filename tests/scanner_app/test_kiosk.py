@@ -208,3 +208,37 @@ def test_run_without_configuration_says_how_to_start(
     assert "gate-scanner run --demo" in capsys.readouterr().err
     assert main(["run", "--demo", "--db", str(tmp_path / "none.db")]) == 2
     assert "seed-demo" in capsys.readouterr().err
+
+
+def test_a_scan_that_cannot_be_recorded_is_answered_out_of_order_and_never_unlocks(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: with the disk full, the controller saw no answer at all."""
+    import sqlite3
+
+    from scanner_app.i18n import CANNOT_RECORD
+    from scanner_app.replica import Replica
+
+    turnstile = fast_turnstile()
+    kiosk = make_kiosk(site, source=None, turnstile=turnstile)
+    box = answers(kiosk)
+    real = Replica.record_scan
+    failures = iter([True])
+
+    def full_disk(self: Replica, *args: object, **kwargs: object) -> object:
+        if next(failures, False):
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Replica, "record_scan", full_disk)
+    kiosk.start()
+    try:
+        kiosk.submit(site.code("home-ticket"))
+        refused = box.get(timeout=TIMEOUT_S)
+        assert (refused.reason, refused.granted) == (CANNOT_RECORD, False)
+        assert turnstile.relay.history == []  # type: ignore[attr-defined]
+        assert kiosk.recent_scans() == []  # nothing was recorded, so nothing was admitted
+        kiosk.submit(site.code("home-ticket"))  # space again: the same ticket is let in
+        assert box.get(timeout=TIMEOUT_S).granted
+    finally:
+        kiosk.stop()
