@@ -244,6 +244,9 @@ class Scan(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     annuls: Mapped[str | None] = mapped_column(String(36), index=True)
     """For a ``not_passed`` record: the granted scan it cancels."""
+    future_ms: Mapped[int | None] = mapped_column(BigInteger)
+    """A future-dated scan (a gate with a wrong clock, cut off): how far ahead of the server's
+    clock the gate dated it. ``scanned_at_ms`` is then its arrival, and it counts as of then."""
 
 
 class UsageState(Base):

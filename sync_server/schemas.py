@@ -312,6 +312,9 @@ class ScanPublic(BaseModel):
     latency_ms: float | None
     operator: str | None
     detail: str
+    future_ms: int | None = None
+    """Set when the gate dated the scan this far ahead of the server's clock: ``scanned_at`` is
+    then when it arrived."""
 
 
 class AlertPublic(BaseModel):

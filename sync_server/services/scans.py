@@ -53,6 +53,20 @@ def ingest(
             fresh[scan.scan_id] = scan
     if not fresh:
         return result
+    # A scan dated in the future (a gate's clock wrong while it was cut off) must not decide a
+    # holder's usage by a time that has not come: it counts as of its arrival, flagged, and the
+    # gate's clock is raised as an alert (issue 14).
+    arrived_ms = now_ms()
+    future = {
+        s.scan_id: s.scanned_at_ms - arrived_ms
+        for s in fresh.values()
+        if s.scanned_at_ms - arrived_ms > FUTURE_TOLERANCE_MS
+    }
+    if future:
+        fresh = {
+            i: s.model_copy(update={"scanned_at_ms": arrived_ms}) if i in future else s
+            for i, s in fresh.items()
+        }
     ordered = sorted(fresh.values(), key=lambda s: s.scanned_at_ms)
     # A gate uploads its own scans, and those another gate of the venue handed it (ids and names
     # only: a gate row also carries its last heartbeat's status).
@@ -65,11 +79,17 @@ def ingest(
                 select(Gate.id, Gate.name).where(Gate.venue_id == venue.id, Gate.name.in_(others))
             )
         )
+    rows = [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered]
+    for row in rows:
+        # Stored as of its arrival, with how far ahead the gate had dated it.
+        row["future_ms"] = future.get(row["scan_id"])
     session.execute(
         insert(Scan.metadata.tables[Scan.__tablename__]),  # Core: the ORM bulk path costs more
-        [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered],
+        rows,
     )
     result.stored = len(ordered)
+    if future:
+        alerts.clock_skew(session, gate=gate, skew_ms=max(future.values()))
     for scan in ordered:
         name = gates.get(scan.gate, gate).name
         if scan.reason == Reason.BLACKLISTED.value:
@@ -119,6 +139,7 @@ def _scan_row(scan: ScanIn, gate: Gate, venue: Venue, device_id: int) -> dict[st
         "operator": scan.operator,
         "detail": scan.detail,
         "annuls": scan.annuls,
+        "future_ms": None,
     }
 
 
@@ -341,6 +362,11 @@ def _zone_view(session: Session, venue: Venue) -> MemoryReplicaView:
     for zone in session.scalars(select(Zone).where(Zone.venue_id == venue.id)):
         view.zones[zone.code] = domain.Zone(zone.code, zone.name, zone.parent, zone.capacity)
     return view
+
+
+FUTURE_TOLERANCE_MS = 30_000
+"""A scan dated up to this far ahead of the server's clock is taken as dated (clocks within the
+gates' tolerance of 2 s, plus the time a batch takes to arrive); beyond, it is future-dated."""
 
 
 def now_ms() -> int:

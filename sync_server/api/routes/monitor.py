@@ -72,6 +72,7 @@ def list_scans(
             latency_ms=s.latency_ms,
             operator=s.operator,
             detail=s.detail,
+            future_ms=s.future_ms,
         )
         for s, name in rows
     ]
