@@ -80,6 +80,7 @@ class SoakResults:
     uploaded_on_server: int = 0
     date: str = ""
     command: str = ""
+    commit: str = ""
     machine: dict[str, str] = field(default_factory=dict)
 
     def growth_mb_per_h(self) -> float:
@@ -308,7 +309,8 @@ def render_soak(r: SoakResults) -> str:
     lines = [
         "## The kiosk through a match: 30-minute soak (issue 12)",
         "",
-        f"Measured {r.date} with `{r.command}`; PySide6 {PySide6.__version__}.",
+        f"Measured {r.date} with `{r.command}`; PySide6 {PySide6.__version__}"
+        + (f", at commit {r.commit}." if r.commit else "."),
         "",
         "| figure | target | measured | verdict |",
         "|---|---|---|---|",
@@ -410,6 +412,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
     results.date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     results.command = command.strip()
+    results.commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+    ).stdout.strip()
     results.machine = machine_info(Path(tempfile.gettempdir()))
     section = render_soak(results)
     print("\n" + section)
