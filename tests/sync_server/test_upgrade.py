@@ -9,6 +9,7 @@ them all afterwards, once each.
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +21,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from scanner_app.replica import Replica
+from scanner_app.replica_migrations import STEPS
 from scanner_app.sync_loop import SyncLoop
 from sync_server.migrate import alembic_config
 from tests.scanner_app.test_sync_faults import enroll_gate, scan_many
@@ -52,6 +54,20 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
     return tables
 
 
+def replica_schema(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        return [(name, " ".join(sql.split())) for name, sql in rows]
+
+
+def frozen_first(folder: Path) -> Path:
+    path = folder / "frozen.db"
+    with sqlite3.connect(path) as db:
+        for statement in STEPS[0].statements():
+            db.execute(statement)
+    return path
+
+
 def previous_head(url: str) -> str:
     script = ScriptDirectory.from_config(alembic_config(url))
     head = script.get_revision("head")
@@ -81,6 +97,10 @@ def test_an_in_place_upgrade_keeps_every_row_and_every_waiting_scan(
     offline = scan_many(config, (codes[10:] + codes[:5]) * 2)[:OFFLINE_SCANS]
     with Replica(config.replica_path) as replica:
         assert replica.counts().scans_pending == OFFLINE_SCANS
+    # The gate's file has exactly the schema release 0.1.0 shipped (the frozen first step). When a
+    # second step lands this fails: then make this gate's file with migrate(..., steps=STEPS[:1])
+    # before enrolling, so that the upgraded gate below still starts from schema 1.
+    assert replica_schema(config.replica_path) == replica_schema(frozen_first(tmp_path))
 
     command.upgrade(alembic_config(url), "head")
     before = snapshot(url)
