@@ -65,6 +65,12 @@ class Sign1Message:
     payload: bytes
     signature: bytes
 
+    def as_item(self) -> cbor2.CBORTag:
+        """The message as the CBOR item it was decoded from."""
+        return cbor2.CBORTag(
+            COSE_SIGN1_TAG, [self.protected_bytes, self.unprotected, self.payload, self.signature]
+        )
+
     @property
     def alg(self) -> Any:
         return self.protected.get(HEADER_ALG)

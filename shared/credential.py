@@ -83,7 +83,8 @@ class Credential:
             policy = EntryPolicy(_claim(claims, CLAIM_POLICY, int))
             kind = RightKind(_claim(claims, CLAIM_KIND, int))
         except ValueError as exc:
-            raise MalformedCredential(f"unknown entry policy or right kind: {exc}") from exc
+            detail = str(exc)[:80]
+            raise MalformedCredential(f"unknown entry policy or right kind: {detail}") from exc
         right = AccessRight(
             right_id=right_id,
             event=_claim(claims, CLAIM_EVENT, str),
@@ -177,19 +178,29 @@ def is_eg1(code: str) -> bool:
 def verify(code: str | bytes, keyring: KeyRing) -> Credential:
     """Turn scanned text into a trusted credential, or raise a :class:`CredentialError`.
 
-    Order: shape and algorithm (malformed) → key (unknown_key) → signature (invalid_signature)
-    → claims (malformed). Whitespace a scanner adds around the code is the caller's to strip.
-    Claims are read only after the signature holds, so a forged payload never reaches the parser
-    that trusts it.
+    Order: shape, deterministic encoding and algorithm (malformed) → key (unknown_key) →
+    signature (invalid_signature) → claims (malformed). Whitespace a scanner adds around the
+    code is the caller's to strip. Claims are read only after the signature holds, so a forged
+    payload never reaches the parser that trusts it.
     """
     text = _as_text(code)
     if not text.startswith(PREFIX):
         raise MalformedCredential("an EG1 code starts with 'EG1:'")
+    body = text[len(PREFIX) :]
+    if not BASE45_ALPHABET.issuperset(body):
+        raise MalformedCredential("an EG1 code is the base45 alphabet only (no newline, no a-z)")
     try:
-        raw = base45.b45decode(text[len(PREFIX) :])
+        raw = base45.b45decode(body)
     except (ValueError, KeyError, IndexError) as exc:
         raise MalformedCredential(f"not valid base45: {str(exc)[:200]}") from exc
     message = decode_sign1(raw)
+    # One encoding for one message: duplicate keys (the last would win, for alg too), indefinite
+    # or longer-than-needed lengths, unsorted keys, bignums standing for integers are refused.
+    _deterministic(raw, "the COSE message", message.as_item())
+    _deterministic(message.protected_bytes, "the protected header", message.protected)
+    _integer_keys(message.protected, "protected header")
+    if message.unprotected:
+        raise MalformedCredential("an EG1 code carries nothing in the unprotected header")
     if type(message.alg) is not int or message.alg != ALG_EDDSA:  # not -8.0, not a bignum
         raise MalformedCredential(f"EG1 is signed with EdDSA (-8), not {shown(message.alg)}")
     if HEADER_CRIT in message.protected:
@@ -202,10 +213,32 @@ def verify(code: str | bytes, keyring: KeyRing) -> Credential:
     if public_key is None:
         raise UnknownKey(f"no trusted key with kid {kid.hex()}")
     message.verify(public_key)
-    claims = loads_cbor(message.payload)
+    claims = _deterministic(message.payload, "the claims")
     if not isinstance(claims, Mapping):
         raise MalformedCredential("the payload must be a CWT claims map")
+    _integer_keys(claims, "claims")
     return Credential.from_claims(claims)
+
+
+BASE45_ALPHABET = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+
+
+def _deterministic(data: bytes, what: str, decoded: Any = None) -> Any:
+    """The item ``data`` encodes (``decoded``, if already known), which must be its
+    deterministic encoding (RFC 8949 4.2.1, as our issuer writes it)."""
+    item = loads_cbor(data) if decoded is None else decoded
+    try:
+        again = cbor2.dumps(item, canonical=True)
+    except (cbor2.CBOREncodeError, TypeError, ValueError) as exc:
+        raise MalformedCredential(f"{what}: not re-encodable CBOR") from exc
+    if again != data:
+        raise MalformedCredential(f"{what} is not in deterministic CBOR")
+    return item
+
+
+def _integer_keys(mapping: Mapping[Any, Any], what: str) -> None:
+    if any(type(key) is not int for key in mapping):  # not 1.0, not true
+        raise MalformedCredential(f"the {what} map has keys that are not integers")
 
 
 def _as_text(code: str | bytes) -> str:

@@ -235,3 +235,73 @@ def test_a_bignum_claim_is_not_an_integer(valid_code: str) -> None:
     bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims))
     with pytest.raises(MalformedCredential, match="bignum"):
         verify(bad, RING)
+
+
+def _signed_raw(protected_bytes: bytes, payload: bytes, unprotected: bytes = b"\xa0") -> str:
+    """A message signed by the trusted key over these exact bytes (the outer array by hand)."""
+    signature = KEY.sign(sig_structure(protected_bytes, payload))
+    message = (
+        b"\xd2\x84"  # tag 18, array(4)
+        + cbor2.dumps(protected_bytes)
+        + unprotected
+        + cbor2.dumps(payload)
+        + cbor2.dumps(signature)
+    )
+    return PREFIX + base45.b45encode(message).decode()
+
+
+def _parts(valid_code: str) -> tuple[bytes, bytes]:
+    message = decode_sign1(base45.b45decode(valid_code[len(PREFIX) :]))
+    return message.protected_bytes, message.payload
+
+
+def test_the_genuine_code_is_deterministic_cbor(valid_code: str) -> None:
+    protected, payload = _parts(valid_code)
+    assert verify(_signed_raw(protected, payload), RING).right.event == "DERBY"
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("alg twice, the second EdDSA", "deterministic"),
+        ("kid before alg", "deterministic"),
+        ("an integer in a longer form than needed", "deterministic"),
+        ("an indefinite-length claims map", "deterministic"),
+        ("a claim key written 1.0", "not integers"),
+        ("a claim key written true", "deterministic"),
+        ("something in the unprotected header", "unprotected"),
+    ],
+)
+def test_one_message_has_one_encoding(valid_code: str, how: str, says: str) -> None:
+    """Issue 14: the parser was lenient where the format is strict (the last duplicate won, for
+    alg too; 1.0 and true stood for claim 1)."""
+    protected, payload = _parts(valid_code)
+    kid = key_id(KEY.public_key())
+    claims = cbor2.loads(payload)
+    unprotected = b"\xa0"
+    if how == "alg twice, the second EdDSA":
+        protected = b"\xa3\x01\x26\x01\x27\x04\x48" + kid  # {1: -7, 1: -8, 4: kid}
+    elif how == "kid before alg":
+        protected = b"\xa2\x04\x48" + kid + b"\x01\x27"
+    elif how == "an integer in a longer form than needed":
+        protected = b"\xa2\x01\x38\x07\x04\x48" + kid  # -8 as a 1-byte argument
+    elif how == "an indefinite-length claims map":
+        payload = b"\xbf" + payload[1:] + b"\xff"
+    elif how == "a claim key written 1.0":
+        claims[1.0] = claims.pop(1)
+        payload = cbor2.dumps(claims, canonical=True)
+    elif how == "a claim key written true":
+        payload = payload.replace(b"\x01", b"\xf5", 1)  # issuer claim 1 -> true
+    else:
+        unprotected = b"\xa1\x04\x48" + kid  # {4: kid}
+    hostile = _signed_raw(protected, payload, unprotected)
+    with pytest.raises(MalformedCredential, match=says) as refused:
+        verify(hostile, RING)
+    assert len(str(refused.value)) < 120
+
+
+def test_a_valid_code_followed_by_a_newline_is_malformed(valid_code: str) -> None:
+    """The format allows the base45 alphabet only; a scanner's newline is the caller's to strip."""
+    with pytest.raises(MalformedCredential, match="base45 alphabet"):
+        verify(valid_code + "\n", RING)
+    assert verify(valid_code, RING).right.event == "DERBY"
