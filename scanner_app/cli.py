@@ -19,6 +19,7 @@ from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, TerminalConfig
 from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError
+from scanner_app.salvage import open_sound
 from scanner_app.sync import SyncClient, SyncError, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.demo_site import DEFAULT_GATE, write_samples
@@ -257,6 +258,7 @@ def _enroll(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     config = TerminalConfig.load(args.config)
+    open_sound(config)
     loop = SyncLoop(config)
     if args.once:
         status = loop.run(once=True)
@@ -331,9 +333,15 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    db = TerminalConfig.load(args.config).replica_path if args.config else Path(args.db)
+    config = (
+        TerminalConfig.load(args.config)
+        if args.config
+        else TerminalConfig(path=Path(args.db).parent / DEFAULT_CONFIG, replica=Path(args.db).name)
+    )
+    db = config.replica_path
     if not db.exists():
         raise ReplicaError(f"no replica at {db}: build one with 'gate-scanner seed-demo --db {db}'")
+    open_sound(config)
     direction = Direction(args.direction) if args.direction else None
     codes: Iterable[str] = _stdin_codes(sys.stdin) if args.code == "-" else [args.code]
     status = EXIT_ERROR
@@ -495,6 +503,7 @@ def _run(args: argparse.Namespace) -> int:
             f"no replica at {config.replica_path}: build one with "
             f"'gate-scanner seed-demo --db {config.replica_path}' or enroll this gate"
         )
+    open_sound(config)
     try:
         # Imported here, not at the top: Qt loads only for the kiosk.
         from scanner_app.ui import run

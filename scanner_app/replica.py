@@ -48,6 +48,11 @@ class ReplicaError(Exception):
     """The replica file cannot be used (newer schema, not a replica, unknown gate)."""
 
 
+class ReplicaDamaged(ReplicaError):
+    """The file fails SQLite's integrity check (a failing SD card, a copy cut short): nothing in
+    it may decide. :func:`scanner_app.salvage.salvage` moves it aside, keeping its scans."""
+
+
 @dataclass(frozen=True, slots=True)
 class ReplicaCounts:
     events: int
@@ -64,7 +69,9 @@ class ReplicaCounts:
 class Replica:
     """One SQLite file per gate. Not thread-safe: open one per thread (WAL lets them coexist)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, check: bool = False) -> None:
+        """Open (or create) the replica; ``check``: run SQLite's integrity check first (a gate
+        process does, at start), raising :class:`ReplicaDamaged` on damage."""
         self.path = Path(path)
         if not self.path.exists():
             # Rights, plain secrets and the device's scans: for the gate's own user only. SQLite
@@ -74,9 +81,16 @@ class Replica:
         self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
         try:
             self._configure()
+            if check:
+                self.verify_integrity()
         except sqlite3.DatabaseError as exc:
             self._db.close()
+            if "malformed" in str(exc):
+                raise ReplicaDamaged(f"{self.path} is damaged: {exc}") from exc
             raise ReplicaError(f"{self.path} is not a gate replica: {exc}") from exc
+        except ReplicaDamaged:
+            self._db.close()
+            raise
         self._data_version = -1
         self._config_version = -1
         self._zones: dict[str, Zone] = {}
@@ -112,6 +126,13 @@ class Replica:
 
     def close(self) -> None:
         self._db.close()
+
+    def verify_integrity(self) -> None:
+        """SQLite's ``quick_check`` (every page and index readable and consistent; not the
+        slower cross-check of index contents): raise :class:`ReplicaDamaged` if it finds any."""
+        problems = [str(row[0]) for row in self._db.execute("PRAGMA quick_check(5)")]
+        if problems != ["ok"]:
+            raise ReplicaDamaged(f"{self.path} is damaged: {'; '.join(problems)[:300]}")
 
     def __enter__(self) -> Replica:
         return self
@@ -154,6 +175,22 @@ class Replica:
     def get_meta(self, key: str) -> str | None:
         row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else str(row[0])
+
+    def delete_meta(self, key: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+    def restore_scans(self, rows: Iterable[Sequence[Any]]) -> int:
+        """Put back scans read from a damaged replica (``scanner_app.salvage``), as they were,
+        upload marks included; a scan already here is kept once."""
+        columns = f"{_SCAN_COLUMNS}, usage_before, uploaded"
+        with self._transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                f"INSERT OR IGNORE INTO scans ({columns}) VALUES ({_placeholders(columns)})",
+                rows,
+            )
+            return db.total_changes - before
 
     def set_meta(self, key: str, value: str) -> None:
         with self._transaction() as db:
@@ -464,6 +501,10 @@ _SCAN_COLUMNS = (
     "scan_id, scanned_at_ms, gate, direction, reason, right_id, event, zone, code_kind,"
     " latency_ms, operator, detail, annuls"
 )
+
+
+SCAN_LOG_COLUMNS = f"{_SCAN_COLUMNS}, usage_before, uploaded"
+"""Every column of the scan log, as a salvage reads and writes it back."""
 
 
 def _placeholders(columns: str) -> str:

@@ -1,0 +1,160 @@
+"""A damaged replica: moved aside, its scans kept, the rest rebuilt from the server.
+
+A replica that fails SQLite's integrity check (:class:`~scanner_app.replica.ReplicaDamaged`)
+decides nothing: a flipped bit in a usage page could let a used ticket in again. The gate then
+
+1. moves the file (and its ``-wal`` and ``-shm``) aside as ``gate.db.damaged-<time>``, for an
+   installer to look at (``sqlite3 gate.db.damaged-... .recover`` gets more out of it);
+2. starts a new replica holding every scan it can still read, each with its upload mark (the
+   unsent ones go up at the next sync; the server keeps each UUID once), and the gate's own
+   settings (its gate, direction, language);
+3. rebuilds the rest from the server's feed (:func:`rebuild`): until that is done the new
+   replica knows no right, no key and no gate, so the gate admits nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scanner_app.config import TerminalConfig
+from scanner_app.replica import SCAN_LOG_COLUMNS, Replica
+
+log = logging.getLogger(__name__)
+
+KEPT_META = ("gate_name", "kiosk_direction", "kiosk_language")
+"""The gate's own settings, carried into the new replica when they can be read."""
+REBUILD_PENDING = "rebuild_pending"
+"""Replica meta: set by :func:`salvage`, cleared once the feed has been pulled whole."""
+
+
+@dataclass(frozen=True)
+class Salvaged:
+    aside: Path
+    """Where the damaged file now is."""
+    scans: int
+    """Scans read back and kept."""
+    unsent: int
+    """Of those, not yet uploaded."""
+    unreadable: int
+    """Rows of the scan log that could not be read (their number, as far as it can be told)."""
+
+
+def salvage(path: Path, *, now: datetime | None = None) -> Salvaged:
+    """Move the damaged replica at ``path`` aside and make a new one there with its scans."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{aside}{suffix}"))
+    rows, meta, unreadable = _readable(aside)
+    with Replica(path) as fresh:
+        fresh.restore_scans(rows)
+        for key, value in meta.items():
+            fresh.set_meta(key, value)
+        fresh.set_meta(REBUILD_PENDING, stamp)
+    unsent = sum(1 for row in rows if not row[-1])
+    log.error(
+        "replica %s was damaged: moved to %s; %d scans kept (%d not yet uploaded), %d unreadable",
+        path, aside, len(rows), unsent, unreadable,
+    )  # fmt: skip
+    return Salvaged(aside, len(rows), unsent, unreadable)
+
+
+def _readable(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str], int]:
+    """The scan rows, the kept settings, and how many scan rows could not be read."""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return [], {}, 0
+    try:
+        meta: dict[str, str] = {}
+        for key in KEPT_META:
+            try:
+                row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            except sqlite3.Error:
+                continue
+            if row is not None:
+                meta[key] = str(row[0])
+        rows, lost = _scan_rows(db)
+        return rows, meta, lost
+    finally:
+        db.close()
+
+
+def _scan_rows(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
+    select = f"SELECT {SCAN_LOG_COLUMNS} FROM scans"
+    try:
+        return db.execute(f"{select} ORDER BY rowid").fetchall(), 0
+    except sqlite3.Error:
+        pass
+    # A damaged page somewhere in the log: read it row by row, as far as the rowids go.
+    rows, lost = [], 0
+    for rowid in range(1, _highest_rowid(db) + 1):
+        try:
+            row = db.execute(f"{select} WHERE rowid = ?", (rowid,)).fetchone()
+        except sqlite3.Error:
+            lost += 1
+            continue
+        if row is not None:
+            rows.append(row)
+    return rows, lost
+
+
+def _highest_rowid(db: sqlite3.Connection) -> int:
+    try:
+        row = db.execute("SELECT max(rowid) FROM scans").fetchone()
+        return int(row[0] or 0)
+    except sqlite3.Error:
+        return 1_000_000  # not even that can be read: probe as far as a season's scans go
+
+
+def rebuild(config: TerminalConfig) -> int:
+    """Send the salvaged scans, then pull the whole feed; the changes pulled. Raises
+    :class:`~scanner_app.sync.SyncError` when the server cannot be reached: the gate stays
+    shut (it knows no right) until this succeeds."""
+    from scanner_app.sync import SyncClient
+
+    with Replica(config.replica_path) as replica:
+        with SyncClient(
+            config.server, config.token(), replica, timeout_s=config.sync.timeout_s
+        ) as client:
+            client.push()
+            pulled = client.pull()
+        gate = replica.get_meta("gate_name") or config.gate
+        if gate:
+            replica.set_gate_name(gate)
+        replica.delete_meta(REBUILD_PENDING)
+    log.warning("replica %s rebuilt from the server: %d changes", config.replica_path, pulled)
+    return pulled
+
+
+def open_sound(config: TerminalConfig) -> None:
+    """What a gate process does at start, before it decides anything: SQLite's integrity check
+    of its replica; a damaged one is salvaged and, on an enrolled gate, rebuilt from the server
+    (also a rebuild left unfinished by an earlier start). Raises
+    :class:`~scanner_app.replica.ReplicaError` (damaged, not enrolled) or
+    :class:`~scanner_app.sync.SyncError` (the rebuild needs the server): the gate stays shut."""
+    from scanner_app.replica import ReplicaDamaged, ReplicaError
+
+    if not config.replica_path.exists():
+        return
+    enrolled = bool(config.server) and config.token_path.exists()
+    try:
+        with Replica(config.replica_path, check=True) as replica:
+            pending = replica.get_meta(REBUILD_PENDING) is not None
+    except ReplicaDamaged as exc:
+        if not enrolled:
+            raise ReplicaError(
+                f"{exc}. It decides nothing: build a new one (gate-scanner seed-demo --force) or "
+                "enroll this gate, which rebuilds it from the server"
+            ) from exc
+        salvage(config.replica_path)
+        pending = True
+    if pending and enrolled:
+        rebuild(config)

@@ -1,0 +1,113 @@
+"""A damaged replica decides nothing (issue 14): it is found at start, moved aside with its
+scans kept, and rebuilt from the server; a gate that cannot rebuild stays shut."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scanner_app.checkpoint import Checkpoint
+from scanner_app.cli import EXIT_ERROR, main
+from scanner_app.config import TerminalConfig
+from scanner_app.replica import Replica, ReplicaDamaged, ReplicaError
+from scanner_app.salvage import REBUILD_PENDING, open_sound
+from scanner_app.sync import SyncError
+from shared.model import RightKind
+from shared.reasons import Reason
+from tests.scanner_app.test_sync_faults import enroll_gate, scan_many
+from tests.support.server import RunningServer, start_server
+from tests.support.site import Site
+from tests.support.world import World, right
+
+USED = 200
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    folder = tmp_path_factory.mktemp("server")
+    running = start_server(f"sqlite:///{folder}/server.db", folder / "server.log")
+    yield running
+    running.stop()
+
+
+def flip_bits_in_table(path: Path, table: str, flips: int = 24) -> None:
+    """Single-bit flips in the header of a table's root page, as a failing SD card makes."""
+    with sqlite3.connect(path) as db:
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
+        (page_size,) = db.execute("PRAGMA page_size").fetchone()
+    data = bytearray(path.read_bytes())
+    start = (root - 1) * page_size + (100 if root == 1 else 0)
+    for i in range(flips):
+        data[start + 1 + i % 11] ^= 1 << (i % 8)
+    path.write_bytes(bytes(data))
+
+
+def test_bit_flips_in_the_usage_pages_are_found_and_nobody_gets_in(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = World("sqlite", tmp_path / "gate.db")
+    for i in range(USED):
+        world.sell(right(secret=f"PLAIN-{i:04d}", kind=RightKind.STAFF))  # no capacity limit
+        assert world.scan(f"PLAIN-{i:04d}").granted
+    world.close()
+    flip_bits_in_table(tmp_path / "gate.db", "usage")
+    with pytest.raises(ReplicaDamaged, match="damaged"):
+        Replica(tmp_path / "gate.db", check=True)
+    # Not enrolled: nothing to rebuild from. Refused, with a message, and nothing recorded.
+    status = main(["check", "--db", str(tmp_path / "gate.db"), "PLAIN-0007"])
+    said = capsys.readouterr()
+    assert status == EXIT_ERROR
+    assert "is damaged" in said.err and "decides nothing" in said.err
+    assert "GRANTED" not in said.out
+    assert (tmp_path / "gate.db").exists()  # left for the installer
+
+
+def test_an_enrolled_gate_salvages_its_scans_and_rebuilds_from_the_server(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path / "gate", server.url)
+    codes = [site.code(site.right()) for _ in range(30)]
+    scan_many(config, codes[:20])
+    from scanner_app.sync_loop import SyncLoop
+
+    SyncLoop(config).run(once=True)  # 20 entries on the server
+    scan_many(config, codes[20:])  # 10 more, offline: on this gate only
+    flip_bits_in_table(config.replica_path, "usage")
+
+    open_sound(config)
+    (aside,) = [p for p in config.replica_path.parent.glob("gate.db.damaged-*")
+                if not p.name.endswith(("-wal", "-shm"))]  # fmt: skip
+    with pytest.raises(sqlite3.DatabaseError):  # kept as it was, for the installer
+        sqlite3.connect(aside).execute("SELECT count(*) FROM usage").fetchone()
+    with Replica(config.replica_path, check=True) as replica:
+        assert replica.counts().scans == 30 and replica.counts().scans_pending == 0
+        assert replica.get_meta(REBUILD_PENDING) is None
+        gate = Checkpoint(replica, "NORD-1")
+        for code in (codes[0], codes[25]):  # used before and after the last sync
+            assert gate.check(code).decision.reason is Reason.ALREADY_USED
+
+
+def test_a_gate_that_cannot_rebuild_stays_shut_and_rebuilds_when_it_can(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    site = Site.create(server)
+    config = enroll_gate(site, "SUD-1", tmp_path / "gate", server.url)
+    code = site.code(site.right(zones=["SUD"]))
+    flip_bits_in_table(config.replica_path, "usage")
+    away = TerminalConfig.load(config.path)
+    away.server = "http://127.0.0.1:9"  # the server cannot be reached
+    with pytest.raises(SyncError):
+        open_sound(away)
+    with Replica(config.replica_path) as replica:
+        assert replica.counts().rights == 0 and replica.get_meta(REBUILD_PENDING)
+        with pytest.raises(ReplicaError, match="no gate named"):
+            Checkpoint(replica, "SUD-1")  # nobody is let in: the gate cannot even start
+    open_sound(config)  # the server is back: the unfinished rebuild is done at the next start
+    with Replica(config.replica_path) as replica:
+        assert Checkpoint(replica, "SUD-1").check(code).decision.granted
