@@ -19,7 +19,7 @@ from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, TerminalConfig
 from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError
-from scanner_app.salvage import open_sound
+from scanner_app.salvage import VENUE, open_sound
 from scanner_app.sync import SyncClient, SyncError, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.demo_site import DEFAULT_GATE, write_samples
@@ -196,6 +196,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _say(notices: list[str]) -> None:
+    for notice in notices:
+        print(f"gate-scanner: {notice}", file=sys.stderr)
+
+
 def _demo_pace(text: str) -> float:
     try:
         seconds = float(text)
@@ -243,6 +248,7 @@ def _enroll(args: argparse.Namespace) -> int:
     ):
         applied = client.pull()
         replica.set_gate_name(enrollment.gate)
+        replica.set_meta(VENUE, enrollment.venue)
         counts = replica.counts()
     print(f"Enrolled as gate {enrollment.gate} of {enrollment.venue} at {enrollment.server}.")
     print(
@@ -258,7 +264,13 @@ def _enroll(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     config = TerminalConfig.load(args.config)
-    open_sound(config)
+    try:
+        _say(open_sound(config))
+    except SyncError as exc:
+        # The replica must be rebuilt from the server first, and it cannot be reached: the gate
+        # stays shut; systemd (or the installer) tries again.
+        print(f"sync offline: the replica needs the server to be rebuilt ({exc})")
+        return 1
     loop = SyncLoop(config)
     if args.once:
         status = loop.run(once=True)
@@ -341,7 +353,7 @@ def _check(args: argparse.Namespace) -> int:
     db = config.replica_path
     if not db.exists():
         raise ReplicaError(f"no replica at {db}: build one with 'gate-scanner seed-demo --db {db}'")
-    open_sound(config)
+    _say(open_sound(config))
     direction = Direction(args.direction) if args.direction else None
     codes: Iterable[str] = _stdin_codes(sys.stdin) if args.code == "-" else [args.code]
     status = EXIT_ERROR
@@ -498,12 +510,12 @@ def _run(args: argparse.Namespace) -> int:
             "the demo (gate-scanner seed-demo --db demo/gate.db, then gate-scanner run --demo "
             "--db demo/gate.db)"
         )
+    _say(open_sound(config))
     if not config.replica_path.exists():
         raise ReplicaError(
             f"no replica at {config.replica_path}: build one with "
             f"'gate-scanner seed-demo --db {config.replica_path}' or enroll this gate"
         )
-    open_sound(config)
     try:
         # Imported here, not at the top: Qt loads only for the kiosk.
         from scanner_app.ui import run

@@ -30,6 +30,11 @@ KEPT_META = ("gate_name", "kiosk_direction", "kiosk_language")
 """The gate's own settings, carried into the new replica when they can be read."""
 REBUILD_PENDING = "rebuild_pending"
 """Replica meta: set by :func:`salvage`, cleared once the feed has been pulled whole."""
+LOST = "replica_lost"
+"""Replica meta: why this enrolled gate started over (its replica missing, empty or another's),
+until the server has been told."""
+VENUE = "venue"
+"""Replica meta: the venue whose gate this replica is (with ``gate_name``: whose it is)."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,13 @@ def rebuild(config: TerminalConfig) -> int:
         with SyncClient(
             config.server, config.token(), replica, timeout_s=config.sync.timeout_s
         ) as client:
+            lost = replica.get_meta(LOST)
+            if lost:
+                client.report_replica_lost(lost)
+                replica.delete_meta(LOST)
             client.push()
             pulled = client.pull()
+        replica.set_meta(VENUE, config.venue)
         gate = replica.get_meta("gate_name") or config.gate
         if gate:
             replica.set_gate_name(gate)
@@ -134,17 +144,25 @@ def rebuild(config: TerminalConfig) -> int:
     return pulled
 
 
-def open_sound(config: TerminalConfig) -> None:
+def open_sound(config: TerminalConfig) -> list[str]:
     """What a gate process does at start, before it decides anything: SQLite's integrity check
     of its replica; a damaged one is salvaged and, on an enrolled gate, rebuilt from the server
     (also a rebuild left unfinished by an earlier start). Raises
     :class:`~scanner_app.replica.ReplicaError` (damaged, not enrolled) or
-    :class:`~scanner_app.sync.SyncError` (the rebuild needs the server): the gate stays shut."""
+    :class:`~scanner_app.sync.SyncError` (the rebuild needs the server): the gate stays shut.
+    Returns what was done, in sentences for the terminal (also logged)."""
     from scanner_app.replica import ReplicaDamaged, ReplicaError
 
-    if not config.replica_path.exists():
-        return
+    said: list[str] = []
     enrolled = bool(config.server) and config.token_path.exists()
+    if enrolled:
+        why = lost(config)
+        if why is not None:
+            start_over(config, why)
+            said.append(f"{why}: the file is kept aside, the server is told, and the gate is "
+                        "rebuilt from it; scans it had not uploaded are lost")  # fmt: skip
+    if not config.replica_path.exists():
+        return said
     try:
         with Replica(config.replica_path, check=True) as replica:
             pending = replica.get_meta(REBUILD_PENDING) is not None
@@ -154,7 +172,51 @@ def open_sound(config: TerminalConfig) -> None:
                 f"{exc}. It decides nothing: build a new one (gate-scanner seed-demo --force) or "
                 "enroll this gate, which rebuilds it from the server"
             ) from exc
-        salvage(config.replica_path)
+        kept = salvage(config.replica_path)
+        said.append(
+            f"{exc}: moved to {kept.aside.name}, {kept.scans} scans kept ({kept.unsent} not "
+            f"uploaded yet, {kept.unreadable} unreadable); rebuilding from the server"
+        )
         pending = True
     if pending and enrolled:
-        rebuild(config)
+        pulled = rebuild(config)
+        said.append(f"replica rebuilt from the server: {pulled} changes")
+    return said
+
+
+def lost(config: TerminalConfig) -> str | None:
+    """Why an enrolled gate's replica is not its own (missing, empty, wiped, another gate's), or
+    None. Such a file must never be taken for a fresh start: its unsent scans are gone."""
+    path = config.replica_path
+    if not path.exists():
+        return "the replica file is missing"
+    if path.stat().st_size == 0:
+        return "the replica file is empty (0 bytes)"
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+    except sqlite3.Error:
+        return None  # damaged or not a replica: the integrity check says which
+    if REBUILD_PENDING in meta:
+        return None  # a rebuild under way: its scans are there
+    gate, venue = meta.get("gate_name"), meta.get(VENUE)
+    if gate is None:
+        return "the replica holds no gate: a new or wiped file"
+    if gate != config.gate or (venue is not None and venue != config.venue):
+        return f"the replica is gate {venue or '?'}/{gate}'s, not {config.venue}/{config.gate}'s"
+    return None
+
+
+def start_over(config: TerminalConfig, why: str) -> None:
+    """An enrolled gate whose replica is not its own: keep the file aside, begin a new one that
+    says why (the server is told at the rebuild) and decides nothing until rebuilt."""
+    path = config.replica_path
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{path}.lost-{stamp}{suffix}"))
+    with Replica(path) as fresh:
+        fresh.set_meta(LOST, why)
+        fresh.set_meta(REBUILD_PENDING, stamp)
+    log.error("gate %s/%s: %s; starting over from the server", config.venue, config.gate, why)

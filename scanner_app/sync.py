@@ -22,6 +22,7 @@ from shared.gate_wire import (
     EnrollRequest,
     Heartbeat,
     HeartbeatAnswer,
+    ReplicaLost,
     ScanIn,
     ScanUpload,
 )
@@ -173,6 +174,10 @@ class SyncClient:
             self._call("POST", "/scans", json=upload.model_dump(mode="json"))
             self.replica.mark_uploaded(s.scan_id for s in pending)
             sent += len(pending)
+
+    def report_replica_lost(self, why: str) -> None:
+        """Tell the server this gate's replica was missing, empty or another's."""
+        self._call("POST", "/replica-lost", json=ReplicaLost(why=why).model_dump())
 
     def heartbeat(
         self,

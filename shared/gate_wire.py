@@ -145,6 +145,13 @@ class Heartbeat(WireIn):
     counters: dict[str, int] = Field(default_factory=dict, max_length=50)
 
 
+class ReplicaLost(WireIn):
+    """A gate found its replica missing, empty or another's: the scans it had not uploaded are
+    gone, and the server must say so (it knows how many from the last heartbeat)."""
+
+    why: Annotated[str, _cut(LOOSE_MAX), Field(min_length=1, max_length=LOOSE_MAX)]
+
+
 class HeartbeatAnswer(BaseModel):
     server_time_ms: int
     skew_ms: int | None

@@ -28,6 +28,7 @@ ALERT_WORDS = {
     "zone_nearly_full": "Zone near capacity",
     "clock_skew": "Clock skew",
     "protocol_refused": "Gate software to upgrade",
+    "replica_lost": "Gate lost its data",
 }
 SEVERITY_WORDS = {1: "notice", 2: "warning", 3: "critical"}
 

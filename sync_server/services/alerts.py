@@ -23,6 +23,7 @@ GATE_SILENT = "gate_silent"
 ZONE_NEARLY_FULL = "zone_nearly_full"
 CLOCK_SKEW = "clock_skew"
 PROTOCOL_REFUSED = "protocol_refused"
+REPLICA_LOST = "replica_lost"
 
 
 def _raise(session: Session, **values: object) -> None:
@@ -126,4 +127,29 @@ def protocol_refused(session: Session, *, gate: Gate, stated: str, why: str) -> 
         gate=gate.name,
         dedupe_key=f"{PROTOCOL_REFUSED}:{gate.id}:{stated[:20]}:{day}",
         message=f"gate {gate.name} cannot sync: {why}",
+    )
+
+
+def replica_lost(session: Session, *, gate: Gate, why: str) -> None:
+    """A gate lost its replica: what it had not uploaded (its last heartbeat tells how much) is
+    gone, and those entries may be admitted again without a double entry ever showing."""
+    status = gate.status or {}
+    outbox = status.get("outbox")
+    seen = gate.last_seen_at
+    waiting = (
+        f"it had {outbox} scans waiting to upload at its last heartbeat"
+        f" ({seen.isoformat(timespec='seconds') if seen else 'never'})"
+        if isinstance(outbox, int)
+        else "how many scans it had waiting is not known (no heartbeat)"
+    )
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    _raise(
+        session,
+        kind=REPLICA_LOST,
+        severity=3,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{REPLICA_LOST}:{gate.id}:{at}",
+        message=f"gate {gate.name} lost its replica ({why[:120]}): {waiting}; entries among "
+        "them may be admitted again, and a double entry among them cannot be seen",
     )

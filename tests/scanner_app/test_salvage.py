@@ -19,7 +19,7 @@ from shared.model import RightKind
 from shared.reasons import Reason
 from tests.scanner_app.test_sync_faults import enroll_gate, scan_many
 from tests.support.server import RunningServer, start_server
-from tests.support.site import Site
+from tests.support.site import Site, ok
 from tests.support.world import World, right
 
 USED = 200
@@ -111,3 +111,43 @@ def test_a_gate_that_cannot_rebuild_stays_shut_and_rebuilds_when_it_can(
     open_sound(config)  # the server is back: the unfinished rebuild is done at the next start
     with Replica(config.replica_path) as replica:
         assert Checkpoint(replica, "SUD-1").check(code).decision.granted
+
+
+@pytest.mark.parametrize("how", ["empty", "missing", "another gate's"])
+def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
+    server: RunningServer, tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: 50 tickets admitted offline, the replica truncated to 0 bytes: `sync --once`
+    printed "0 waiting", exited 0, and nobody ever learned of the 50 scans."""
+    from scanner_app.sync_loop import SyncLoop
+
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-2", tmp_path / "gate", server.url)
+    codes = [site.code(site.right()) for _ in range(50)]
+    scan_many(config, codes)
+    SyncLoop(config).run(once=True)  # uploaded, and the heartbeat says 0 waiting...
+    more = [site.code(site.right()) for _ in range(3)]
+    scan_many(config, more)  # ...then 3 more offline
+    with Replica(config.replica_path) as replica:
+        pending = replica.counts().scans_pending
+    assert pending == 3
+    if how == "empty":
+        config.replica_path.write_bytes(b"")
+    elif how == "missing":
+        config.replica_path.unlink()
+    else:
+        with Replica(config.replica_path) as replica:
+            replica.set_meta("gate_name", "SUD-1")
+    status = main(["sync", "--once", "--config", str(config.path)])
+    said = capsys.readouterr()
+    assert status == 0, said.err
+    assert "the server is told" in said.err and "scans it had not uploaded are lost" in said.err
+    alerts = [
+        a for a in ok(site.admin.get("/alerts", params={"kind": "replica_lost"}))
+        if a["gate"] == "NORD-2" and "lost its replica" in a["message"]
+    ]  # fmt: skip
+    assert alerts and alerts[0]["severity"] == 3
+    assert "waiting to upload at its last heartbeat" in alerts[0]["message"]
+    with Replica(config.replica_path, check=True) as replica:
+        assert replica.get_meta("replica_lost") is None and replica.counts().rights > 0
+        assert Checkpoint(replica, "NORD-2").check(codes[0]).decision.reason is Reason.ALREADY_USED

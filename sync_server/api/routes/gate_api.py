@@ -16,6 +16,7 @@ from shared.gate_wire import (
     EnrollRequest,
     Heartbeat,
     HeartbeatAnswer,
+    ReplicaLost,
     ScanUpload,
     ScanUploadResult,
 )
@@ -113,6 +114,20 @@ def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAns
     head, epoch = head_and_epoch(session)
     session.commit()
     return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head, epoch=epoch)
+
+
+@router.post("/replica-lost", status_code=status.HTTP_204_NO_CONTENT)
+def replica_lost(data: ReplicaLost, session: SessionDep, me: GateDep) -> Response:
+    """The gate found its replica missing, empty or another's: raise it for the supervisors."""
+    alerts.replica_lost(session, gate=me.gate, why=data.why)
+    commit(
+        session,
+        actor=f"device:{me.venue.code}/{me.gate.name}",
+        action="gate.replica_lost",
+        target=f"{me.venue.code}/{me.gate.name}",
+        detail={"why": data.why},
+    )
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/stream", response_class=EventSourceResponse)
