@@ -288,6 +288,10 @@ class Replica:
             scans_pending=count("SELECT count(*) FROM scans WHERE uploaded = 0"),
         )
 
+    def pending_count(self) -> int:
+        """Scans not yet uploaded (one indexed count: cheap enough to ask often)."""
+        return int(self._db.execute("SELECT count(*) FROM scans WHERE uploaded = 0").fetchone()[0])
+
     def scans(self, *, limit: int = 50, pending_only: bool = False) -> list[ScanRecord]:
         """The most recent scans first (or, pending only, the oldest not yet uploaded first)."""
         where, order = ("WHERE uploaded = 0", "ASC") if pending_only else ("", "DESC")

@@ -98,6 +98,7 @@ class SyncClient:
         self, server: str, token: str, replica: Replica, *, timeout_s: float = 10.0
     ) -> None:
         self.replica = replica
+        self._server = server
         self._http = httpx.Client(
             base_url=f"{server}{API}",
             headers={"Authorization": f"Bearer {token}", **HEADERS},
@@ -174,6 +175,14 @@ class SyncClient:
             self._call("POST", "/scans", json=upload.model_dump(mode="json"))
             self.replica.mark_uploaded(s.scan_id for s in pending)
             sent += len(pending)
+
+    def reachable(self, *, timeout_s: float = 1.0) -> bool:
+        """Does the server answer its ``/health``? (No token, no database work: a probe.)"""
+        try:
+            answer = self._http.get(f"{self._server}/health", timeout=timeout_s)
+        except httpx.HTTPError:
+            return False
+        return answer.status_code == 200
 
     def report_replica_lost(self, why: str) -> None:
         """Tell the server this gate's replica was missing, empty or another's."""

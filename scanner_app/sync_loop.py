@@ -37,6 +37,10 @@ SERVER_EPOCH = "server_epoch"
 """Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
 log = logging.getLogger("entrix.gate.sync")
 OUTBOX_CHECK_S = 0.25
+PROBE_S = 1.0
+"""While cut off with scans waiting, the gate asks the server's ``/health`` about this often
+(jittered ±50 %): one small request, so that it is back within a second or two of the link,
+whatever its backoff says, and without weighing on a server that is down."""
 STATUS_KEPT_S = 60.0
 """The sync status is written to the replica at least this often while it does not change."""
 STREAM_READ_TIMEOUT_S = 40.0  # the server pings every 15 s
@@ -82,6 +86,7 @@ class _Schedule:
     next_pull: float = 0.0
     next_heartbeat: float = 0.0
     retry_at: float = 0.0
+    next_probe: float = 0.0
     pull_requested: bool = True
 
 
@@ -159,6 +164,8 @@ class SyncLoop:
         due = min(s.next_pull, s.next_heartbeat)
         if s.retry_at > now:
             due = min(due, s.retry_at)
+            if self._probing():
+                due = min(due, s.next_probe)
             return max(0.0, min(due - now, self.config.sync.backoff_cap_s))
         return max(0.0, min(due - now, OUTBOX_CHECK_S))
 
@@ -166,7 +173,9 @@ class SyncLoop:
         now = time.monotonic()
         s = self._schedule
         if not force and now < s.retry_at:
-            return
+            if not self._probe_says_back(client, replica, now):
+                return
+            s.retry_at = 0.0  # the server answers again: sync now, not at the end of the backoff
         settings = self.config.sync
         try:
             with self._lock:
@@ -218,6 +227,20 @@ class SyncLoop:
             # A pass that had nothing to do talked to nobody: it is no sync.
             self.status.last_sync_ms = int(time.time() * 1000)
         self._set(SyncState.ONLINE, replica)
+
+    def _probing(self) -> bool:
+        """Probe while there is something to catch up on: scans waiting, or a pull owed."""
+        return self.status.outbox > 0 or self._schedule.pull_requested
+
+    def _probe_says_back(self, client: SyncClient, replica: Replica, now: float) -> bool:
+        s = self._schedule
+        if now < s.next_probe:
+            return False
+        self.status.outbox = replica.pending_count()  # scans made since the last pass count too
+        if not self._probing():
+            return False
+        s.next_probe = now + PROBE_S * (0.5 + self._rng())
+        return client.reachable(timeout_s=min(1.0, self.config.sync.timeout_s))
 
     def _failed(self, error: str, pull: bool, replica: Replica | None = None) -> None:
         s, settings = self._schedule, self.config.sync

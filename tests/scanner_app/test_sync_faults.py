@@ -343,3 +343,28 @@ def test_refusals_lost_by_a_restore_come_back_once_the_database_is_marked_restor
     assert_converged(site, config, tmp_path)
     audit = ok(site.admin.get("/audit", params={"action": "server.restored"}))
     assert [e["actor"] for e in audit] == ["cli"]
+
+
+def test_a_gate_cut_off_with_scans_waiting_is_back_before_its_backoff_says(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """Issue 14: after a link reset the loop waited out its backoff (30 s capped) before it tried
+    again; its light /health probes bring it back as soon as the server answers."""
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    config.sync = SyncSettings(poll_interval_s=30, heartbeat_interval_s=30, timeout_s=1.0,
+                               backoff_base_s=20, backoff_cap_s=30)  # fmt: skip
+    codes = [site.code(r) for r in _rights(site, 5)]
+    running = RunningLoop(config)  # rng 1.0: the backoff is exactly 30 s after a failure
+    try:
+        wait_for(lambda: running.loop.status.state is SyncState.ONLINE)
+        server.stop()
+        scan_many(config, codes)
+        running.loop.scan_recorded()
+        wait_for(lambda: running.loop.status.state is SyncState.OFFLINE)
+        backoff_ends = running.loop._schedule.retry_at
+        server.start()
+        wait_for(lambda: pending(config) == 0, timeout_s=15)  # half the backoff: the probe did it
+        assert time.monotonic() < backoff_ends
+    finally:
+        running.stop()
