@@ -37,7 +37,7 @@ SERVER_EPOCH = "server_epoch"
 """Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
 log = logging.getLogger("entrix.gate.sync")
 OUTBOX_CHECK_S = 0.25
-PROBE_S = 1.0
+PROBE_S = 0.75
 """While cut off with scans waiting, the gate asks the server's ``/health`` about this often
 (jittered ±50 %): one small request, so that it is back within a second or two of the link,
 whatever its backoff says, and without weighing on a server that is down."""
@@ -106,6 +106,7 @@ class SyncLoop:
         self._rng = rng
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._stream_wake = threading.Event()
         self._schedule = _Schedule()
         self._lock = threading.Lock()
         self._kept: tuple[object, ...] = ()
@@ -116,6 +117,7 @@ class SyncLoop:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
+        self._stream_wake.set()
 
     def request_pull(self) -> None:
         """Pull at once (the server said there are changes, or a supervisor forced a sync)."""
@@ -175,7 +177,11 @@ class SyncLoop:
         if not force and now < s.retry_at:
             if not self._probe_says_back(client, replica, now):
                 return
-            s.retry_at = 0.0  # the server answers again: sync now, not at the end of the backoff
+            # The server answers again: a whole pass now (what changed while apart is unknown),
+            # not at the end of the backoff, and the event stream reconnects at once.
+            s.retry_at = 0.0
+            force = True
+            self._stream_wake.set()
         settings = self.config.sync
         try:
             with self._lock:
@@ -263,6 +269,8 @@ class SyncLoop:
             **{k: v for k, v in self._device_status().items() if k in ("camera", "relay")},
         )
         received = time.time()
+        if answer.head > replica.cursor:
+            self.request_pull()  # the feed moved and the event stream did not say (it may be down)
         self._check_epoch(client, replica, answer.epoch)
         # Local minus server time, the round trip split evenly.
         offset = round((sent + received) / 2 * 1000 - answer.server_time_ms)
@@ -345,7 +353,11 @@ class SyncLoop:
             except (httpx.HTTPError, SyncError) as exc:
                 log.debug("event stream interrupted: %s", exc)
             failures += 1
-            self._stop.wait(backoff_delay(failures, 1.0, self.config.sync.backoff_cap_s, self._rng))
+            # Until the backoff ends, or the main loop finds the server back, or a stop.
+            self._stream_wake.wait(
+                backoff_delay(failures, 1.0, self.config.sync.backoff_cap_s, self._rng)
+            )
+            self._stream_wake.clear()
 
 
 def _head(line: str) -> int:
