@@ -15,6 +15,9 @@ from shared.reasons import Reason
 CANNOT_RECORD = "cannot_record"
 """The kiosk's answer when a scan could not be written to the replica (a full or failing disk):
 not a decision, not a record (there is none), and the turnstile does not move."""
+REPLICA_DAMAGED = "replica_damaged"
+"""The kiosk's answer to every scan once its replica failed the integrity check while running:
+nothing is decided, nothing recorded, the turnstile stays shut until a restart rebuilds it."""
 
 
 class Language(StrEnum):
@@ -117,6 +120,11 @@ REASONS: dict[str, dict[Language, str]] = {
         _.AR: "لم يمرّ أحد — أُلغي الدخول",
         _.EN: "Nobody passed — entry cancelled",
     },
+    REPLICA_DAMAGED: {
+        _.FR: "Hors service — données endommagées : appelez un superviseur",
+        _.AR: "خارج الخدمة — البيانات تالفة: اتصل بالمشرف",
+        _.EN: "Out of order — data damaged: call a supervisor",
+    },
     CANNOT_RECORD: {
         _.FR: "Hors service — impossible d'enregistrer : appelez un superviseur",
         _.AR: "خارج الخدمة — تعذّر التسجيل: اتصل بالمشرف",
@@ -182,6 +190,11 @@ TEXTS: dict[str, dict[Language, str]] = {
     "sync_starting": {_.FR: "Connexion…", _.AR: "جارٍ الاتصال…", _.EN: "Connecting…"},
     "sync_revoked": {_.FR: "Terminal révoqué", _.AR: "الجهاز ملغى", _.EN: "Terminal revoked"},
     "sync_stopped": {_.FR: "Synchro arrêtée", _.AR: "المزامنة متوقفة", _.EN: "Sync stopped"},
+    "sync_damaged": {
+        _.FR: "Données endommagées",
+        _.AR: "البيانات تالفة",
+        _.EN: "Data damaged",
+    },
     "sync_upgrade": {
         _.FR: "Mise à jour requise",
         _.AR: "التحديث مطلوب",

@@ -35,7 +35,7 @@ from scanner_app.config import (
     TerminalConfig,
 )
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
-from scanner_app.i18n import CANNOT_RECORD, Language
+from scanner_app.i18n import CANNOT_RECORD, REPLICA_DAMAGED, Language
 from scanner_app.passage import Gatekeeper
 from scanner_app.pin import PinLock
 from scanner_app.replica import Replica, ReplicaError
@@ -344,6 +344,14 @@ class Kiosk:
 
     def _scan(self, replica: Replica, gatekeeper: Gatekeeper, code: str) -> None:
         gatekeeper.checkpoint.direction = self.direction
+        with self._lock:
+            damaged = self._shared.sync is not None and self._shared.sync.state is SyncState.DAMAGED
+        if damaged:
+            # The replica failed its check while running: nothing on it may decide (issue 14).
+            self.answered.emit(
+                Answer(scan_id="", reason=REPLICA_DAMAGED, granted=False, direction=self.direction)
+            )
+            return
         try:
             result = gatekeeper.check(code)
         except (sqlite3.Error, OSError, ReplicaError) as exc:

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from scanner_app.config import TerminalConfig
-from scanner_app.replica import Replica
+from scanner_app.replica import Replica, ReplicaDamaged
 from scanner_app.sync import (
     API,
     HEADERS,
@@ -41,6 +41,8 @@ PROBE_S = 0.75
 """While cut off with scans waiting, the gate asks the server's ``/health`` about this often
 (jittered ±50 %): one small request, so that it is back within a second or two of the link,
 whatever its backoff says, and without weighing on a server that is down."""
+INTEGRITY_CHECK_S = 600.0
+"""How often a running gate checks its replica (SQLite's quick_check: 0.2 s for 1M rights)."""
 STATUS_KEPT_S = 60.0
 """The sync status is written to the replica at least this often while it does not change."""
 STREAM_READ_TIMEOUT_S = 40.0  # the server pings every 15 s
@@ -53,6 +55,9 @@ class SyncState(StrEnum):
     REVOKED = "revoked"
     UPGRADE = "upgrade"
     """The server refuses this gate's protocol: the software must be upgraded (or the server)."""
+    DAMAGED = "damaged"
+    """The replica failed its integrity check while running: the gate must decide nothing more
+    on it, and stops syncing; its next start salvages the scans and rebuilds from the server."""
     STOPPED = "stopped"
 
 
@@ -87,6 +92,7 @@ class _Schedule:
     next_heartbeat: float = 0.0
     retry_at: float = 0.0
     next_probe: float = 0.0
+    next_integrity_check: float = 0.0
     pull_requested: bool = True
 
 
@@ -148,14 +154,14 @@ class SyncLoop:
             else:
                 while not self._stop.is_set():
                     self._pass(client, replica, force=False)
-                    if self.status.state is SyncState.REVOKED:
+                    if self.status.state in (SyncState.REVOKED, SyncState.DAMAGED):
                         break
                     self._wake.wait(self._sleep_for())
                     self._wake.clear()
         finally:
             self._stop.set()
             client.close()
-            if self.status.state is not SyncState.REVOKED:
+            if self.status.state not in (SyncState.REVOKED, SyncState.DAMAGED):
                 self._set(SyncState.STOPPED if not once else self.status.state)
             replica.close()
         return self.status
@@ -174,6 +180,17 @@ class SyncLoop:
     def _pass(self, client: SyncClient, replica: Replica, *, force: bool) -> None:
         now = time.monotonic()
         s = self._schedule
+        if self.status.state is SyncState.DAMAGED:
+            return
+        if now >= s.next_integrity_check:
+            s.next_integrity_check = now + INTEGRITY_CHECK_S
+            try:
+                replica.verify_integrity()
+            except ReplicaDamaged as exc:
+                self._damaged(str(exc))
+                return
+            except sqlite3.Error as exc:
+                log.warning("the replica's integrity check could not run: %s", exc)
         if not force and now < s.retry_at:
             if not self._probe_says_back(client, replica, now):
                 return
@@ -206,6 +223,9 @@ class SyncLoop:
                 self._heartbeat(client, replica)
                 s.next_heartbeat = now + settings.heartbeat_interval_s
         except (sqlite3.Error, OSError) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+                self._damaged(f"{replica.path} is damaged: {exc}")
+                return
             # The gate's own disk (full, failing): not the server's fault, but the loop must live
             # on and retry, and say so; the scans stay where they are (issue 14).
             self._failed(f"local replica: {exc}", pull)
@@ -247,6 +267,12 @@ class SyncLoop:
             return False
         s.next_probe = now + PROBE_S * (0.5 + self._rng())
         return client.reachable(timeout_s=min(1.0, self.config.sync.timeout_s))
+
+    def _damaged(self, error: str) -> None:
+        self.status.last_error = error
+        log.critical("%s: this gate decides nothing more until restarted and rebuilt", error)
+        self.status.state = SyncState.DAMAGED
+        self._on_status(self.status)  # not written to the replica: it is not to be trusted
 
     def _failed(self, error: str, pull: bool, replica: Replica | None = None) -> None:
         s, settings = self._schedule, self.config.sync

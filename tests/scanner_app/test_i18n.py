@@ -12,7 +12,8 @@ from shared.reasons import Reason
 
 
 @pytest.mark.parametrize(
-    "reason", [*Reason, NOT_PASSED, "manual_open", "emergency_open", "cannot_record"]
+    "reason",
+    [*Reason, NOT_PASSED, "manual_open", "emergency_open", "cannot_record", "replica_damaged"],
 )
 def test_every_reason_has_words_in_every_language(reason: str) -> None:
     for language in Language:

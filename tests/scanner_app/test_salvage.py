@@ -151,3 +151,39 @@ def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
     with Replica(config.replica_path, check=True) as replica:
         assert replica.get_meta("replica_lost") is None and replica.counts().rights > 0
         assert Checkpoint(replica, "NORD-2").check(codes[0]).decision.reason is Reason.ALREADY_USED
+
+
+def test_a_running_gate_that_finds_its_replica_damaged_stops_deciding(
+    server: RunningServer, tmp_path: Path
+) -> None:
+    """The check also runs while the gate runs (every 10 minutes, and on any 'malformed' error):
+    the sync loop stops, and the kiosk answers every scan 'out of order' without deciding."""
+    from scanner_app.i18n import REPLICA_DAMAGED
+    from scanner_app.sync_loop import SyncLoop, SyncState
+    from tests.scanner_app.ui.support import demo_site, fast_turnstile, make_kiosk
+
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path / "gate", server.url)
+    scan_many(config, [site.code(site.right()) for _ in range(5)])
+    SyncLoop(config).run(once=True)  # usage rows in their pages
+    flip_bits_in_table(config.replica_path, "usage")
+    status = SyncLoop(config).run(once=True)  # opened without the start's check
+    assert status.state is SyncState.DAMAGED and "damaged" in status.last_error
+
+    import queue
+
+    demo = demo_site(tmp_path / "kiosk")
+    turnstile = fast_turnstile()
+    kiosk = make_kiosk(demo, source=None, turnstile=turnstile)
+    box: queue.Queue[object] = queue.Queue()
+    kiosk.answered.connect(box.put)
+    kiosk.start()
+    try:
+        kiosk.on_sync_status(status)
+        kiosk.submit(demo.code("home-ticket"))
+        answer = box.get(timeout=5)
+        assert answer.reason == REPLICA_DAMAGED and not answer.granted  # type: ignore[attr-defined]
+        assert turnstile.relay.history == []  # type: ignore[attr-defined]
+        assert kiosk.recent_scans() == []
+    finally:
+        kiosk.stop()
