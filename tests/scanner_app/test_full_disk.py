@@ -13,16 +13,8 @@ import pytest
 from scanner_app.replica import Replica
 from scanner_app.sync_loop import SyncState
 from tests.scanner_app.test_sync_faults import RunningLoop, enroll_gate, scan_many, wait_for
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer
 from tests.support.site import Site
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder = tmp_path_factory.mktemp("server")
-    running = start_server(f"sqlite:///{folder}/server.db", folder / "server.log")
-    yield running
-    running.stop()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ scans kept, and rebuilt from the server; a gate that cannot rebuild stays shut."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,19 +17,11 @@ from scanner_app.sync import SyncError
 from shared.model import RightKind
 from shared.reasons import Reason
 from tests.scanner_app.test_sync_faults import enroll_gate, scan_many
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 from tests.support.world import World, right
 
 USED = 200
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder = tmp_path_factory.mktemp("server")
-    running = start_server(f"sqlite:///{folder}/server.db", folder / "server.log")
-    yield running
-    running.stop()
 
 
 def flip_bits_in_table(path: Path, table: str, flips: int = 24) -> None:

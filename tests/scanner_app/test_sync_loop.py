@@ -6,7 +6,6 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,20 +19,12 @@ from scanner_app.sync_loop import SyncLoop, SyncState, backoff_delay
 from shared.reasons import Reason
 from tests.scanner_app.test_sync_faults import RunningLoop, enroll_gate, scan_many, wait_for
 from tests.support.fault_proxy import FaultProxy
-from tests.support.server import RunningServer, start_server
+from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 from tests.support.world import World, right
 from tests.support.world import code as sign
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder = tmp_path_factory.mktemp("server")
-    running = start_server(f"sqlite:///{folder}/server.db", folder / "server.log")
-    yield running
-    running.stop()
 
 
 def test_a_right_used_at_one_gate_is_refused_at_the_other(
