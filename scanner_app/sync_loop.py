@@ -41,6 +41,9 @@ PROBE_S = 0.75
 """While cut off with scans waiting, the gate asks the server's ``/health`` about this often
 (jittered ±50 %): one small request, so that it is back within a second or two of the link,
 whatever its backoff says, and without weighing on a server that is down."""
+CLOCK_JUMP_MS = 1_000
+"""A change of the wall clock against the boot clock beyond this, between two passes, is a jump
+(someone set the clock, NTP stepped it), not drift."""
 INTEGRITY_CHECK_S = 600.0
 """How often a running gate checks its replica (SQLite's quick_check: 0.2 s for 1M rights)."""
 STATUS_KEPT_S = 60.0
@@ -116,6 +119,7 @@ class SyncLoop:
         self._schedule = _Schedule()
         self._lock = threading.Lock()
         self._kept: tuple[object, ...] = ()
+        self._clock_delta: float | None = None
         self._kept_at = 0.0
 
     # -- control, from any thread ----------------------------------------------------------------
@@ -182,6 +186,7 @@ class SyncLoop:
         s = self._schedule
         if self.status.state is SyncState.DAMAGED:
             return
+        self._watch_clock(replica)
         if now >= s.next_integrity_check:
             s.next_integrity_check = now + INTEGRITY_CHECK_S
             try:
@@ -267,6 +272,26 @@ class SyncLoop:
             return False
         s.next_probe = now + PROBE_S * (0.5 + self._rng())
         return client.reachable(timeout_s=min(1.0, self.config.sync.timeout_s))
+
+    def _watch_clock(self, replica: Replica) -> None:
+        """A jump of the wall clock shows at once against the boot clock (which counts on through
+        a suspend): the stored correction moves by the jump, so that decisions keep the server's
+        time even offline, and the next heartbeat measures it again (issue 14)."""
+        delta = time.time() - _boot_clock()
+        known, self._clock_delta = self._clock_delta, delta
+        if known is None:
+            return
+        jump_ms = round((delta - known) * 1000)
+        if abs(jump_ms) <= CLOCK_JUMP_MS:
+            return
+        stored = int(replica.get_meta("clock_offset_ms") or 0)
+        corrected = stored + jump_ms
+        applied = corrected if abs(corrected) > self.config.sync.max_clock_skew_s * 1000 else 0
+        replica.set_clock_offset_ms(applied)
+        self.status.clock_offset_ms = applied
+        self._schedule.next_heartbeat = 0.0
+        log.warning("the gate's clock jumped %+d ms: correction %+d -> %+d ms until the server "
+                    "confirms it", jump_ms, stored, applied)  # fmt: skip
 
     def _damaged(self, error: str) -> None:
         self.status.last_error = error
@@ -384,6 +409,12 @@ class SyncLoop:
                 backoff_delay(failures, 1.0, self.config.sync.backoff_cap_s, self._rng)
             )
             self._stream_wake.clear()
+
+
+def _boot_clock() -> float:
+    """Seconds since boot, suspend included (Linux's CLOCK_BOOTTIME), else the monotonic clock."""
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime(boottime) if boottime is not None else time.monotonic()
 
 
 def _head(line: str) -> int:

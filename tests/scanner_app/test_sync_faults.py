@@ -368,3 +368,26 @@ def test_a_gate_cut_off_with_scans_waiting_is_back_before_its_backoff_says(
         assert time.monotonic() < backoff_ends
     finally:
         running.stop()
+
+
+def test_a_jump_of_the_wall_clock_moves_the_correction_at_once_even_offline(
+    server: RunningServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: someone sets the gate's clock 1 h ahead while it is cut off. The boot clock
+    shows the jump at once: the correction moves by it, and decisions keep the server's time."""
+    from scanner_app import sync_loop
+
+    site = Site.create(server)
+    config = enroll_gate(site, "NORD-1", tmp_path, server.url)
+    running = RunningLoop(config)
+    try:
+        wait_for(lambda: running.loop.status.state is SyncState.ONLINE)
+        server.stop()  # no heartbeat can measure it: only the jump itself tells
+        real = time.time
+        monkeypatch.setattr(sync_loop.time, "time", lambda: real() + 3600.0)
+        running.loop.scan_recorded()  # a pass soon
+        wait_for(lambda: 3_599_000 < running.loop.status.clock_offset_ms < 3_601_000)
+        with Replica(config.replica_path) as replica:
+            assert 3_599_000 < replica.clock_offset_ms < 3_601_000
+    finally:
+        running.stop()
