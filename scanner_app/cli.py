@@ -18,7 +18,7 @@ from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, TerminalConfig
 from scanner_app.demo import build_demo
-from scanner_app.replica import Replica, ReplicaError
+from scanner_app.replica import Replica, ReplicaError, move_replica
 from scanner_app.salvage import VENUE, open_sound
 from scanner_app.sync import SyncClient, SyncError, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
@@ -233,10 +233,7 @@ def _enroll(args: argparse.Namespace) -> int:
     ):
         # Another gate's data (and maybe its unsent scans): keep the file aside, start afresh.
         aside = config.replica_path.with_suffix(f".{config.venue}-{config.gate}.old")
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{config.replica_path}{suffix}")
-            if source.exists():
-                source.rename(Path(f"{aside}{suffix}"))
+        move_replica(config.replica_path, aside)
     config.server, config.venue, config.gate = enrollment.server, enrollment.venue, enrollment.gate
     config.save()
     config.save_token(enrollment.token)

@@ -53,6 +53,20 @@ class ReplicaDamaged(ReplicaError):
     it may decide. :func:`scanner_app.salvage.salvage` moves it aside, keeping its scans."""
 
 
+def is_damage(exc: sqlite3.Error) -> bool:
+    """SQLite's own word that the file is damaged (``database disk image is malformed``)."""
+    return isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc)
+
+
+def move_replica(path: Path, to: Path) -> None:
+    """Rename a replica with its ``-wal`` and ``-shm`` (whichever exist): ``to`` takes the
+    database, ``to-wal`` and ``to-shm`` the others."""
+    for suffix in ("", "-wal", "-shm"):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            source.rename(Path(f"{to}{suffix}"))
+
+
 @dataclass(frozen=True, slots=True)
 class ReplicaCounts:
     events: int
@@ -85,7 +99,7 @@ class Replica:
                 self.verify_integrity()
         except sqlite3.DatabaseError as exc:
             self._db.close()
-            if "malformed" in str(exc):
+            if is_damage(exc):
                 raise ReplicaDamaged(f"{self.path} is damaged: {exc}") from exc
             raise ReplicaError(f"{self.path} is not a gate replica: {exc}") from exc
         except ReplicaDamaged:

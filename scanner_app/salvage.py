@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner_app.config import TerminalConfig
-from scanner_app.replica import SCAN_LOG_COLUMNS, Replica
+from scanner_app.replica import SCAN_LOG_COLUMNS, Replica, move_replica
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,9 @@ class Salvaged:
 
 def salvage(path: Path, *, now: datetime | None = None) -> Salvaged:
     """Move the damaged replica at ``path`` aside and make a new one there with its scans."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _stamp(now)
     aside = path.with_name(f"{path.name}.damaged-{stamp}")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(Path(f"{aside}{suffix}"))
+    move_replica(path, aside)
     rows, meta, unreadable = _readable(aside)
     with Replica(path) as fresh:
         fresh.restore_scans(rows)
@@ -69,6 +66,11 @@ def salvage(path: Path, *, now: datetime | None = None) -> Salvaged:
         path, aside, len(rows), unsent, unreadable,
     )  # fmt: skip
     return Salvaged(aside, len(rows), unsent, unreadable)
+
+
+def _stamp(now: datetime | None = None) -> str:
+    """The time in the name of a file set aside, and in ``rebuild_pending``."""
+    return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _readable(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str], int]:
@@ -211,11 +213,8 @@ def start_over(config: TerminalConfig, why: str) -> None:
     """An enrolled gate whose replica is not its own: keep the file aside, begin a new one that
     says why (the server is told at the rebuild) and decides nothing until rebuilt."""
     path = config.replica_path
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for suffix in ("", "-wal", "-shm"):
-        source = Path(f"{path}{suffix}")
-        if source.exists():
-            source.rename(Path(f"{path}.lost-{stamp}{suffix}"))
+    stamp = _stamp()
+    move_replica(path, path.with_name(f"{path.name}.lost-{stamp}"))
     with Replica(path) as fresh:
         fresh.set_meta(LOST, why)
         fresh.set_meta(REBUILD_PENDING, stamp)

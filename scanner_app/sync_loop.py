@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from scanner_app.config import TerminalConfig
-from scanner_app.replica import Replica, ReplicaDamaged
+from scanner_app.replica import Replica, ReplicaDamaged, is_damage
 from scanner_app.sync import (
     API,
     HEADERS,
@@ -228,7 +228,7 @@ class SyncLoop:
                 self._heartbeat(client, replica)
                 s.next_heartbeat = now + settings.heartbeat_interval_s
         except (sqlite3.Error, OSError) as exc:
-            if isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc):
+            if isinstance(exc, sqlite3.Error) and is_damage(exc):
                 self._damaged(f"{replica.path} is damaged: {exc}")
                 return
             # The gate's own disk (full, failing): not the server's fault, but the loop must live
