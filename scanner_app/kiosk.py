@@ -232,7 +232,7 @@ class Kiosk:
         self.checkpoint.direction = self._shared.direction
         now_ms = self._now_ms()
         self._shared.entries.load(self.replica.scans(limit=5_000), now_ms)
-        self._shared.outbox = self.replica.counts().scans_pending
+        self._shared.outbox = self.replica.pending_count()
 
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._gate_thread = threading.Thread(target=self._gate_loop, name="gate", daemon=True)
@@ -603,7 +603,7 @@ class Kiosk:
         self._changed()
 
     def _refresh_outbox(self, replica: Replica) -> None:
-        pending = replica.counts().scans_pending
+        pending = replica.pending_count()
         with self._lock:
             self._shared.outbox = pending
         self._changed()

@@ -201,7 +201,7 @@ class SyncClient:
         beat = Heartbeat(
             version=__version__,
             cursor=self.replica.cursor,
-            outbox=self.replica.counts().scans_pending,
+            outbox=self.replica.pending_count(),
             last_sync_ms=last_sync_ms,
             clock_ms=int(time.time() * 1000) if clock_ms is None else clock_ms,
             camera=camera,

@@ -217,7 +217,7 @@ class SyncLoop:
                     self.status.pulled += client.resync()
                     replica.set_meta(SERVER_EPOCH, "")  # done: take the next epoch as it comes
                 s.next_pull = now + settings.poll_interval_s
-            pending = replica.counts().scans_pending
+            pending = replica.pending_count()
             if pending:
                 self.status.pushed += client.push(batch_size=settings.upload_batch)
             if pull or pending:
@@ -365,7 +365,7 @@ class SyncLoop:
         if replica is not None:
             try:
                 self.status.cursor = replica.cursor
-                self.status.outbox = replica.counts().scans_pending
+                self.status.outbox = replica.pending_count()
                 self._keep(replica)
             except (sqlite3.Error, OSError) as exc:
                 log.warning("cannot keep the sync status in the replica: %s", exc)
