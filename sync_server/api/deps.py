@@ -87,13 +87,18 @@ def require_admin(actor: Annotated[Actor, Depends(current_user)]) -> Actor:
     return actor
 
 
+def _device(session: Session, token: str) -> Device | None:
+    """The device whose token this is (revoked or not), by the token's hash."""
+    return session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+
+
 def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
     token = _token(credentials)
     if token.startswith(USER_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this API is for enrolled gates only")
     # Reading who is calling takes no write lock on SQLite, even in a request that writes next.
     read_only(session)
-    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    device = _device(session, token)
     if device is None:
         raise _unauthorized("unknown device token")
     if device.revoked_at is not None:
@@ -115,7 +120,7 @@ def gate_protocol(request: Request, session: SessionDep, credentials: BearerDep)
     if why is None:
         return
     token = credentials.credentials if credentials is not None else ""
-    device = session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
+    device = _device(session, token)
     if device is not None and device.revoked_at is None:
         gate = session.get(Gate, device.gate_id)
         assert gate is not None
