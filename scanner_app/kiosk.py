@@ -264,13 +264,14 @@ class Kiosk:
 
             camera = config.camera_settings()
             codes = demo_codes(config.replica_path.parent / "codes.txt")
+            shown = min(2.0, demo_every_s / 2)
             source = DemoCamera(
                 codes,
                 width=camera.width,
                 height=camera.height,
                 fps=camera.fps,
-                show_s=min(2.0, demo_every_s / 2),
-                gap_s=demo_every_s - min(2.0, demo_every_s / 2),
+                show_s=shown,
+                gap_s=demo_every_s - shown,
             )
         else:
             from scanner_app.frames import open_source
@@ -348,9 +349,7 @@ class Kiosk:
             damaged = self._shared.sync is not None and self._shared.sync.state is SyncState.DAMAGED
         if damaged:
             # The replica failed its check while running: nothing on it may decide (issue 14).
-            self.answered.emit(
-                Answer(scan_id="", reason=REPLICA_DAMAGED, granted=False, direction=self.direction)
-            )
+            self._out_of_order(REPLICA_DAMAGED)
             return
         try:
             result = gatekeeper.check(code)
@@ -358,9 +357,7 @@ class Kiosk:
             # Not recorded, so not admitted: the controller is told at once, in words, and the
             # turnstile stays shut (issue 14). The next scan tries again.
             log.error("a scan could not be recorded: %s", exc)
-            self.answered.emit(
-                Answer(scan_id="", reason=CANNOT_RECORD, granted=False, direction=self.direction)
-            )
+            self._out_of_order(CANNOT_RECORD)
             return
         answer = self._answer(replica, result)
         with self._lock:
@@ -378,6 +375,12 @@ class Kiosk:
             if passage is not None and passage.annulment is not None:
                 self._annulled(answer, passage.annulment)
         self._refresh_outbox(replica)
+
+    def _out_of_order(self, reason: str) -> None:
+        """An answer that is no decision: nothing recorded, the turnstile shut."""
+        self.answered.emit(
+            Answer(scan_id="", reason=reason, granted=False, direction=self.direction)
+        )
 
     def _annul(
         self,
