@@ -32,16 +32,24 @@ class Checkpoint:
     """The gate ``gate_name`` of ``replica``, optionally forced into one direction."""
 
     def __init__(
-        self, replica: Replica, gate_name: str | None = None, direction: Direction | None = None
+        self,
+        replica: Replica,
+        gate_name: str | None = None,
+        direction: Direction | None = None,
+        *,
+        known: bool = True,
     ) -> None:
+        """``known=False``: the replica does not hold the gate yet (it is being rebuilt from the
+        server); a check before it does fails, naming the gate."""
         self.replica = replica
         name = gate_name or replica.gate_name
         if name is None:
-            known = ", ".join(g.name for g in replica.gates()) or "none"
-            raise ReplicaError(f"no gate chosen for this terminal (gates in the replica: {known})")
+            listed = ", ".join(g.name for g in replica.gates()) or "none"
+            raise ReplicaError(f"no gate chosen for this terminal (gates in the replica: {listed})")
         self.gate_name = name
         self.direction = direction
-        _ = self.gate  # fail now, listing the gates, rather than at the first scan
+        if known:
+            _ = self.gate  # fail now, listing the gates, rather than at the first scan
 
     @property
     def gate(self) -> GateConfig:

@@ -233,7 +233,7 @@ def _enroll(args: argparse.Namespace) -> int:
     ):
         # Another gate's data (and maybe its unsent scans): keep the file aside, start afresh.
         aside = config.replica_path.with_suffix(f".{config.venue}-{config.gate}.old")
-        move_replica(config.replica_path, aside)
+        move_replica(config.replica_path, aside, journal=True)
     config.server, config.venue, config.gate = enrollment.server, enrollment.venue, enrollment.gate
     config.save()
     config.save_token(enrollment.token)
@@ -261,13 +261,8 @@ def _enroll(args: argparse.Namespace) -> int:
 
 def _sync(args: argparse.Namespace) -> int:
     config = TerminalConfig.load(args.config)
-    try:
-        _say(open_sound(config))
-    except SyncError as exc:
-        # The replica must be rebuilt from the server first, and it cannot be reached: the gate
-        # stays shut; systemd (or the installer) tries again.
-        print(f"sync offline: the replica needs the server to be rebuilt ({exc})")
-        return 1
+    # The loop rebuilds the replica from the server if it must (and retries until it answers).
+    _say(open_sound(config, rebuild_later=True))
     loop = SyncLoop(config)
     if args.once:
         status = loop.run(once=True)
@@ -507,7 +502,9 @@ def _run(args: argparse.Namespace) -> int:
             "the demo (gate-scanner seed-demo --db demo/gate.db, then gate-scanner run --demo "
             "--db demo/gate.db)"
         )
-    _say(open_sound(config))
+    # A rebuild from the server is the kiosk's sync loop's to do: meanwhile it shows the
+    # controller it is out of order, and a supervisor may still open by hand.
+    _say(open_sound(config, rebuild_later=True))
     if not config.replica_path.exists():
         raise ReplicaError(
             f"no replica at {config.replica_path}: build one with "

@@ -62,6 +62,9 @@ class SyncSettings:
     backoff_cap_s: float = 30.0
     max_clock_skew_s: float = 2.0
     """Beyond this, the gate reports the skew and decides with the server's time."""
+    clock_unverified_after_s: float = 6 * 3600.0
+    """A gate that has not set its clock against the server's for this long says so on its
+    status bar (its time windows rest on a clock nobody checked)."""
 
 
 @strict_settings

@@ -15,6 +15,9 @@ from shared.reasons import Reason
 CANNOT_RECORD = "cannot_record"
 """The kiosk's answer when a scan could not be written to the replica (a full or failing disk):
 not a decision, not a record (there is none), and the turnstile does not move."""
+REPLICA_REBUILDING = "replica_rebuilding"
+"""The kiosk's answer while its replica is rebuilt from the server (it was damaged, lost, or an
+older copy): nothing decided, nothing recorded; a supervisor may still open by hand."""
 REPLICA_DAMAGED = "replica_damaged"
 """The kiosk's answer to every scan once its replica failed the integrity check while running:
 nothing is decided, nothing recorded, the turnstile stays shut until a restart rebuilds it."""
@@ -125,6 +128,11 @@ REASONS: dict[str, dict[Language, str]] = {
         _.AR: "خارج الخدمة — البيانات تالفة: اتصل بالمشرف",
         _.EN: "Out of order — data damaged: call a supervisor",
     },
+    REPLICA_REBUILDING: {
+        _.FR: "Hors service — mise à jour depuis le serveur : appelez un superviseur",
+        _.AR: "خارج الخدمة — جارٍ التحديث من الخادم: اتصل بالمشرف",
+        _.EN: "Out of order — rebuilding from the server: call a supervisor",
+    },
     CANNOT_RECORD: {
         _.FR: "Hors service — impossible d'enregistrer : appelez un superviseur",
         _.AR: "خارج الخدمة — تعذّر التسجيل: اتصل بالمشرف",
@@ -194,6 +202,16 @@ TEXTS: dict[str, dict[Language, str]] = {
         _.FR: "Données endommagées",
         _.AR: "البيانات تالفة",
         _.EN: "Data damaged",
+    },
+    "sync_rebuilding": {
+        _.FR: "Reconstruction depuis le serveur",
+        _.AR: "إعادة البناء من الخادم",
+        _.EN: "Rebuilding from the server",
+    },
+    "clock_unverified": {
+        _.FR: "Heure non vérifiée depuis {age}",
+        _.AR: "الساعة غير مُتحقَّق منها منذ {age}",
+        _.EN: "Clock unchecked for {age}",
     },
     "sync_upgrade": {
         _.FR: "Mise à jour requise",

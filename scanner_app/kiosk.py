@@ -35,10 +35,11 @@ from scanner_app.config import (
     TerminalConfig,
 )
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
-from scanner_app.i18n import CANNOT_RECORD, REPLICA_DAMAGED, Language
+from scanner_app.i18n import CANNOT_RECORD, REPLICA_DAMAGED, REPLICA_REBUILDING, Language
 from scanner_app.passage import Gatekeeper
 from scanner_app.pin import PinLock
 from scanner_app.replica import Replica, ReplicaError
+from scanner_app.salvage import REBUILD_PENDING
 from scanner_app.scanning import ScanPipeline, ScanWorker
 from scanner_app.sync_loop import SyncLoop, SyncState, SyncStatus
 from scanner_app.wedge import WedgeDetector, WedgeSettings
@@ -125,6 +126,11 @@ class KioskStatus:
     direction: Direction
     language: Language
     sync_error: str = ""
+    rebuilding: bool = False
+    """The replica is being rebuilt from the server: every scan is answered "out of order"."""
+    clock_unverified_s: float | None = None
+    """How long the gate's clock has gone without a check against the server's, once that is
+    beyond ``[sync] clock_unverified_after_s``."""
 
     @property
     def online(self) -> bool:
@@ -166,6 +172,7 @@ class _Shared:
     direction: Direction
     language: Language
     outbox: int = 0
+    rebuilding: bool = False
     entries: EntryCounter = field(default_factory=EntryCounter)
 
 
@@ -197,7 +204,9 @@ class Kiosk:
         self.replica = Replica(replica_path)
         """The reading and supervisor replica, for the thread that made the kiosk."""
         self._replica_path = replica_path
-        self.checkpoint = Checkpoint(self.replica, gate_name)  # fails now if there is no gate
+        rebuilding = self.replica.get_meta(REBUILD_PENDING) is not None
+        # Fails now if there is no such gate, unless the server is yet to send it (a rebuild).
+        self.checkpoint = Checkpoint(self.replica, gate_name, known=not rebuilding)
         self.gate_name = self.checkpoint.gate_name
         self.wedge = WedgeDetector(wedge)
         self.pin = PinLock(self.settings.pin_hash, self.replica, clock=clock)
@@ -226,6 +235,8 @@ class Kiosk:
             camera=source.state if source is not None else SourceState(SourceStatus.UNAVAILABLE),
             direction=Direction(stored_direction)
             if stored_direction
+            else Direction.IN
+            if rebuilding
             else self.checkpoint.gate.direction,
             language=Language(stored_language or self.settings.language),
         )
@@ -233,6 +244,10 @@ class Kiosk:
         now_ms = self._now_ms()
         self._shared.entries.load(self.replica.scans(limit=5_000), now_ms)
         self._shared.outbox = self.replica.pending_count()
+        self._shared.rebuilding = rebuilding
+        self._clock_unverified_after_s = (
+            sync_config.sync.clock_unverified_after_s if sync_config is not None else 0.0
+        )
 
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._gate_thread = threading.Thread(target=self._gate_loop, name="gate", daemon=True)
@@ -331,7 +346,7 @@ class Kiosk:
         replica = Replica(self._replica_path)
         checkpoint = self.checkpoint
         # The gate thread's own checkpoint: same gate and direction, its own replica.
-        own = Checkpoint(replica, checkpoint.gate_name, checkpoint.direction)
+        own = Checkpoint(replica, checkpoint.gate_name, checkpoint.direction, known=False)
         on_recorded = self.sync_loop.scan_recorded if self.sync_loop is not None else _nothing
         gatekeeper = Gatekeeper(own, self.turnstile, on_recorded=on_recorded)
         try:
@@ -347,9 +362,15 @@ class Kiosk:
         gatekeeper.checkpoint.direction = self.direction
         with self._lock:
             damaged = self._shared.sync is not None and self._shared.sync.state is SyncState.DAMAGED
+            rebuilding = self._shared.rebuilding
         if damaged:
             # The replica failed its check while running: nothing on it may decide (issue 14).
             self._out_of_order(REPLICA_DAMAGED)
+            return
+        if rebuilding:
+            # Salvaged, lost or an older copy: its usage cannot be trusted until the server's
+            # feed is in (issue 14). A supervisor may open by hand, audited.
+            self._out_of_order(REPLICA_REBUILDING)
             return
         try:
             result = gatekeeper.check(code)
@@ -540,7 +561,7 @@ class Kiosk:
             operator=operator,
             detail=detail,
         )
-        self.replica.record_event(record)
+        record = self.replica.record_event(record)
         log.warning("%s by %s: %s", reason, operator, detail)
         if self.sync_loop is not None:
             self.sync_loop.scan_recorded()
@@ -591,6 +612,10 @@ class Kiosk:
                 direction=shared.direction,
                 language=shared.language,
                 sync_error="" if sync is None else sync.last_error,
+                rebuilding=shared.rebuilding,
+                clock_unverified_s=None
+                if sync is None
+                else sync.clock_unverified_s(self._now_ms(), self._clock_unverified_after_s),
             )
 
     def on_sync_status(self, status: SyncStatus) -> None:
@@ -598,6 +623,7 @@ class Kiosk:
         with self._lock:
             self._shared.sync = replace(status)
             self._shared.outbox = status.outbox
+            self._shared.rebuilding = status.rebuild_pending
         self._changed()
 
     def _camera_changed(self, state: SourceState) -> None:

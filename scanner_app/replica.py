@@ -14,7 +14,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,8 @@ from uuid import uuid4
 
 from pydantic import TypeAdapter, ValidationError
 
+from scanner_app.journal import SUFFIX as JOURNAL_SUFFIX
+from scanner_app.journal import Journal, journal_path
 from scanner_app.replica_migrations import MigrationError, latest, migrate
 from shared.credential import KeyRing
 from shared.decision import Decision, occupancy_changes, usage_after
@@ -58,10 +60,11 @@ def is_damage(exc: sqlite3.Error) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and "malformed" in str(exc)
 
 
-def move_replica(path: Path, to: Path) -> None:
+def move_replica(path: Path, to: Path, *, journal: bool = False) -> None:
     """Rename a replica with its ``-wal`` and ``-shm`` (whichever exist): ``to`` takes the
-    database, ``to-wal`` and ``to-shm`` the others."""
-    for suffix in ("", "-wal", "-shm"):
+    database, ``to-wal`` and ``to-shm`` the others; ``journal``: its journal too (the gate is
+    another now). Left in place otherwise: the journal is what a new replica recovers from."""
+    for suffix in ("", "-wal", "-shm", *([JOURNAL_SUFFIX] if journal else [])):
         source = Path(f"{path}{suffix}")
         if source.exists():
             source.rename(Path(f"{to}{suffix}"))
@@ -83,10 +86,12 @@ class ReplicaCounts:
 class Replica:
     """One SQLite file per gate. Not thread-safe: open one per thread (WAL lets them coexist)."""
 
-    def __init__(self, path: str | Path, *, check: bool = False) -> None:
+    def __init__(self, path: str | Path, *, check: bool = False, journal: bool = True) -> None:
         """Open (or create) the replica; ``check``: run SQLite's integrity check first (a gate
-        process does, at start), raising :class:`ReplicaDamaged` on damage."""
+        process does, at start), raising :class:`ReplicaDamaged` on damage; ``journal``: keep
+        each record in the journal beside it too (:mod:`scanner_app.journal`), until uploaded."""
         self.path = Path(path)
+        self.journal = Journal(journal_path(self.path)) if journal else None
         if not self.path.exists():
             # Rights, plain secrets and the device's scans: for the gate's own user only. SQLite
             # gives its -wal and -shm files the same mode.
@@ -140,6 +145,8 @@ class Replica:
 
     def close(self) -> None:
         self._db.close()
+        if self.journal is not None:
+            self.journal.close()
 
     def verify_integrity(self) -> None:
         """SQLite's ``quick_check`` (every page and index readable and consistent; not the
@@ -196,15 +203,31 @@ class Replica:
 
     def restore_scans(self, rows: Iterable[Sequence[Any]]) -> int:
         """Put back scans read from a damaged replica (``scanner_app.salvage``), as they were,
-        upload marks included; a scan already here is kept once."""
-        columns = f"{_SCAN_COLUMNS}, usage_before, uploaded"
+        upload marks and sequence numbers included (one from a file without them gets the next
+        number); a scan already here is kept once."""
+        columns = SCAN_LOG_COLUMNS
         with self._transaction() as db:
             before = db.total_changes
             db.executemany(
                 f"INSERT OR IGNORE INTO scans ({columns}) VALUES ({_placeholders(columns)})",
                 rows,
             )
-            return db.total_changes - before
+            restored = db.total_changes - before
+            _number_the_unnumbered(db)
+            return restored
+
+    @property
+    def scan_seq(self) -> int:
+        """The highest sequence number this replica has given a record (or been told the server
+        holds, :meth:`raise_scan_seq`): 0 for a new file."""
+        return int(self._db.execute(f"SELECT {_NEXT_SEQ} - 1").fetchone()[0])
+
+    def raise_scan_seq(self, seq: int) -> None:
+        """Number the next record after ``seq`` at least: once a rebuilt replica has learnt how
+        far the server has this device's records, so that it is not taken for behind again."""
+        with self._transaction() as db:
+            if seq > int(db.execute(f"SELECT {_NEXT_SEQ} - 1").fetchone()[0]):
+                _set_meta(db, SEQ_FLOOR, str(seq))
 
     def set_meta(self, key: str, value: str) -> None:
         with self._transaction() as db:
@@ -310,7 +333,7 @@ class Replica:
         """The most recent scans first (or, pending only, the oldest not yet uploaded first)."""
         where, order = ("WHERE uploaded = 0", "ASC") if pending_only else ("", "DESC")
         rows = self._db.execute(
-            f"SELECT {_SCAN_COLUMNS} FROM scans {where} ORDER BY scanned_at_ms {order}, rowid"
+            f"SELECT {_SCAN_COLUMNS}, seq FROM scans {where} ORDER BY scanned_at_ms {order}, rowid"
             f" {order} LIMIT ?",
             (limit,),
         )
@@ -321,6 +344,36 @@ class Replica:
             db.executemany(
                 "UPDATE scans SET uploaded = 1 WHERE scan_id = ?", ((i,) for i in scan_ids)
             )
+        if self.journal is not None and (self.pending_count() == 0 or self.journal.oversized()):
+            self.journal.compact(self._pending_ids)
+
+    def _pending_ids(self) -> set[str]:
+        rows = self._db.execute("SELECT scan_id FROM scans WHERE uploaded = 0")
+        return {scan_id for (scan_id,) in rows}
+
+    def recover_from_journal(self) -> int:
+        """Put back, not yet uploaded, every journaled record this replica lacks (it was lost,
+        damaged, or is an older copy); returns how many. A record whose number this replica has
+        given another since is numbered anew."""
+        if self.journal is None:
+            return 0
+        records = self.journal.records()
+        if not records:
+            return 0
+        with self._transaction() as db:
+            before = db.total_changes
+            for record in records:
+                taken = db.execute("SELECT 1 FROM scans WHERE seq = ?", (record.seq,)).fetchone()
+                db.execute(
+                    f"INSERT OR IGNORE INTO scans ({_SCAN_COLUMNS}, seq)"
+                    f" VALUES ({_placeholders(_SCAN_COLUMNS)}, ?)",
+                    (*_scan_params(record), None if taken else record.seq),
+                )
+            recovered = db.total_changes - before
+            _number_the_unnumbered(db)
+        if recovered:
+            log.warning("%s: %d scans recovered from its journal", self.path, recovered)
+        return recovered
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -359,10 +412,7 @@ class Replica:
         if dry_run:
             return record
         with self._transaction() as db:
-            db.execute(
-                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",
-                _scan_params(record),
-            )
+            record = _insert_scan(db, record)
             if right is not None and decision.granted:
                 before = self.usage(right.right_id)
                 after = usage_after(decision, before, int(scanned_at.timestamp()))
@@ -372,7 +422,18 @@ class Replica:
                         (_usage_json(before), record.scan_id),
                     )
                     self._move_usage(db, before, after)
+        self._journaled(record)
         return record
+
+    def _journaled(self, record: ScanRecord) -> None:
+        """The second copy of a record just committed. Its failure does not undo the record (the
+        replica has it, and decides on it): it is logged, and the gate goes on."""
+        if self.journal is None:
+            return
+        try:
+            self.journal.append(record)
+        except (OSError, ValueError) as exc:
+            log.error("scan %s is in the replica but not in its journal: %s", record.scan_id, exc)
 
     def record_event(self, record: ScanRecord) -> ScanRecord:
         """Log an audited event that is not a decision (a supervisor's manual open, emergency
@@ -380,10 +441,8 @@ class Replica:
         if record.reason in set(Reason):
             raise ReplicaError(f"{record.reason!r} is a decision: use record_scan")
         with self._transaction() as db:
-            db.execute(
-                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",
-                _scan_params(record),
-            )
+            record = _insert_scan(db, record)
+        self._journaled(record)
         return record
 
     def annul(self, record: ScanRecord, *, reason: str, scanned_at: datetime) -> ScanRecord:
@@ -415,16 +474,14 @@ class Replica:
                 raise ReplicaError(f"scan {record.scan_id} is not a granted scan of this gate")
             if row[2] is not None:
                 raise ReplicaError(f"scan {record.scan_id} is already annulled")
-            db.execute(
-                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({_placeholders(_SCAN_COLUMNS)})",
-                _scan_params(annulment),
-            )
+            annulment = _insert_scan(db, annulment)
             current = self.usage(record.right_id)
             if current is not None and current.last_scan_at == record.scanned_at_ms // 1000:
                 # Nothing happened to the right since that scan: put it back exactly.
                 before = _usage_from_json(record.right_id, row[1])
                 restored = before or UsageState(record.right_id, last_scan_at=current.last_scan_at)
                 self._move_usage(db, current, restored)
+        self._journaled(annulment)
         return annulment
 
     def _move_usage(
@@ -521,8 +578,33 @@ _SCAN_COLUMNS = (
 )
 
 
-SCAN_LOG_COLUMNS = f"{_SCAN_COLUMNS}, usage_before, uploaded"
-"""Every column of the scan log, as a salvage reads and writes it back."""
+SCAN_LOG_COLUMNS = f"{_SCAN_COLUMNS}, seq, usage_before, uploaded"
+"""Every column of the scan log, as a salvage reads and writes it back (the upload mark last)."""
+SEQ_FLOOR = "seq_floor"
+"""Replica meta: the sequence number the server holds for this device, once a rebuild learnt
+it (the log may hold fewer records)."""
+_NEXT_SEQ = (
+    "(SELECT max(coalesce((SELECT max(seq) FROM scans), 0),"
+    f" coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '{SEQ_FLOOR}'), 0)) + 1)"
+)
+"""The next record's sequence number: after the log's highest and the floor (two index reads)."""
+
+
+def _number_the_unnumbered(db: sqlite3.Connection) -> None:
+    """Give each record without a sequence number (put back from elsewhere) the next ones."""
+    unnumbered = db.execute("SELECT rowid FROM scans WHERE seq IS NULL ORDER BY rowid")
+    for (rowid,) in unnumbered.fetchall():
+        db.execute(f"UPDATE scans SET seq = {_NEXT_SEQ} WHERE rowid = ?", (rowid,))
+
+
+def _insert_scan(db: sqlite3.Connection, record: ScanRecord) -> ScanRecord:
+    """Log one record with the device's next sequence number; the record as written."""
+    row = db.execute(
+        f"INSERT INTO scans ({_SCAN_COLUMNS}, seq) VALUES ({_placeholders(_SCAN_COLUMNS)},"
+        f" {_NEXT_SEQ}) RETURNING seq",
+        _scan_params(record),
+    ).fetchone()
+    return replace(record, seq=int(row[0]))
 
 
 def _placeholders(columns: str) -> str:
@@ -588,6 +670,7 @@ def _scan(row: Sequence[Any]) -> ScanRecord:
         operator=row[10],
         detail=row[11],
         annuls=row[12],
+        seq=row[13],
     )
 
 

@@ -19,10 +19,13 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import SCAN_LOG_COLUMNS, Replica, move_replica
+
+if TYPE_CHECKING:
+    from scanner_app.sync import SyncClient
 
 log = logging.getLogger(__name__)
 
@@ -47,28 +50,31 @@ class Salvaged:
     """Of those, not yet uploaded."""
     unreadable: int
     """Rows of the scan log that could not be read (their number, as far as it can be told)."""
+    journaled: int = 0
+    """Scans not readable (or not there) in the damaged file, put back from the journal."""
 
 
 def salvage(path: Path, *, now: datetime | None = None) -> Salvaged:
     """Move the damaged replica at ``path`` aside and make a new one there with its scans."""
-    stamp = _stamp(now)
-    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    at = stamp(now)
+    aside = path.with_name(f"{path.name}.damaged-{at}")
     move_replica(path, aside)
     rows, meta, unreadable = _readable(aside)
     with Replica(path) as fresh:
         fresh.restore_scans(rows)
+        journaled = fresh.recover_from_journal()  # what the damaged pages held, if it had it
         for key, value in meta.items():
             fresh.set_meta(key, value)
-        fresh.set_meta(REBUILD_PENDING, stamp)
+        fresh.set_meta(REBUILD_PENDING, at)
     unsent = sum(1 for row in rows if not row[-1])
     log.error(
-        "replica %s was damaged: moved to %s; %d scans kept (%d not yet uploaded), %d unreadable",
-        path, aside, len(rows), unsent, unreadable,
+        "replica %s was damaged: moved to %s; %d scans kept (%d not yet uploaded), %d unreadable"
+        ", %d more from its journal", path, aside, len(rows), unsent, unreadable, journaled,
     )  # fmt: skip
-    return Salvaged(aside, len(rows), unsent, unreadable)
+    return Salvaged(aside, len(rows), unsent, unreadable, journaled)
 
 
-def _stamp(now: datetime | None = None) -> str:
+def stamp(now: datetime | None = None) -> str:
     """The time in the name of a file set aside, and in ``rebuild_pending``."""
     return (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
 
@@ -95,7 +101,13 @@ def _readable(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, str], int]:
 
 
 def _scan_rows(db: sqlite3.Connection) -> tuple[list[tuple[Any, ...]], int]:
-    select = f"SELECT {SCAN_LOG_COLUMNS} FROM scans"
+    columns = SCAN_LOG_COLUMNS
+    try:
+        if "seq" not in {row[1] for row in db.execute("PRAGMA table_info(scans)")}:
+            columns = columns.replace(" seq,", " NULL AS seq,")  # a file of schema 1
+    except sqlite3.Error:
+        pass
+    select = f"SELECT {columns} FROM scans"
     try:
         return db.execute(f"{select} ORDER BY rowid").fetchall(), 0
     except sqlite3.Error:
@@ -127,32 +139,41 @@ def rebuild(config: TerminalConfig) -> int:
     shut (it knows no right) until this succeeds."""
     from scanner_app.sync import SyncClient
 
-    with Replica(config.replica_path) as replica:
-        with SyncClient(
-            config.server, config.token(), replica, timeout_s=config.sync.timeout_s
-        ) as client:
-            lost = replica.get_meta(LOST)
-            if lost:
-                client.report_replica_lost(lost)
-                replica.delete_meta(LOST)
-            client.push()
-            pulled = client.pull()
-        replica.set_meta(VENUE, config.venue)
-        gate = replica.get_meta("gate_name") or config.gate
-        if gate:
-            replica.set_gate_name(gate)
-        replica.delete_meta(REBUILD_PENDING)
+    with (
+        Replica(config.replica_path) as replica,
+        SyncClient(config.server, config.token(), replica, timeout_s=config.sync.timeout_s) as c,
+    ):
+        return rebuild_from(config, replica, c)
+
+
+def rebuild_from(config: TerminalConfig, replica: Replica, client: SyncClient) -> int:
+    """:func:`rebuild` on an open replica and client (the sync loop's): the server told of a
+    lost replica (and asked how far it knows this device's records, to number on from there),
+    the scans sent, the feed pulled to its head; then ``rebuild_pending`` is cleared."""
+    why = replica.get_meta(LOST)
+    if why:
+        replica.raise_scan_seq(client.report_replica_lost(why))
+        replica.delete_meta(LOST)
+    client.push()
+    pulled = client.pull()
+    replica.set_meta(VENUE, config.venue)
+    gate = replica.get_meta("gate_name") or config.gate
+    if gate:
+        replica.set_gate_name(gate)
+    replica.delete_meta(REBUILD_PENDING)
     log.warning("replica %s rebuilt from the server: %d changes", config.replica_path, pulled)
     return pulled
 
 
-def open_sound(config: TerminalConfig) -> list[str]:
+def open_sound(config: TerminalConfig, *, rebuild_later: bool = False) -> list[str]:
     """What a gate process does at start, before it decides anything: SQLite's integrity check
     of its replica; a damaged one is salvaged and, on an enrolled gate, rebuilt from the server
     (also a rebuild left unfinished by an earlier start). Raises
     :class:`~scanner_app.replica.ReplicaError` (damaged, not enrolled) or
     :class:`~scanner_app.sync.SyncError` (the rebuild needs the server): the gate stays shut.
-    Returns what was done, in sentences for the terminal (also logged)."""
+    ``rebuild_later``: leave the rebuild to the process's sync loop (the kiosk, which shows the
+    controller it is shut meanwhile, and lets a supervisor open by hand). Returns what was
+    done, in sentences for the terminal (also logged)."""
     from scanner_app.replica import ReplicaDamaged, ReplicaError
 
     said: list[str] = []
@@ -160,9 +181,12 @@ def open_sound(config: TerminalConfig) -> list[str]:
     if enrolled:
         why = lost(config)
         if why is not None:
-            start_over(config, why)
+            recovered = start_over(config, why)
+            saved = (f"{recovered} scans it had not uploaded are recovered from its journal"
+                    if recovered else "scans it had not uploaded are lost (its journal holds "
+                    "none)")  # fmt: skip
             said.append(f"{why}: the file is kept aside, the server is told, and the gate is "
-                        "rebuilt from it; scans it had not uploaded are lost")  # fmt: skip
+                        f"rebuilt from it; {saved}")  # fmt: skip
     if not config.replica_path.exists():
         return said
     try:
@@ -177,12 +201,17 @@ def open_sound(config: TerminalConfig) -> list[str]:
         kept = salvage(config.replica_path)
         said.append(
             f"{exc}: moved to {kept.aside.name}, {kept.scans} scans kept ({kept.unsent} not "
-            f"uploaded yet, {kept.unreadable} unreadable); rebuilding from the server"
+            f"uploaded yet, {kept.unreadable} unreadable), {kept.journaled} more from its "
+            "journal; rebuilding from the server"
         )
         pending = True
     if pending and enrolled:
-        pulled = rebuild(config)
-        said.append(f"replica rebuilt from the server: {pulled} changes")
+        if rebuild_later:
+            said.append("the replica is rebuilt from the server as soon as it answers; until "
+                        "then the gate admits nobody")  # fmt: skip
+        else:
+            pulled = rebuild(config)
+            said.append(f"replica rebuilt from the server: {pulled} changes")
     return said
 
 
@@ -209,13 +238,17 @@ def lost(config: TerminalConfig) -> str | None:
     return None
 
 
-def start_over(config: TerminalConfig, why: str) -> None:
+def start_over(config: TerminalConfig, why: str) -> int:
     """An enrolled gate whose replica is not its own: keep the file aside, begin a new one that
-    says why (the server is told at the rebuild) and decides nothing until rebuilt."""
+    says why (the server is told at the rebuild) and decides nothing until rebuilt, holding the
+    scans its journal kept; returns how many."""
     path = config.replica_path
-    stamp = _stamp()
-    move_replica(path, path.with_name(f"{path.name}.lost-{stamp}"))
+    at = stamp()
+    move_replica(path, path.with_name(f"{path.name}.lost-{at}"))
     with Replica(path) as fresh:
-        fresh.set_meta(LOST, why)
-        fresh.set_meta(REBUILD_PENDING, stamp)
-    log.error("gate %s/%s: %s; starting over from the server", config.venue, config.gate, why)
+        recovered = fresh.recover_from_journal()
+        told = f"{why} ({recovered} unsent scans recovered from its journal)" if recovered else why
+        fresh.set_meta(LOST, told)
+        fresh.set_meta(REBUILD_PENDING, at)
+    log.error("gate %s/%s: %s; starting over from the server", config.venue, config.gate, told)
+    return recovered

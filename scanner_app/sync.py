@@ -23,6 +23,7 @@ from shared.gate_wire import (
     Heartbeat,
     HeartbeatAnswer,
     ReplicaLost,
+    ReplicaLostAnswer,
     ScanIn,
     ScanUpload,
 )
@@ -184,9 +185,17 @@ class SyncClient:
             return False
         return answer.status_code == 200
 
-    def report_replica_lost(self, why: str) -> None:
-        """Tell the server this gate's replica was missing, empty or another's."""
-        self._call("POST", "/replica-lost", json=ReplicaLost(why=why).model_dump())
+    def report_replica_lost(self, why: str) -> int:
+        """Tell the server this gate's replica was missing, empty or another's; returns the
+        highest sequence number of this device's records the server knows of."""
+        answer = self._call("POST", "/replica-lost", json=ReplicaLost(why=why).model_dump())
+        return _answer(ReplicaLostAnswer, answer).known_seq
+
+    def notify_damaged(self, why: str) -> None:
+        """A heartbeat saying the replica is damaged (and nothing read from it): the gate's tile
+        shows it, and the supervisors are alerted, before the gate stops syncing."""
+        beat = Heartbeat(version=__version__, replica="damaged", replica_error=why)
+        self._call("POST", "/heartbeat", json=beat.model_dump(mode="json"))
 
     def heartbeat(
         self,
@@ -196,6 +205,8 @@ class SyncClient:
         camera: str = "unknown",
         relay: str = "unknown",
         clock_ms: int | None = None,
+        replica: str = "ok",
+        clock_verified_ms: int | None = None,
     ) -> HeartbeatAnswer:
         """The gate's status; ``clock_ms``: this gate's clock (now, unless a test says)."""
         beat = Heartbeat(
@@ -207,6 +218,9 @@ class SyncClient:
             camera=camera,
             relay=relay,
             counters=counters or {},
+            seq=self.replica.scan_seq,
+            replica=replica,
+            clock_verified_ms=clock_verified_ms,
         )
         answer = self._call("POST", "/heartbeat", json=beat.model_dump(mode="json"))
         return _answer(HeartbeatAnswer, answer)

@@ -23,6 +23,7 @@ import httpx
 
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica, ReplicaDamaged, is_damage
+from scanner_app.salvage import REBUILD_PENDING, rebuild_from, stamp
 from scanner_app.sync import (
     API,
     HEADERS,
@@ -77,6 +78,18 @@ class SyncStatus:
     pulled: int = 0
     pushed: int = 0
     failures: int = 0
+    rebuild_pending: bool = False
+    """The replica is being rebuilt from the server (salvaged, lost, or an older copy): the gate
+    decides nothing until it is done, save a supervisor's audited manual open."""
+    clock_verified_ms: int | None = None
+    """When a heartbeat last set the gate's clock against the server's (None: never here)."""
+
+    def clock_unverified_s(self, now_ms: int, after_s: float) -> float | None:
+        """How long the clock has gone unchecked, once that is beyond ``after_s``; else None."""
+        if self.clock_verified_ms is None:
+            return None
+        unchecked = (now_ms - self.clock_verified_ms) / 1000
+        return unchecked if unchecked > after_s else None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -148,6 +161,7 @@ class SyncLoop:
         client = SyncClient(
             self.config.server, self.config.token(), replica, timeout_s=self.config.sync.timeout_s
         )
+        self._resume(replica)
         listener = None
         if not once:
             listener = threading.Thread(target=self._listen, name="sync-stream", daemon=True)
@@ -169,6 +183,18 @@ class SyncLoop:
                 self._set(SyncState.STOPPED if not once else self.status.state)
             replica.close()
         return self.status
+
+    def _resume(self, replica: Replica) -> None:
+        """What the replica says of the last run: a rebuild under way, the clock's last check."""
+        self.status.rebuild_pending = replica.get_meta(REBUILD_PENDING) is not None
+        try:
+            kept = json.loads(replica.get_meta("sync_status") or "{}")
+        except ValueError:
+            kept = {}
+        verified = kept.get("clock_verified_ms") if isinstance(kept, dict) else None
+        if isinstance(verified, int):
+            self.status.clock_verified_ms = verified
+        self._on_status(self.status)
 
     def _sleep_for(self) -> float:
         now = time.monotonic()
@@ -192,7 +218,7 @@ class SyncLoop:
             try:
                 replica.verify_integrity()
             except ReplicaDamaged as exc:
-                self._damaged(str(exc))
+                self._damaged(str(exc), client)
                 return
             except sqlite3.Error as exc:
                 log.warning("the replica's integrity check could not run: %s", exc)
@@ -209,7 +235,11 @@ class SyncLoop:
             with self._lock:
                 pull = force or s.pull_requested or now >= s.next_pull
                 s.pull_requested = False
-            if pull:
+            if self.status.rebuild_pending:
+                self.status.pulled += rebuild_from(self.config, replica, client)
+                self.status.rebuild_pending = False
+                pull = True
+            elif pull:
                 try:
                     self.status.pulled += client.pull()
                 except ServerBehind as exc:
@@ -229,7 +259,7 @@ class SyncLoop:
                 s.next_heartbeat = now + settings.heartbeat_interval_s
         except (sqlite3.Error, OSError) as exc:
             if isinstance(exc, sqlite3.Error) and is_damage(exc):
-                self._damaged(f"{replica.path} is damaged: {exc}")
+                self._damaged(f"{replica.path} is damaged: {exc}", client)
                 return
             # The gate's own disk (full, failing): not the server's fault, but the loop must live
             # on and retry, and say so; the scans stay where they are (issue 14).
@@ -293,11 +323,16 @@ class SyncLoop:
         log.warning("the gate's clock jumped %+d ms: correction %+d -> %+d ms until the server "
                     "confirms it", jump_ms, stored, applied)  # fmt: skip
 
-    def _damaged(self, error: str) -> None:
+    def _damaged(self, error: str, client: SyncClient) -> None:
         self.status.last_error = error
         log.critical("%s: this gate decides nothing more until restarted and rebuilt", error)
         self.status.state = SyncState.DAMAGED
         self._on_status(self.status)  # not written to the replica: it is not to be trusted
+        try:
+            # A last word for the gate's tile and the supervisors, from what is in memory.
+            client.notify_damaged(error)
+        except (SyncError, sqlite3.Error, OSError) as exc:
+            log.warning("could not tell the server the replica is damaged: %s", exc)
 
     def _failed(self, error: str, pull: bool, replica: Replica | None = None) -> None:
         s, settings = self._schedule, self.config.sync
@@ -317,9 +352,13 @@ class SyncLoop:
         answer = client.heartbeat(
             last_sync_ms=self.status.last_sync_ms,
             counters={"pulled": self.status.pulled, "pushed": self.status.pushed},
+            replica="rebuilding" if self.status.rebuild_pending else "ok",
+            clock_verified_ms=self.status.clock_verified_ms,
             **{k: v for k, v in self._device_status().items() if k in ("camera", "relay")},
         )
         received = time.time()
+        if answer.known_seq > replica.scan_seq:
+            self._behind(replica, answer.known_seq)
         if answer.head > replica.cursor:
             self.request_pull()  # the feed moved and the event stream did not say (it may be down)
         self._check_epoch(client, replica, answer.epoch)
@@ -339,6 +378,24 @@ class SyncLoop:
                             stored)  # fmt: skip
             replica.set_clock_offset_ms(applied)
         self.status.clock_offset_ms = applied
+        self.status.clock_verified_ms = answer.server_time_ms
+
+    def _behind(self, replica: Replica, known: int) -> None:
+        """The server knows records of this device the replica does not hold: the file is an
+        older copy (put back from a backup, a cloned card). Its usage may be old, so it decides
+        nothing until rebuilt (the scans it holds are sent, the feed pulled); the server raised
+        the alert with what may be lost. Its next records are numbered after the server's."""
+        held = replica.scan_seq
+        replica.raise_scan_seq(known)
+        replica.recover_from_journal()  # the newer file's unsent scans, if it kept them
+        replica.set_meta(REBUILD_PENDING, stamp())
+        self.status.rebuild_pending = True
+        log.error(
+            "this gate's replica holds records up to number %d but the server knows %d: it is "
+            "an older copy; deciding nothing until it is rebuilt", held, known,
+        )  # fmt: skip
+        self._on_status(self.status)
+        self.request_pull()
 
     def _check_epoch(self, client: SyncClient, replica: Replica, epoch: object) -> None:
         """A new epoch: the server's database was restored from a backup, which may have lost
@@ -376,7 +433,7 @@ class SyncLoop:
         cursor, scans waiting, error) or a minute went by. An idle gate passes 4 times a second;
         a commit each time would write gigabytes a day to its SD card (issue 14)."""
         substance = (self.status.state, self.status.cursor, self.status.outbox,
-                     self.status.last_error)  # fmt: skip
+                     self.status.last_error, self.status.rebuild_pending)  # fmt: skip
         now = time.monotonic()
         if substance == self._kept and now - self._kept_at < STATUS_KEPT_S:
             return

@@ -23,6 +23,10 @@ LOOSE_MAX = 200
 STATE_MAX = 40
 UPLOAD_MAX = 5_000
 """Scans in one upload request."""
+SEQ_MAX = 2**62
+"""A device's record sequence number fits a BIGINT, with room."""
+
+Seq = Annotated[int, Field(ge=0, le=SEQ_MAX)]
 
 
 def refuse_nul(value: Any) -> Any:
@@ -103,6 +107,8 @@ class ScanIn(WireIn):
     detail: Detail = ""
     annuls: Annotated[str, Field(pattern=UUID_PATTERN)] | None = None
     """For a ``not_passed`` record: the granted scan it cancels (nobody went through)."""
+    seq: Seq | None = None
+    """The device's sequence number of the record (gates of release 0.1.0 send none)."""
 
     @classmethod
     def from_record(cls, scan: ScanRecord) -> ScanIn:
@@ -121,6 +127,26 @@ class ScanIn(WireIn):
             operator=scan.operator,
             detail=scan.detail,
             annuls=scan.annuls,
+            seq=scan.seq,
+        )
+
+    def to_record(self) -> ScanRecord:
+        """The scan as the gate logged it (read back from its journal)."""
+        return ScanRecord(
+            scan_id=self.scan_id,
+            gate=self.gate,
+            direction=self.direction,
+            reason=self.reason,
+            scanned_at_ms=self.scanned_at_ms,
+            right_id=None if self.right_id is None else bytes.fromhex(self.right_id),
+            event=self.event,
+            zone=self.zone,
+            code_kind=self.code_kind,
+            latency_ms=self.latency_ms,
+            operator=self.operator,
+            detail=self.detail,
+            annuls=self.annuls,
+            seq=self.seq,
         )
 
 
@@ -143,6 +169,15 @@ class Heartbeat(WireIn):
     camera: State = "unknown"
     relay: State = "unknown"
     counters: dict[str, int] = Field(default_factory=dict, max_length=50)
+    seq: Seq = 0
+    """The highest sequence number the gate has given a record: with ``outbox``, what it would
+    lose if its replica were lost now."""
+    replica: State = "ok"
+    """``ok``, ``rebuilding`` (from the server, deciding nothing meanwhile) or ``damaged`` (the
+    gate's last heartbeat until it is restarted: its other fields are not read from the file)."""
+    replica_error: Detail = ""
+    clock_verified_ms: int | None = None
+    """When the gate last set its clock against the server's (before this heartbeat)."""
 
 
 class ReplicaLost(WireIn):
@@ -150,6 +185,12 @@ class ReplicaLost(WireIn):
     gone, and the server must say so (it knows how many from the last heartbeat)."""
 
     why: Annotated[str, _cut(LOOSE_MAX), Field(min_length=1, max_length=LOOSE_MAX)]
+
+
+class ReplicaLostAnswer(BaseModel):
+    known_seq: int
+    """The highest sequence number of the device's records the server knows of (stored, or
+    stated by a heartbeat): the new replica numbers its records after it."""
 
 
 class HeartbeatAnswer(BaseModel):
@@ -161,3 +202,7 @@ class HeartbeatAnswer(BaseModel):
     epoch: str
     """The database's identity: when it changes (a restore from a backup), the gate sends every
     scan it holds again and rebuilds its replica from change 0."""
+    known_seq: int = 0
+    """The highest sequence number of this device's records the server knows of (stored, or
+    stated by a heartbeat): a gate whose replica holds less runs on an older copy of it, and
+    must resync before it decides again."""

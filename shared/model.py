@@ -131,6 +131,10 @@ class ScanRecord:
     detail: str = ""
     annuls: str | None = None
     """For a ``not_passed`` record: the granted scan it cancels (the turnstile was not used)."""
+    seq: int | None = None
+    """The device's sequence number of this record, given when the gate logs it (1, 2, 3...):
+    the server keeps the highest it has stored per device, so that a gate whose replica holds
+    less (an older copy put back) knows it cannot trust it."""
 
 
 class Logged(StrEnum):

@@ -158,6 +158,15 @@ class Device(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
+    acked_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The highest sequence number of this device's records stored here."""
+    heard_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """The highest sequence number this device's heartbeats stated (records made, uploaded or
+    not). A heartbeat stating less than either runs on an older copy of its replica."""
+
+    @property
+    def known_seq(self) -> int:
+        return max(self.acked_seq, self.heard_seq)
 
 
 class SigningKey(Base):

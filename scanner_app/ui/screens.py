@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from scanner_app.frames import SourceStatus
 from scanner_app.i18n import Language, age_text, reason_text, text
 from scanner_app.kiosk import LOCAL, Answer, KioskStatus
+from scanner_app.sync_loop import SyncState
 from shared.model import Direction
 
 GREEN = "#0a6e2c"
@@ -248,6 +249,7 @@ class StatusPanel(QWidget):
         self.relay_label = _label(22)
         self.camera_label = _label(22)
         self.audio_label = _label(22)
+        self.clock_label = _label(22)
         self.supervisor_button = QPushButton()
         self.supervisor_button.setFont(_font(20))
         self.supervisor_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -270,6 +272,7 @@ class StatusPanel(QWidget):
             self.relay_label,
             self.camera_label,
             self.audio_label,
+            self.clock_label,
         ]
 
     def show_status(self, status: KioskStatus, now: float | None = None) -> None:
@@ -277,7 +280,13 @@ class StatusPanel(QWidget):
         lang = status.language
         now = time.time() if now is None else now
         sync_key = "sync_local" if status.sync == LOCAL else f"sync_{status.sync}"
-        self._pill(self.sync_label, text(sync_key, lang), ok=status.online or status.sync == LOCAL)
+        if status.rebuilding and status.sync != SyncState.DAMAGED:
+            sync_key = "sync_rebuilding"
+        self._pill(
+            self.sync_label,
+            text(sync_key, lang),
+            ok=(status.online or status.sync == LOCAL) and not status.rebuilding,
+        )
         if status.last_sync_ms is None:
             self.last_sync_label.setText("" if status.sync == LOCAL else text("never_synced", lang))
         else:
@@ -311,6 +320,12 @@ class StatusPanel(QWidget):
             text("audio_ok" if self.audio_ok else "audio_none", lang),
             ok=self.audio_ok,
         )
+        if status.clock_unverified_s is None:
+            self.clock_label.setText("")
+        else:
+            age = age_text(status.clock_unverified_s, lang)
+            self._pill(self.clock_label, text("clock_unverified", lang, age=age), ok=False)
+        self.clock_label.setVisible(bool(self.clock_label.text()))
         self.supervisor_button.setText(text("supervisor", lang))
 
     @staticmethod

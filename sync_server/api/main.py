@@ -50,7 +50,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     watch = FeedWatch(get_sessionmaker(), settings.feed_poll_interval_s)
     await watch.start()
     app.state.feed_watch = watch
-    dashboard = DashboardLive(get_sessionmaker(), silent_after_s=settings.gate_silent_after_s)
+    dashboard = DashboardLive(
+        get_sessionmaker(),
+        silent_after_s=settings.gate_silent_after_s,
+        unchecked_after_s=settings.gate_clock_unverified_after_s,
+    )
     await dashboard.start()
     app.state.dashboard = dashboard
     app.state.password_checks = asyncio.Semaphore(dashboard_routes.PASSWORD_CHECKS_AT_ONCE)

@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    gate_clock_unverified_after_s: int = 6 * 3600
+    """A gate back after this long without setting its clock against the server's raises an
+    alert (it decided time windows on a clock nobody checked); its tile says so while it is
+    away that long."""
     silent_check_interval_s: float = 10.0
     zone_alert_ratio: float = 0.95
     feed_page_max: int = 10_000

@@ -59,12 +59,14 @@ class DashboardLive:
         sessions: sessionmaker[Session],
         *,
         silent_after_s: int,
+        unchecked_after_s: int | None = None,
         poll_s: float = POLL_S,
         refresh_s: float = REFRESH_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions = sessions
         self._silent_after_s = silent_after_s
+        self._unchecked_after_s = unchecked_after_s
         self._poll_s = poll_s
         self._refresh_s = refresh_s
         self._clock = clock
@@ -98,7 +100,11 @@ class DashboardLive:
             marker = snapshot.change_marker(session)
             if marker_only and marker == self._marker:
                 return False
-            snap = snapshot.take(session, silent_after_s=self._silent_after_s)
+            snap = snapshot.take(
+                session,
+                silent_after_s=self._silent_after_s,
+                unchecked_after_s=self._unchecked_after_s,
+            )
         tiles, moved = self._tiles.render(snap)
         parts = render.live_parts(snap, tiles)
         before = self.view

@@ -29,6 +29,8 @@ ALERT_WORDS = {
     "clock_skew": "Clock skew",
     "protocol_refused": "Gate software to upgrade",
     "replica_lost": "Gate lost its data",
+    "clock_unverified": "Gate clock unchecked",
+    "replica_damaged": "Gate data damaged",
 }
 SEVERITY_WORDS = {1: "notice", 2: "warning", 3: "critical"}
 

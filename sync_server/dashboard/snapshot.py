@@ -44,6 +44,12 @@ class GateTile:
     version: str
     protocol_refused: str = ""
     """Why the server refuses this gate's software (until it heartbeats again): upgrade it."""
+    replica: str = "ok"
+    """``ok``, ``rebuilding`` (admitting nobody until its data is back from the server) or
+    ``damaged`` (admitting nobody until restarted)."""
+    clock_unchecked: bool = False
+    """The gate has been away beyond ``gate_clock_unverified_after_s``: it decides time windows
+    on a clock nobody has checked since its last heartbeat."""
 
     @property
     def skew_off(self) -> bool:
@@ -140,9 +146,16 @@ def _gate_counts(session: Session, since_ms: int) -> dict[int, GateCounts]:
     return {gate_id: GateCounts(*counts) for gate_id, *counts in rows}
 
 
-def _tile(gate: Any, counts: GateCounts, now: datetime, silent_after_s: int) -> GateTile:
+def _tile(
+    gate: Any,
+    counts: GateCounts,
+    now: datetime,
+    silent_after_s: int,
+    unchecked_after_s: int | None,
+) -> GateTile:
     status = gate.status or {}
     seen = gate.last_seen_at
+    away_s = None if seen is None else int((now - seen).total_seconds())
     outbox = status.get("outbox")
     skew = status.get("skew_ms")
     return GateTile(
@@ -162,6 +175,10 @@ def _tile(gate: Any, counts: GateCounts, now: datetime, silent_after_s: int) -> 
         skew_ms=skew if isinstance(skew, int) else None,
         version=str(status.get("version", "")),
         protocol_refused=str(status.get("protocol_refused", "")),
+        replica=str(status.get("replica", "ok")),
+        clock_unchecked=away_s is not None
+        and unchecked_after_s is not None
+        and away_s > unchecked_after_s,
     )
 
 
@@ -242,8 +259,15 @@ def _alerts(session: Session) -> tuple[list[AlertRow], list[AlertRow]]:
     return [row(a) for a in open_], [row(a) for a in acked]
 
 
-def take(session: Session, *, silent_after_s: int, now: datetime | None = None) -> Snapshot:
-    """Read the whole dashboard from the database."""
+def take(
+    session: Session,
+    *,
+    silent_after_s: int,
+    unchecked_after_s: int | None = None,
+    now: datetime | None = None,
+) -> Snapshot:
+    """Read the whole dashboard from the database; ``unchecked_after_s``: a gate away longer
+    shows its clock as unchecked (None: never)."""
     now = now or datetime.now(UTC)
     venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
     counts = _gate_counts(session, epoch_ms(now) - RECENT_S * 1000)
@@ -254,7 +278,8 @@ def take(session: Session, *, silent_after_s: int, now: datetime | None = None) 
         ).order_by(Gate.name)
     )  # fmt: skip
     for gate in gates:
-        tile = _tile(gate, counts.get(gate.id, GateCounts()), now, silent_after_s)
+        tile = _tile(gate, counts.get(gate.id, GateCounts()), now, silent_after_s,
+                     unchecked_after_s)  # fmt: skip
         venues[gate.venue_id].gates.append(tile)
     heads: dict[int, dict[str, int]] = defaultdict(dict)
     for row in session.scalars(select(Occupancy)):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from shared import model as domain
 from shared.gate_wire import ScanIn
-from sync_server.models import Alert, Gate, Venue
+from sync_server.models import Alert, Device, Gate, Venue
 
 DOUBLE_ENTRY = "double_entry"
 BANNED_TRIED = "banned_tried"
@@ -24,6 +24,8 @@ ZONE_NEARLY_FULL = "zone_nearly_full"
 CLOCK_SKEW = "clock_skew"
 PROTOCOL_REFUSED = "protocol_refused"
 REPLICA_LOST = "replica_lost"
+CLOCK_UNVERIFIED = "clock_unverified"
+REPLICA_DAMAGED = "replica_damaged"
 
 
 def _raise(session: Session, **values: object) -> None:
@@ -116,6 +118,23 @@ def clock_skew(session: Session, *, gate: Gate, skew_ms: int) -> None:
     )
 
 
+def clock_unverified(session: Session, *, gate: Gate, verified_ms: int) -> None:
+    """A gate is back after deciding a long time on a clock it could not check: its time windows
+    and its scans' times rest on it. Once per gate and verification."""
+    since = datetime.fromtimestamp(verified_ms / 1000, UTC)
+    hours = (datetime.now(UTC) - since).total_seconds() / 3600
+    _raise(
+        session,
+        kind=CLOCK_UNVERIFIED,
+        severity=1,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{CLOCK_UNVERIFIED}:{gate.id}:{verified_ms}",
+        message=f"gate {gate.name} decided for {hours:.1f} h without checking its clock against "
+        f"the server's (last at {since.isoformat(timespec='seconds')})",
+    )
+
+
 def protocol_refused(session: Session, *, gate: Gate, stated: str, why: str) -> None:
     """One alert per gate and day while the server refuses its protocol: it cannot sync."""
     day = datetime.now(UTC).date().isoformat()
@@ -130,11 +149,15 @@ def protocol_refused(session: Session, *, gate: Gate, stated: str, why: str) -> 
     )
 
 
-def replica_lost(session: Session, *, gate: Gate, why: str) -> None:
-    """A gate lost its replica: what it had not uploaded (its last heartbeat tells how much) is
-    gone, and those entries may be admitted again without a double entry ever showing."""
+def replica_lost(
+    session: Session, *, gate: Gate, device: Device, why: str, key: str | None = None
+) -> None:
+    """A gate lost its replica (or runs on an older copy): what it had not uploaded is gone, and
+    those entries may be admitted again without a double entry ever showing. Its last heartbeat
+    tells how many scans it had waiting and its highest sequence number; the server knows the
+    highest it stored."""
     status = gate.status or {}
-    outbox = status.get("outbox")
+    outbox, seq = status.get("outbox"), status.get("seq")
     seen = gate.last_seen_at
     waiting = (
         f"it had {outbox} scans waiting to upload at its last heartbeat"
@@ -142,6 +165,13 @@ def replica_lost(session: Session, *, gate: Gate, why: str) -> None:
         if isinstance(outbox, int)
         else "how many scans it had waiting is not known (no heartbeat)"
     )
+    if isinstance(seq, int) and seq > device.acked_seq:
+        waiting += (
+            f"; the server holds its records up to number {device.acked_seq} and it had made"
+            f" {seq}: numbers {device.acked_seq + 1} to {seq} may be lost"
+        )
+    else:
+        waiting += f"; the server holds its records up to number {device.acked_seq}"
     at = datetime.now(UTC).isoformat(timespec="seconds")
     _raise(
         session,
@@ -149,7 +179,37 @@ def replica_lost(session: Session, *, gate: Gate, why: str) -> None:
         severity=3,
         venue_id=gate.venue_id,
         gate=gate.name,
-        dedupe_key=f"{REPLICA_LOST}:{gate.id}:{at}",
+        dedupe_key=key or f"{REPLICA_LOST}:{gate.id}:{at}",
         message=f"gate {gate.name} lost its replica ({why[:120]}): {waiting}; entries among "
         "them may be admitted again, and a double entry among them cannot be seen",
+    )
+
+
+def replica_damaged(session: Session, *, gate: Gate, why: str) -> None:
+    """A running gate found its replica damaged: it admits nobody until restarted, when it moves
+    the file aside, keeps the scans it can read and rebuilds from the server."""
+    hour = datetime.now(UTC).strftime("%Y-%m-%dT%H")
+    _raise(
+        session,
+        kind=REPLICA_DAMAGED,
+        severity=3,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{REPLICA_DAMAGED}:{gate.id}:{hour}",
+        message=f"gate {gate.name} found its data damaged and admits nobody: restart it to "
+        f"rebuild from the server ({why[:160]})",
+    )
+
+
+def replica_behind(session: Session, *, gate: Gate, device: Device, seq: int) -> None:
+    """A gate heartbeats with a replica holding fewer records than it uploaded: it runs on an
+    older copy of its file (put back from a backup, a cloned card). It resyncs before it decides
+    again; what it had not uploaded from the newer one is lost. Raised once per gate and level."""
+    replica_lost(
+        session,
+        gate=gate,
+        device=device,
+        why=f"its replica holds records up to number {seq}, older than it had made: an older "
+        "copy of the file",
+        key=f"{REPLICA_LOST}:behind:{device.id}:{device.known_seq}",
     )

@@ -12,6 +12,7 @@ from scanner_app.checkpoint import Checkpoint
 from scanner_app.cli import EXIT_ERROR, main
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica, ReplicaDamaged, ReplicaError
+from scanner_app.journal import journal_path
 from scanner_app.salvage import REBUILD_PENDING, open_sound
 from scanner_app.sync import SyncError
 from shared.model import RightKind
@@ -104,12 +105,20 @@ def test_a_gate_that_cannot_rebuild_stays_shut_and_rebuilds_when_it_can(
         assert Checkpoint(replica, "SUD-1").check(code).decision.granted
 
 
-@pytest.mark.parametrize("how", ["empty", "missing", "another gate's"])
+@pytest.mark.parametrize(
+    ("how", "journal"),
+    [("empty", True), ("missing", True), ("another gate's", True), ("empty", False)],
+)
 def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
-    server: RunningServer, tmp_path: Path, how: str, capsys: pytest.CaptureFixture[str]
+    server: RunningServer,
+    tmp_path: Path,
+    how: str,
+    journal: bool,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Issue 14: 50 tickets admitted offline, the replica truncated to 0 bytes: `sync --once`
-    printed "0 waiting", exited 0, and nobody ever learned of the 50 scans."""
+    printed "0 waiting", exited 0, and nobody ever learned of the 50 scans. Now its journal
+    gives the unsent ones back; without it (wiped too), the supervisors are told they are lost."""
     from scanner_app.sync_loop import SyncLoop
 
     site = Site.create(server)
@@ -122,6 +131,8 @@ def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
     with Replica(config.replica_path) as replica:
         pending = replica.counts().scans_pending
     assert pending == 3
+    if not journal:
+        journal_path(config.replica_path).unlink()
     if how == "empty":
         config.replica_path.write_bytes(b"")
     elif how == "missing":
@@ -132,7 +143,11 @@ def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
     status = main(["sync", "--once", "--config", str(config.path)])
     said = capsys.readouterr()
     assert status == 0, said.err
-    assert "the server is told" in said.err and "scans it had not uploaded are lost" in said.err
+    assert "the server is told" in said.err
+    if journal:
+        assert "3 scans it had not uploaded are recovered from its journal" in said.err
+    else:
+        assert "scans it had not uploaded are lost (its journal holds none)" in said.err
     alerts = [
         a for a in ok(site.admin.get("/alerts", params={"kind": "replica_lost"}))
         if a["gate"] == "NORD-2" and "lost its replica" in a["message"]
@@ -142,6 +157,11 @@ def test_a_lost_replica_is_never_taken_for_a_fresh_one_and_the_server_is_told(
     with Replica(config.replica_path, check=True) as replica:
         assert replica.get_meta("replica_lost") is None and replica.counts().rights > 0
         assert Checkpoint(replica, "NORD-2").check(codes[0]).decision.reason is Reason.ALREADY_USED
+        # The 3 offline entries: back on the server from the journal (used), or lost (not).
+        again = Checkpoint(replica, "NORD-2").check(more[0]).decision.reason
+        assert again is (Reason.ALREADY_USED if journal else Reason.GRANTED)
+    if journal:
+        assert "3 unsent scans recovered from its journal" in alerts[0]["message"]
 
 
 def test_a_running_gate_that_finds_its_replica_damaged_stops_deciding(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sse_starlette.sse import EventSourceResponse
 
 from shared.gate_wire import (
@@ -17,6 +17,7 @@ from shared.gate_wire import (
     Heartbeat,
     HeartbeatAnswer,
     ReplicaLost,
+    ReplicaLostAnswer,
     ScanUpload,
     ScanUploadResult,
 )
@@ -36,6 +37,8 @@ from sync_server.services.writes import commit
 
 router = APIRouter(prefix="/gate", tags=["gate API"], dependencies=[Depends(gate_protocol)])
 STREAM_PING_S = 15.0
+DAMAGED = "damaged"
+"""A heartbeat's ``replica``: the gate found its file damaged and stops deciding and syncing."""
 CLOCK_SKEW_ALERT_MS = 2_000
 
 
@@ -93,6 +96,15 @@ def upload_scans(data: ScanUpload, session: SessionDep, me: GateDep) -> ScanUplo
     result = scans.ingest(
         session, venue=me.venue, gate=me.gate, device_id=me.device.id, scans=data.scans
     )
+    numbered = [scan.seq for scan in data.scans if scan.seq is not None]
+    if numbered:
+        # The highest only grows, whatever order two uploads of one device commit in.
+        top = max(numbered)
+        session.execute(
+            update(Device)
+            .where(Device.id == me.device.id, Device.acked_seq < top)
+            .values(acked_seq=top)
+        )
     commit(session, pending=result.pending)
     return ScanUploadResult(
         stored=result.stored, duplicates=result.duplicates, server_time_ms=scans.now_ms()
@@ -100,26 +112,54 @@ def upload_scans(data: ScanUpload, session: SessionDep, me: GateDep) -> ScanUplo
 
 
 @router.post("/heartbeat")
-def heartbeat(data: Heartbeat, session: SessionDep, me: GateDep) -> HeartbeatAnswer:
+def heartbeat(
+    data: Heartbeat, session: SessionDep, me: GateDep, settings: SettingsDep
+) -> HeartbeatAnswer:
     """The gate's status, kept for supervisors; answered with the server's time."""
     passing_state(session)  # the next heartbeat replaces it: no fsync on SQLite
     server_ms = scans.now_ms()
-    skew = None if data.clock_ms is None else data.clock_ms - server_ms
-    status_: dict[str, Any] = data.model_dump(mode="json")
-    status_["skew_ms"] = skew
-    me.gate.status = status_
+    device = me.device
     me.gate.last_seen_at = datetime.now(UTC)
+    skew = None if data.clock_ms is None else data.clock_ms - server_ms
+    if data.replica == DAMAGED:
+        # The gate's last word before it stops: nothing else in it was read from its file, so
+        # the tile keeps what the gate said before, with the damage.
+        me.gate.status = {**(me.gate.status or {}), "replica": DAMAGED,
+                          "replica_error": data.replica_error}  # fmt: skip
+        alerts.replica_damaged(session, gate=me.gate, why=data.replica_error)
+    else:
+        if data.seq < device.known_seq:
+            # The gate's replica holds fewer records than it uploaded or stated before: an older
+            # copy of the file. Raised with the status it had before (what it had waiting then
+            # is what may be lost); the answer tells it to resync.
+            alerts.replica_behind(session, gate=me.gate, device=device, seq=data.seq)
+        else:
+            device.heard_seq = data.seq
+        status_: dict[str, Any] = data.model_dump(mode="json")
+        status_["skew_ms"] = skew
+        me.gate.status = status_
     if skew is not None and abs(skew) > CLOCK_SKEW_ALERT_MS:
         alerts.clock_skew(session, gate=me.gate, skew_ms=skew)
+    verified = data.clock_verified_ms
+    unchecked_after_ms = settings.gate_clock_unverified_after_s * 1000
+    if verified is not None and server_ms - verified > unchecked_after_ms:
+        alerts.clock_unverified(session, gate=me.gate, verified_ms=verified)
     head, epoch = head_and_epoch(session)
     session.commit()
-    return HeartbeatAnswer(server_time_ms=server_ms, skew_ms=skew, head=head, epoch=epoch)
+    return HeartbeatAnswer(
+        server_time_ms=server_ms,
+        skew_ms=skew,
+        head=head,
+        epoch=epoch,
+        known_seq=device.known_seq,
+    )
 
 
-@router.post("/replica-lost", status_code=status.HTTP_204_NO_CONTENT)
-def replica_lost(data: ReplicaLost, session: SessionDep, me: GateDep) -> Response:
-    """The gate found its replica missing, empty or another's: raise it for the supervisors."""
-    alerts.replica_lost(session, gate=me.gate, why=data.why)
+@router.post("/replica-lost")
+def replica_lost(data: ReplicaLost, session: SessionDep, me: GateDep) -> ReplicaLostAnswer:
+    """The gate found its replica missing, empty or another's: raise it for the supervisors, and
+    tell the gate how far its records are held here (its new replica numbers on from there)."""
+    alerts.replica_lost(session, gate=me.gate, device=me.device, why=data.why)
     commit(
         session,
         actor=f"device:{me.venue.code}/{me.gate.name}",
@@ -127,7 +167,7 @@ def replica_lost(data: ReplicaLost, session: SessionDep, me: GateDep) -> Respons
         target=f"{me.venue.code}/{me.gate.name}",
         detail={"why": data.why},
     )
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return ReplicaLostAnswer(known_seq=me.device.known_seq)
 
 
 @router.get("/stream", response_class=EventSourceResponse)

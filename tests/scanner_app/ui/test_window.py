@@ -379,6 +379,40 @@ def test_the_status_bar_follows_sync_offline_and_online_and_the_outbox(
     window.sounds.close()
 
 
+def test_the_status_bar_says_a_rebuild_and_a_clock_nobody_checked(
+    qtbot: QtBot, site: Site, other_kiosk: list[Kiosk]
+) -> None:
+    kiosk = make_kiosk(site, sync_config=offline_config(site))  # [sync] defaults: 6 h
+    other_kiosk.append(kiosk)
+    window = KioskWindow(kiosk)
+    qtbot.addWidget(window)
+    bar = window.status_panel
+    assert not bar.clock_label.isVisibleTo(window)
+    kiosk.on_sync_status(SyncStatus(state=SyncState.OFFLINE, rebuild_pending=True))
+    qtbot.waitUntil(
+        lambda: bar.sync_label.text() == "Reconstruction depuis le serveur", timeout=WAIT_MS
+    )
+    assert bar.sync_label.property("ok") is False
+    # Online again but still rebuilding: not green yet.
+    kiosk.on_sync_status(SyncStatus(state=SyncState.ONLINE, rebuild_pending=True))
+    qtbot.wait(50)
+    assert bar.sync_label.property("ok") is False
+
+    checked = int(time.time() * 1000) - 7 * 3600 * 1000 - 1_000
+    kiosk.on_sync_status(SyncStatus(state=SyncState.OFFLINE, clock_verified_ms=checked))
+    qtbot.waitUntil(lambda: bar.clock_label.text() == "Heure non vérifiée depuis 7 h",
+                    timeout=WAIT_MS)  # fmt: skip
+    assert bar.clock_label.isVisibleTo(window) and bar.clock_label.property("ok") is False
+    kiosk.set_language("ar")
+    qtbot.waitUntil(lambda: "الساعة" in bar.clock_label.text(), timeout=WAIT_MS)
+    # A heartbeat set the clock: the warning goes.
+    kiosk.on_sync_status(
+        SyncStatus(state=SyncState.ONLINE, clock_verified_ms=int(time.time() * 1000))
+    )
+    qtbot.waitUntil(lambda: not bar.clock_label.isVisibleTo(window), timeout=WAIT_MS)
+    window.sounds.close()
+
+
 def test_an_unplugged_camera_is_shown_and_its_return_too(
     qtbot: QtBot, site: Site, other_kiosk: list[Kiosk]
 ) -> None:
