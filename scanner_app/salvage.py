@@ -14,6 +14,7 @@ decides nothing: a flipped bit in a usage page could let a used ticket in again.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 from dataclasses import dataclass
@@ -38,6 +39,14 @@ LOST = "replica_lost"
 until the server has been told."""
 VENUE = "venue"
 """Replica meta: the venue whose gate this replica is (with ``gate_name``: whose it is)."""
+DEVICE = "device"
+"""Replica meta: the enrollment that last synced it: the first 12 hex digits of the device
+token's SHA-256 (the server's ``devices.token_hash`` begins with them), for an installer who
+wants to know which terminal a file came from."""
+
+
+def device_of(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

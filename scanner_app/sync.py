@@ -99,6 +99,7 @@ class SyncClient:
         self, server: str, token: str, replica: Replica, *, timeout_s: float = 10.0
     ) -> None:
         self.replica = replica
+        self.token = token
         self._server = server
         self._http = httpx.Client(
             base_url=f"{server}{API}",

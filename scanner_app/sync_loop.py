@@ -23,7 +23,7 @@ import httpx
 
 from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica, ReplicaDamaged, is_damage
-from scanner_app.salvage import REBUILD_PENDING, rebuild_from, stamp
+from scanner_app.salvage import DEVICE, REBUILD_PENDING, device_of, rebuild_from, stamp
 from scanner_app.sync import (
     API,
     HEADERS,
@@ -382,6 +382,9 @@ class SyncLoop:
             replica.set_clock_offset_ms(applied)
         self.status.clock_offset_ms = applied
         self.status.clock_verified_ms = answer.server_time_ms
+        device = device_of(client.token)
+        if replica.get_meta(DEVICE) != device:
+            replica.set_meta(DEVICE, device)  # whose the file is: written once per enrollment
 
     def _behind(self, replica: Replica, known: int) -> None:
         """The server knows records of this device the replica does not hold: the file is an

@@ -10,6 +10,7 @@ import queue
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +183,10 @@ def test_a_new_replica_numbers_on_from_what_the_server_knows(
         assert replica.scan_seq == 12 and replica.counts().scans == 0
     status = SyncLoop(config).run(once=True)
     assert status.state is SyncState.ONLINE and not status.rebuild_pending
+    with Replica(config.replica_path) as replica:  # whose it is: venue, gate, enrollment
+        assert (replica.get_meta("venue"), replica.gate_name) == (site.venue, "NORD-2")
+        assert replica.get_meta("device") == sha256(config.token().encode()).hexdigest()[:12]
+        assert replica.get_meta("server_epoch")
     lost = alerts("replica_lost")
     assert len(lost) == 1 and "lost its replica" in lost[0]["message"]  # no second, "behind" one
 

@@ -11,8 +11,8 @@ import pytest
 from scanner_app.checkpoint import Checkpoint
 from scanner_app.cli import EXIT_ERROR, main
 from scanner_app.config import TerminalConfig
-from scanner_app.replica import Replica, ReplicaDamaged, ReplicaError
 from scanner_app.journal import journal_path
+from scanner_app.replica import Replica, ReplicaDamaged, ReplicaError
 from scanner_app.salvage import REBUILD_PENDING, open_sound
 from scanner_app.sync import SyncError
 from shared.model import RightKind
