@@ -6,6 +6,7 @@ the event stream and clock-skew handling build on these.
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ from shared.gate_wire import (
     ReplicaLostAnswer,
     ScanIn,
     ScanUpload,
+    ScanUploadResult,
 )
 from shared.sync_schema import ChangeBatch
 
+log = logging.getLogger("entrix.gate.sync")
 API = "/api/v1/gate"
 PAGE_SIZE = 10_000
 """Changes asked per page, the server's default ceiling (``feed_page_max``). Each page is one
@@ -174,7 +177,12 @@ class SyncClient:
             if not pending:
                 return sent
             upload = ScanUpload(scans=[ScanIn.from_record(s) for s in pending])
-            self._call("POST", "/scans", json=upload.model_dump(mode="json"))
+            answer = self._call("POST", "/scans", json=upload.model_dump(mode="json"))
+            stored = _answer(ScanUploadResult, answer)
+            for scan_id, why in stored.refused.items():
+                # Retrying changes nothing: dropped from the outbox, and said (the server
+                # raised it for the supervisors).
+                log.error("the server refused scan %s: %s", scan_id, why)
             self.replica.mark_uploaded(s.scan_id for s in pending)
             sent += len(pending)
 

@@ -158,6 +158,11 @@ class ScanUploadResult(BaseModel):
     stored: int
     duplicates: int
     server_time_ms: int
+    refused: dict[str, str] = Field(default_factory=dict)
+    """Scan id: why the server did not store it (a device speaks for its own gate only); the
+    gate drops it, and the supervisors are alerted."""
+    held: int = 0
+    """Stored but held in quarantine, not counted until an admin applies them."""
 
 
 class Heartbeat(WireIn):

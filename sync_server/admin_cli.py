@@ -662,6 +662,33 @@ def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
     return Output(alerts, _table(header, rows))
 
 
+def _quarantine_list(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"venue": args.venue, "gate": args.gate}
+    held = server.call("GET", "quarantine", params=params).json()
+    rows = [
+        (h["scan_id"], h["venue"], h["gate"], _when(h["scanned_at"]), h["direction"],
+         h["reason"], h["right_id"], h["why"])
+        for h in held
+    ]  # fmt: skip
+    header = ["scan", "venue", "gate", "scanned", "dir", "reason", "right", "why held"]
+    return Output(held, _table(header, rows) + f"\n{len(held)} scans held")
+
+
+def _quarantine_decide(decision: str) -> Command:
+    def decide(server: SyncServer, args: argparse.Namespace) -> Output:
+        ids = list(args.scan_ids)
+        if args.all:
+            params = {"venue": args.venue, "gate": args.gate}
+            ids += [h["scan_id"] for h in server.call("GET", "quarantine", params=params).json()]
+        if not ids:
+            raise AdminError("no scan to decide on: give scan ids, or --all (with --gate)")
+        body = {"scan_ids": ids, "decision": decision}
+        done = server.call("POST", "quarantine", body=body).json()
+        return Output(done, f"{done['decided']} scans {decision}")
+
+    return decide
+
+
 def _export_entries(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"event": args.event, "bucket_s": args.bucket}
     csv_text = server.call("GET", "exports", "entries.csv", params=params).text
@@ -869,6 +896,19 @@ def _monitoring_commands(commands: _Commands) -> None:
     alerts = commands.add("alerts", _alerts, "alerts, newest first")
     alerts.add_argument("--open", action="store_true", help="only those not acknowledged")
     alerts.add_argument("--limit", type=int, default=100)
+    held = commands.noun("quarantine", "scans a gate uploaded that the server did not believe")
+    parsers = [held.add("list", _quarantine_list, "scans held, oldest first")]
+    for verb, decision, words in (
+        ("apply", "applied", "count them and move usage, as if believed"),
+        ("discard", "discarded", "keep them for the record, never counted"),
+    ):
+        parser = held.add(verb, _quarantine_decide(decision), f"held scans: {words}")
+        parser.add_argument("scan_ids", nargs="*", metavar="SCAN_ID")
+        parser.add_argument("--all", action="store_true", help="every held scan (of --gate)")
+        parsers.append(parser)
+    for parser in parsers:
+        parser.add_argument("--venue")
+        parser.add_argument("--gate")
     export = commands.noun("export", "exports for the authorities")
     entries = export.add("entries", _export_entries, "CSV of entries per zone per time bucket")
     entries.add_argument("--event", required=True)

@@ -256,6 +256,11 @@ class Scan(Base):
     future_ms: Mapped[int | None] = mapped_column(BigInteger)
     """A future-dated scan (a gate with a wrong clock, cut off): how far ahead of the server's
     clock the gate dated it. ``scanned_at_ms`` is then its arrival, and it counts as of then."""
+    quarantine: Mapped[str | None] = mapped_column(String(200))
+    """Why the server did not believe this record as uploaded (``services.plausibility``)."""
+    quarantine_state: Mapped[str | None] = mapped_column(String(10), index=True)
+    """``held`` (stored, not counted, not applied to usage), then ``applied`` or ``discarded``
+    by an admin; None for a record believed at once."""
 
 
 class UsageState(Base):

@@ -349,3 +349,27 @@ __all__ = [
     "ScanUpload",
     "ScanUploadResult",
 ]
+
+
+class HeldScan(BaseModel):
+    """A scan held in quarantine: stored, not counted, until an admin applies or discards it."""
+
+    scan_id: str
+    venue: str
+    gate: str
+    scanned_at: datetime
+    received_at: datetime
+    direction: str
+    reason: str
+    right_id: str | None
+    why: str
+
+
+class QuarantineDecision(WireIn):
+    scan_ids: list[Annotated[str, Field(max_length=36)]] = Field(min_length=1, max_length=10_000)
+    decision: Literal["applied", "discarded"]
+
+
+class QuarantineDecided(BaseModel):
+    decided: int
+    decision: str

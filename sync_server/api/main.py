@@ -14,7 +14,17 @@ from fastapi.staticfiles import StaticFiles
 
 from sync_server import __version__
 from sync_server.api.deps import url_without_nul
-from sync_server.api.routes import bans, events, gate_api, gates, keys, monitor, rights, venues
+from sync_server.api.routes import (
+    bans,
+    events,
+    gate_api,
+    gates,
+    keys,
+    monitor,
+    quarantine,
+    rights,
+    venues,
+)
 from sync_server.core.config import get_settings
 from sync_server.dashboard import routes as dashboard_routes
 from sync_server.dashboard.live import DashboardLive
@@ -83,7 +93,7 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(url_without_nul)])
-    for module in (venues, events, gates, rights, bans, keys, monitor, gate_api):
+    for module in (venues, events, gates, rights, bans, keys, monitor, quarantine, gate_api):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(dashboard_routes.router)

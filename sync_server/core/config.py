@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    gate_max_passages_per_minute: int = 60
+    """One lane lets about one person through every 1.5 s: more granted scans than this in one
+    minute at one gate are held in quarantine, not applied (``services.plausibility``)."""
+    scan_order_tolerance_s: int = 120
+    """A device's record dated more than this before an earlier record of it is held."""
     gate_clock_unverified_after_s: int = 6 * 3600
     """A gate back after this long without setting its clock against the server's raises an
     alert (it decided time windows on a clock nobody checked); its tile says so while it is

@@ -31,6 +31,7 @@ ALERT_WORDS = {
     "replica_lost": "Gate lost its data",
     "clock_unverified": "Gate clock unchecked",
     "replica_damaged": "Gate data damaged",
+    "implausible_scans": "Implausible scans from a gate",
 }
 SEVERITY_WORDS = {1: "notice", 2: "warning", 3: "critical"}
 

@@ -8,6 +8,7 @@ thing at once, and it is raised once.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +17,9 @@ from sqlalchemy.orm import Session
 from shared import model as domain
 from shared.gate_wire import ScanIn
 from sync_server.models import Alert, Device, Gate, Venue
+
+if TYPE_CHECKING:
+    from sync_server.services.plausibility import Verdict
 
 DOUBLE_ENTRY = "double_entry"
 BANNED_TRIED = "banned_tried"
@@ -26,6 +30,7 @@ PROTOCOL_REFUSED = "protocol_refused"
 REPLICA_LOST = "replica_lost"
 CLOCK_UNVERIFIED = "clock_unverified"
 REPLICA_DAMAGED = "replica_damaged"
+IMPLAUSIBLE_SCANS = "implausible_scans"
 
 
 def _raise(session: Session, **values: object) -> None:
@@ -213,3 +218,22 @@ def replica_behind(session: Session, *, gate: Gate, device: Device, seq: int) ->
         "copy of the file",
         key=f"{REPLICA_LOST}:behind:{device.id}:{device.known_seq}",
     )
+
+
+def implausible_scans(session: Session, *, gate: Gate, verdict: Verdict) -> None:
+    """A device uploaded what a real gate does not: some refused, some held in quarantine (not
+    applied until an admin decides). A stolen token, a tampered terminal, or a gate bug."""
+    first = min([*verdict.refused, *verdict.held])
+    reasons = sorted({*verdict.refused.values(), *verdict.held.values()})
+    _raise(
+        session,
+        kind=IMPLAUSIBLE_SCANS,
+        severity=3,
+        venue_id=gate.venue_id,
+        gate=gate.name,
+        dedupe_key=f"{IMPLAUSIBLE_SCANS}:{gate.id}:{first}",
+        message=f"gate {gate.name} uploaded implausible scans: {len(verdict.refused)} refused, "
+        f"{len(verdict.held)} held in quarantine (gate-admin quarantine list); "
+        f"{reasons[0][:120]}" + (f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1
+                                 else ""),
+    )  # fmt: skip

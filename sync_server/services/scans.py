@@ -26,7 +26,7 @@ from shared.views import MemoryReplicaView
 from sync_server.core.config import get_settings
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
-from sync_server.services import alerts, audit
+from sync_server.services import alerts, audit, entries, plausibility
 
 IN_CHUNK = 900
 """Ids per ``IN (...)`` list: under SQLite's default limit of bound parameters."""
@@ -37,6 +37,10 @@ class IngestResult:
     stored: int = 0
     duplicates: int = 0
     pending: list[Pending] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)
+    """Not stored: what this device may not say (``services.plausibility``)."""
+    held: dict[str, str] = field(default_factory=dict)
+    """Stored, held in quarantine: not applied to usage."""
 
 
 def ingest(
@@ -51,6 +55,17 @@ def ingest(
             result.duplicates += 1
         else:
             fresh[scan.scan_id] = scan
+    if not fresh:
+        return result
+    # What this device's token may say, and what is believed of it, before anything moves.
+    verdict = plausibility.judge(
+        session, venue=venue, gate=gate, scans=list(fresh.values()), settings=get_settings()
+    )
+    result.refused = verdict.refused
+    result.held = verdict.held
+    if verdict:
+        alerts.implausible_scans(session, gate=gate, verdict=verdict)
+    fresh = {i: s for i, s in fresh.items() if i not in verdict.refused}
     if not fresh:
         return result
     # A scan dated in the future (a gate's clock wrong while it was cut off) must not decide a
@@ -68,21 +83,13 @@ def ingest(
             for i, s in fresh.items()
         }
     ordered = sorted(fresh.values(), key=lambda s: s.scanned_at_ms)
-    # A gate uploads its own scans, and those another gate of the venue handed it (ids and names
-    # only: a gate row also carries its last heartbeat's status).
-    others = sorted({s.gate for s in ordered} - {gate.name})
-    gates: dict[str, Any] = {gate.name: gate}
-    if others:
-        gates.update(
-            (g.name, g)
-            for g in session.execute(
-                select(Gate.id, Gate.name).where(Gate.venue_id == venue.id, Gate.name.in_(others))
-            )
-        )
-    rows = [_scan_row(s, gates.get(s.gate, gate), venue, device_id) for s in ordered]
+    rows = [_scan_row(s, gate, venue, device_id) for s in ordered]
     for row in rows:
         # Stored as of its arrival, with how far ahead the gate had dated it.
         row["future_ms"] = future.get(row["scan_id"])
+        why = verdict.held.get(row["scan_id"])
+        if why is not None:
+            row["quarantine"], row["quarantine_state"] = why[:200], plausibility.HELD
     session.execute(
         insert(Scan.metadata.tables[Scan.__tablename__]),  # Core: the ORM bulk path costs more
         rows,
@@ -91,26 +98,33 @@ def ingest(
     if future:
         alerts.clock_skew(session, gate=gate, skew_ms=max(future.values()))
     for scan in ordered:
-        name = gates.get(scan.gate, gate).name
         if scan.reason == Reason.BLACKLISTED.value:
-            alerts.banned_person_tried(session, venue=venue, gate=name, scan=scan)
+            alerts.banned_person_tried(session, venue=venue, gate=gate.name, scan=scan)
         elif scan.reason in OVERRIDES:
-            # A supervisor opened the turnstile by hand or for an emergency: audit who and why.
+            # A supervisor opened the turnstile by hand or for an emergency: audited as the
+            # device's word (who opened is what the gate says, not an identity the server knows).
             audit.record(
                 session,
-                actor=f"{scan.operator or 'unknown'}@{venue.code}/{name}",
+                actor=f"device:{venue.code}/{gate.name}",
                 action=f"gate.{scan.reason}",
-                target=f"{venue.code}/{name}",
-                detail={"why": scan.detail, "scan_id": scan.scan_id,
-                        "at_ms": scan.scanned_at_ms},
+                target=f"{venue.code}/{gate.name}",
+                detail={"operator_claimed": scan.operator, "why": scan.detail,
+                        "scan_id": scan.scan_id, "at_ms": scan.scanned_at_ms},
             )  # fmt: skip
-    granted = [s for s in ordered if s.reason == Reason.GRANTED.value and s.right_id]
+    apply_usage(session, venue, gate, [s for s in ordered if s.scan_id not in verdict.held], result)
+    return result
+
+
+def apply_usage(
+    session: Session, venue: Venue, gate: Gate, scans: Sequence[ScanIn], result: IngestResult
+) -> None:
+    """The passages' and annulments' effect on usage, head counts and double-entry alerts."""
+    granted = [s for s in scans if s.reason == Reason.GRANTED.value and s.right_id]
     if granted:
-        _apply_usage(session, venue, gates, gate, granted, result)
-    annulled = sorted({bytes.fromhex(s.right_id) for s in ordered if s.annuls and s.right_id})
+        _apply_usage(session, venue, {gate.name: gate}, gate, granted, result)
+    annulled = sorted({bytes.fromhex(s.right_id) for s in scans if s.annuls and s.right_id})
     if annulled:
         _recount(session, venue, annulled, result)
-    return result
 
 
 def _existing(session: Session, column: Any, values: Sequence[Any]) -> set[Any]:
@@ -140,6 +154,8 @@ def _scan_row(scan: ScanIn, gate: Gate, venue: Venue, device_id: int) -> dict[st
         "detail": scan.detail,
         "annuls": scan.annuls,
         "future_ms": None,
+        "quarantine": None,
+        "quarantine_state": None,
     }
 
 
@@ -210,7 +226,7 @@ def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: Inges
         )
         for scan in session.scalars(
             select(Scan)
-            .where(Scan.right_id.in_(chunk), Scan.reason == Reason.GRANTED.value)
+            .where(Scan.right_id.in_(chunk), entries.GRANTED)
             .order_by(Scan.scanned_at_ms)
         ):
             history[bytes(scan.right_id or b"")].append(scan)
@@ -282,11 +298,11 @@ def _policies_and_usages(
             .order_by(AccessRight.id)
             .with_for_update(of=AccessRight)
         )
-        for right_id, policy, used, entries, inside, zone, last_scan_at in rows:
+        for right_id, policy, used, count, inside, zone, last_scan_at in rows:
             key = bytes(right_id)
             policies[key] = domain.EntryPolicy(policy)
             if used is not None:
-                usages[key] = domain.UsageState(key, entries, inside, zone, last_scan_at)
+                usages[key] = domain.UsageState(key, count, inside, zone, last_scan_at)
     return policies, usages
 
 

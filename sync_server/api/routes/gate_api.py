@@ -107,7 +107,11 @@ def upload_scans(data: ScanUpload, session: SessionDep, me: GateDep) -> ScanUplo
         )
     commit(session, pending=result.pending)
     return ScanUploadResult(
-        stored=result.stored, duplicates=result.duplicates, server_time_ms=scans.now_ms()
+        stored=result.stored,
+        duplicates=result.duplicates,
+        server_time_ms=scans.now_ms(),
+        refused=result.refused,
+        held=len(result.held),
     )
 
 
