@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from sqlalchemy import Engine, create_engine, event
@@ -62,9 +62,12 @@ def make_engine(url: str) -> Engine:
             connection.exec_driver_sql(f"PRAGMA synchronous={'NORMAL' if passing else 'FULL'}")
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+        _refuse_writes_in_readers(engine)
         return engine
     # More connections than the 40 worker threads a process runs requests on (see above).
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
+    _refuse_writes_in_readers(engine)  # harmless on PostgreSQL, but the same code runs on SQLite
+    return engine
 
 
 @lru_cache
@@ -95,8 +98,40 @@ def get_read_sessionmaker() -> sessionmaker[Session]:
     return sessionmaker(get_engine().execution_options(**{READ_ONLY: True}), expire_on_commit=False)
 
 
+WRITES = "entrix_writes"
+"""Set on an endpoint that writes although it answers a GET (see :func:`writes`)."""
+_WRITING = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE"})
+
+E = TypeVar("E", bound=Callable[..., Any])
+
+
+def writes(endpoint: E) -> E:
+    """Mark a GET endpoint that writes (issuing a code audits it): its request's session starts
+    each transaction as a writer, so that it never fails upgrading a read lock on SQLite."""
+    setattr(endpoint, WRITES, True)
+    return endpoint
+
+
 def get_db(request: Request) -> Iterator[Session]:
-    """One session per request; GET and HEAD requests only read."""
-    reading = request.method in ("GET", "HEAD")
+    """One session per request; GET and HEAD requests only read, unless marked :func:`writes`."""
+    reading = request.method in ("GET", "HEAD") and not getattr(
+        request.scope.get("endpoint"), WRITES, False
+    )
     with (get_read_sessionmaker() if reading else get_sessionmaker())() as session:
         yield session
+
+
+class WriteInReadOnly(RuntimeError):
+    """A statement that writes ran in a transaction begun as a reader: on SQLite it can fail on
+    the lock upgrade under load ("database is locked", at once). Mark the endpoint ``writes``."""
+
+
+def _refuse_writes_in_readers(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if conn.get_execution_options().get(READ_ONLY, False):
+            verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+            if verb in _WRITING:
+                raise WriteInReadOnly(
+                    f"{verb} in a read-only transaction: mark the endpoint with db.writes"
+                )

@@ -58,7 +58,20 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     """For the dashboard's sign-in (scrypt, see services/sessions.py); None: API token only."""
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Unused since 0007 (per account and address: :class:`SignInLock`); kept for a downgrade."""
     login_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SignInLock(Base):
+    """Failed dashboard sign-ins of one account from one address: they slow and lock that pair
+    only, so that someone else's failures never lock the real supervisor out (issue 15)."""
+
+    __tablename__ = "sign_in_locks"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    remote_addr: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class WebSession(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from shared import protocol
 from shared.gate_wire import NUL_MESSAGE
 from sync_server.core.config import Settings, get_settings
+from sync_server.core.limits import guesses
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
 from sync_server.db import get_db, read_only
 from sync_server.models import Device, Gate, User, Venue
@@ -74,10 +75,12 @@ def current_user(request: Request, session: SessionDep, credentials: BearerDep) 
     token = _token(credentials)
     if token.startswith(DEVICE_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a gate token cannot call this API")
+    client = request.client.host if request.client else ""
+    guesses().check(client)
     user = session.scalar(select(User).where(User.token_hash == hash_token(token)))
     if user is None or user.disabled:
+        guesses().failed(client)
         raise _unauthorized("unknown or disabled user token")
-    client = request.client.host if request.client else ""
     return Actor(user.name, user.role, client)
 
 
@@ -92,14 +95,17 @@ def _device(session: Session, token: str) -> Device | None:
     return session.scalar(select(Device).where(Device.token_hash == hash_token(token)))
 
 
-def current_gate(session: SessionDep, credentials: BearerDep) -> GateIdentity:
+def current_gate(request: Request, session: SessionDep, credentials: BearerDep) -> GateIdentity:
     token = _token(credentials)
     if token.startswith(USER_TOKEN_PREFIX):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this API is for enrolled gates only")
+    client = request.client.host if request.client else ""
+    guesses().check(client)
     # Reading who is calling takes no write lock on SQLite, even in a request that writes next.
     read_only(session)
     device = _device(session, token)
     if device is None:
+        guesses().failed(client)
         raise _unauthorized("unknown device token")
     if device.revoked_at is not None:
         raise _unauthorized("this device was revoked: enroll it again")

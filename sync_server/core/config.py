@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    guess_limit_per_minute: int = 30
+    """Failed enrollment codes and unknown tokens allowed per source address per minute (per
+    server process); beyond, 429 until the minute ends."""
     gate_max_passages_per_minute: int = 60
     """One lane lets about one person through every 1.5 s: more granted scans than this in one
     minute at one gate are held in quarantine, not applied (``services.plausibility``)."""

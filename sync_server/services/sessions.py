@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.core.security import hash_token
 from sync_server.db import read_only
-from sync_server.models import User, WebSession
+from sync_server.models import SignInLock, User, WebSession
 from sync_server.services import audit
 
 SESSION_TTL = timedelta(hours=12)
@@ -124,7 +124,9 @@ def sign_in(
         session.rollback()
         verify_password(password, _DUMMY_HASH)
         return SignIn(refusal="Wrong name or password.")
-    blocked = user.login_blocked_until
+    pair = (user.id, remote_addr[:64])
+    lock = session.get(SignInLock, pair)
+    blocked = None if lock is None else lock.blocked_until
     if blocked is not None and blocked > now:
         session.rollback()
         wait = max(1, int((blocked - now).total_seconds() + 0.999))
@@ -136,17 +138,23 @@ def sign_in(
     good = verify_password(password, user.password_hash)
     session.rollback()  # end the read; the writes below take the write lock only now
     user = session.get_one(User, user.id)
+    lock = session.get(SignInLock, pair)
     if not good:
-        user.failed_logins += 1
-        lock = _lock_seconds(user.failed_logins)
-        user.login_blocked_until = now + timedelta(seconds=lock) if lock else None
+        # Per account and address: another address's failures never lock this one out.
+        if lock is None:
+            lock = SignInLock(user_id=pair[0], remote_addr=pair[1], failures=0)
+            session.add(lock)
+        lock.failures += 1
+        lock.last_at = now
+        wait = _lock_seconds(lock.failures)
+        lock.blocked_until = now + timedelta(seconds=wait) if wait else None
         audit.record(
             session, actor=name, action="dashboard.sign_in_failed", remote_addr=remote_addr
         )
         session.commit()
-        return SignIn(refusal="Wrong name or password.", retry_after_s=lock)
-    user.failed_logins = 0
-    user.login_blocked_until = None
+        return SignIn(refusal="Wrong name or password.", retry_after_s=wait)
+    if lock is not None:
+        session.delete(lock)
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
@@ -205,7 +213,6 @@ def set_password(session: Session, *, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"a password needs at least {MIN_PASSWORD} characters")
     user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.login_blocked_until = None
     session.flush()  # a new user gets its id
+    session.execute(delete(SignInLock).where(SignInLock.user_id == user.id))
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))

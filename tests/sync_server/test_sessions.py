@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.db import make_engine
 from sync_server.migrate import upgrade
-from sync_server.models import AuditEntry, User
+from sync_server.models import AuditEntry, SignInLock, User
 from sync_server.services import sessions
 from tests.support.server import REPO, RunningServer, create_user, server_env
 
@@ -72,11 +72,34 @@ def test_repeated_failures_lock_the_account_for_a_while(database_url: str, db: S
     after = later + timedelta(seconds=2 * sessions.LOCK_BASE_S + 1)
     ok = sessions.sign_in(db, name=name, password=PASSWORD, now=after)
     assert ok.token is not None
-    user = db.scalar(select(User).where(User.name == name))
-    assert user is not None and user.failed_logins == 0 and user.login_blocked_until is None
+    assert db.scalars(select(SignInLock)).all() == []  # a good sign-in clears the pair's lock
     actions = db.scalars(select(AuditEntry.action).where(AuditEntry.actor == name)).all()
     assert actions.count("dashboard.sign_in_failed") == sessions.FREE_ATTEMPTS + 1
     assert "dashboard.sign_in" in actions
+
+
+def test_failures_from_another_address_never_lock_the_real_supervisor_out(
+    database_url: str, db: Session
+) -> None:
+    """The landed release: three wrong passwords from anyone locked the account, and the right
+    password was refused meanwhile, up to 15 minutes, as often as someone cared to."""
+    name = add_user(database_url, "supervisor")
+    now = datetime.now(UTC)
+    for i in range(10):
+        refused = sessions.sign_in(
+            db, name=name, password=f"guess-{i}", remote_addr="203.0.113.7", now=now
+        )
+        assert refused.token is None
+    attacker = sessions.sign_in(db, name=name, password=PASSWORD, remote_addr="203.0.113.7",
+                                now=now)  # fmt: skip
+    assert attacker.locked and attacker.token is None  # that address is locked, even if right
+    supervisor = sessions.sign_in(
+        db, name=name, password=PASSWORD, remote_addr="10.0.0.21", now=now
+    )
+    assert supervisor.token is not None  # the real one, from the control room, gets in
+    lock = db.get(SignInLock, (db.scalar(select(User.id).where(User.name == name)), "203.0.113.7"))
+    assert lock is not None and lock.failures == 10
+    assert lock.blocked_until is not None and lock.blocked_until > now
 
 
 def test_sessions_expire_when_idle_or_old_and_end_on_sign_out(

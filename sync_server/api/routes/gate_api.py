@@ -23,6 +23,7 @@ from shared.gate_wire import (
 )
 from shared.sync_schema import ChangeBatch
 from sync_server.api.deps import GateDep, SessionDep, SettingsDep, gate_protocol
+from sync_server.core.limits import guesses
 from sync_server.core.security import (
     DEVICE_TOKEN_PREFIX,
     hash_token,
@@ -45,19 +46,22 @@ CLOCK_SKEW_ALERT_MS = 2_000
 @router.post("/enroll", status_code=status.HTTP_201_CREATED)
 def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> Enrollment:
     """Trade a one-time enrollment code for this terminal's device token (shown once)."""
+    client = request.client.host if request.client else ""
+    guesses().check(client)
     code_hash = hash_token(normalise_enrollment_code(data.code))
     enrollment = session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == code_hash))
     now = datetime.now(UTC)
     if enrollment is None or enrollment.used_at is not None:
+        guesses().failed(client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or already used enrollment code")
     if enrollment.expires_at < now:
+        guesses().failed(client)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "this enrollment code has expired")
     gate = session.get(Gate, enrollment.gate_id)
     assert gate is not None
     venue = session.get(Venue, gate.venue_id)
     assert venue is not None
     token = new_token(DEVICE_TOKEN_PREFIX)
-    client = request.client.host if request.client else ""
     enrollment.used_at = now
     session.add(Device(gate_id=gate.id, token_hash=hash_token(token), remote_addr=client))
     commit(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from sync_server import qr
 from sync_server.api.deps import AdminDep, SessionDep, SettingsDep
+from sync_server.db import writes
 from sync_server.models import AccessRight, Event
 from sync_server.schemas import (
     MAX_INT,
@@ -174,6 +175,7 @@ def _issue(right_id: str, session: SessionDep, actor: AdminDep, passphrase: str)
 
 
 @router.get("/rights/{right_id}/code")
+@writes
 def issue_code(
     right_id: str, session: SessionDep, actor: AdminDep, settings: SettingsDep
 ) -> IssuedCode:
@@ -188,6 +190,7 @@ def issue_code(
     response_class=Response,
     responses={200: {"content": {"image/png": {}, "image/svg+xml": {}}}},
 )
+@writes
 def issue_qr(
     right_id: str,
     fmt: Annotated[str, Path(pattern="^(png|svg)$")],
