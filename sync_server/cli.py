@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -90,6 +91,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     if not args.no_migrate:
         _migrate(args)
+    from sync_server.connections import IDLE_TIMEOUT_S, HeaderTimeoutProtocol, raise_file_limit
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
+    raise_file_limit()  # before the workers start: they inherit it
     uvicorn.run(
         "sync_server.api.main:create_app",
         factory=True,
@@ -97,6 +102,8 @@ def _serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         log_level="info",
+        http=HeaderTimeoutProtocol,
+        timeout_keep_alive=IDLE_TIMEOUT_S,
     )
     return 0
 

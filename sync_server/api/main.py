@@ -32,6 +32,7 @@ from sync_server.db import get_sessionmaker
 from sync_server.errors import ServerError
 from sync_server.feed_watch import FeedWatch
 from sync_server.services import alerts
+from sync_server.streams import Streams
 
 log = logging.getLogger("entrix.server")
 API_PREFIX = "/api/v1"
@@ -68,6 +69,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await dashboard.start()
     app.state.dashboard = dashboard
     app.state.password_checks = asyncio.Semaphore(dashboard_routes.PASSWORD_CHECKS_AT_ONCE)
+    streams = Streams(get_sessionmaker(), limit=settings.streams_per_credential)
+    await streams.start()
+    app.state.streams = streams
     silent = asyncio.create_task(_watch_silent_gates(settings.silent_check_interval_s))
     try:
         yield
@@ -75,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         silent.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await silent
+        await streams.stop()
         await dashboard.stop()
         await watch.stop()
 

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    streams_per_credential: int = 4
+    """Event streams one device token, or one dashboard session, may hold open at once (per
+    server process): a gate needs one, a supervisor a tab or two."""
     guess_limit_per_minute: int = 30
     """Failed enrollment codes and unknown tokens allowed per source address per minute (per
     server process); beyond, 429 until the minute ends."""

@@ -24,6 +24,7 @@ class Viewer:
     role: str
     token: str
     remote_addr: str
+    session_id: int = 0
 
     @property
     def csrf(self) -> str:
@@ -64,7 +65,7 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
         with get_sessionmaker()() as writer:  # the request's own session may be read-only
             sessions.touch(writer, user.session_id)
     client = request.client.host if request.client else ""
-    return Viewer(user.name, user.role, token, client)
+    return Viewer(user.name, user.role, token, client, user.session_id)
 
 
 OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]

@@ -33,6 +33,7 @@ from sync_server.models import Alert
 from sync_server.schemas import MAX_INT, GateUpdate
 from sync_server.services import reports, sessions, site
 from sync_server.services.writes import commit
+from sync_server.streams import WEB_SESSION, open_stream, unless_ended
 
 router = APIRouter(prefix=PREFIX, tags=["dashboard"], include_in_schema=False)
 STATIC = FilePath(__file__).parent / "static"
@@ -43,7 +44,6 @@ PASSWORD_CHECKS_AT_ONCE = 1
 sign-ins (a shift change, or someone trying passwords) queues here, on the event loop, instead of
 taking every core and worker thread from the gates."""
 STREAM_PING_S = 15.0
-RECHECK_SESSION_S = 60.0
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
@@ -148,10 +148,8 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
     the next ones what changed (everything again if this stream missed a build)."""
     watch = live(request)
     session.close()  # signed in: hold no database connection for the stream's lifetime
-
-    def still_signed_in() -> bool:
-        with get_sessionmaker()() as check:
-            return sessions.find(check, viewer.token) is not None
+    ticket = open_stream(request, WEB_SESSION, viewer.session_id)
+    streams = request.app.state.streams
 
     async def events() -> AsyncIterator[dict[str, str]]:
         watch.listeners += 1
@@ -159,19 +157,18 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
             view = await watch.current()
             sent = view.version
             yield {"event": "live", "data": view.full}
-            checked = asyncio.get_running_loop().time()
             while not await request.is_disconnected():
-                view = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
-                if asyncio.get_running_loop().time() - checked > RECHECK_SESSION_S:
-                    if not await run_in_threadpool(still_signed_in):
-                        yield {"event": "signed_out", "data": "{}"}
-                        return
-                    checked = asyncio.get_running_loop().time()
-                if view.version != sent:
-                    yield {"event": "live", "data": view.since(sent)}
-                    sent = view.version
+                fresh = await unless_ended(ticket, watch.wait_beyond(sent, timeout_s=STREAM_PING_S))
+                if fresh is None:
+                    # Signed out, password changed, user disabled: this stream ends with it.
+                    yield {"event": "signed_out", "data": "{}"}
+                    return
+                if fresh.version != sent:
+                    yield {"event": "live", "data": fresh.since(sent)}
+                    sent = fresh.version
         finally:
             watch.listeners -= 1
+            streams.close(ticket)
 
     return EventSourceResponse(events(), ping=STREAM_PING_S, headers={"Cache-Control": "no-store"})
 

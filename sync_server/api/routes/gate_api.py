@@ -35,6 +35,7 @@ from sync_server.feed import current_seq, head_and_epoch, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
 from sync_server.services import alerts, scans
 from sync_server.services.writes import commit
+from sync_server.streams import DEVICE, open_stream, unless_ended
 
 router = APIRouter(prefix="/gate", tags=["gate API"], dependencies=[Depends(gate_protocol)])
 STREAM_PING_S = 15.0
@@ -184,13 +185,21 @@ def stream(request: Request, me: GateDep, session: SessionDep) -> EventSourceRes
     pull at once; a comment every 15 s keeps proxies from closing the stream."""
     watch = request.app.state.feed_watch
     session.close()  # authenticated: hold no database connection for the stream's lifetime
+    ticket = open_stream(request, DEVICE, me.device.id)
+    streams = request.app.state.streams
 
     async def events() -> AsyncIterator[dict[str, str]]:
         sent = -1
-        while not await request.is_disconnected():
-            head = await watch.wait_beyond(sent, timeout_s=STREAM_PING_S)
-            if head != sent:
-                sent = head
-                yield {"event": "changes", "data": json.dumps({"head": head})}
+        try:
+            while not await request.is_disconnected():
+                head = await unless_ended(ticket, watch.wait_beyond(sent, timeout_s=STREAM_PING_S))
+                if head is None:
+                    yield {"event": "revoked", "data": "{}"}  # the device was revoked
+                    return
+                if head != sent:
+                    sent = head
+                    yield {"event": "changes", "data": json.dumps({"head": head})}
+        finally:
+            streams.close(ticket)
 
     return EventSourceResponse(events(), ping=STREAM_PING_S)
