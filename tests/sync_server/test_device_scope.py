@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,26 @@ import pytest
 
 from shared.reasons import Reason
 from sync_server import admin_cli
-from tests.support.server import RunningServer
+from sync_server.core.config import Settings
+from tests.support.server import RunningServer, start_server
 from tests.support.site import Site, Terminal, ok
 
 FORGED = 1_000
+
+
+LANE_LIMIT = Settings.model_fields["gate_max_passages_per_minute"].default
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server with the product's plausibility limit (the shared test servers lift it)."""
+    running = start_server(
+        database_url,
+        tmp_path_factory.mktemp("log") / "server.log",
+        ENTRIX_GATE_MAX_PASSAGES_PER_MINUTE=str(LANE_LIMIT),
+    )
+    yield running
+    running.stop()
 
 
 @pytest.fixture
@@ -110,6 +127,7 @@ def test_a_forged_batch_for_its_own_gate_is_held_and_an_admin_decides(
 
 def test_an_honest_gate_at_full_speed_is_believed(site: Site, tmp_path: Path) -> None:
     gate = site.terminal("NORD-1", tmp_path)
+    assert LANE_LIMIT == 60
     for _ in range(40):  # a busy lane's minute
         assert gate.check(site.code(site.right())).decision.granted
     gate.sync.push()
