@@ -9,16 +9,24 @@ socket that can sit on one forever.
   finishes its request's headers (a slow-loris socket): :class:`HeaderTimeoutProtocol` closes a
   connection whose headers are not in within :data:`HEADER_TIMEOUT_S` of its opening or of its
   next request's first byte.
+- **A share per address.** One address holds at most ``connections_per_address`` connections at
+  once; beyond, a new one is closed as soon as it is accepted, so that a flood from one host
+  never takes the descriptors the gates need. The reverse proxy's addresses
+  (``FORWARDED_ALLOW_IPS``, which carry everyone's traffic) are not counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import resource
-from typing import Any
+from collections import Counter
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from sync_server.core.config import get_settings
 
 log = logging.getLogger("entrix.server")
 
@@ -52,9 +60,13 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, which also closes a connection whose request headers do not
     arrive in time."""
 
+    _per_address: ClassVar[Counter[str]] = Counter()
+    """Open connections per peer address, in this process (one event loop: no lock needed)."""
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_timer: asyncio.TimerHandle | None = None
+        self._address: str | None = None
 
     def _await_headers(self) -> None:
         self._stop_header_timer()
@@ -71,6 +83,15 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        peer = transport.get_extra_info("peername")
+        address = peer[0] if isinstance(peer, tuple) and peer else None
+        proxies = _proxies()
+        if address is not None and address not in proxies and "*" not in proxies:
+            if self._per_address[address] >= get_settings().connections_per_address:
+                transport.abort()  # its descriptor is back at once
+                return
+            self._per_address[address] += 1
+            self._address = address
         super().connection_made(transport)
         self._await_headers()
 
@@ -84,4 +105,17 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_header_timer()
+        if self._address is not None:
+            self._per_address[self._address] -= 1
+            if self._per_address[self._address] <= 0:
+                del self._per_address[self._address]
+            self._address = None
+        if self.transport is None:
+            return  # refused at connection_made: uvicorn never knew it
         super().connection_lost(exc)
+
+
+def _proxies() -> frozenset[str]:
+    """The reverse proxies' addresses, as uvicorn is told them (``FORWARDED_ALLOW_IPS``)."""
+    given = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    return frozenset(part.strip() for part in given.split(",") if part.strip())

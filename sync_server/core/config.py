@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     """Encrypts the signing keys' private halves at rest (in the database)."""
     enrollment_code_ttl_s: int = 24 * 3600
     gate_silent_after_s: int = 60
+    connections_per_address: int = 256
+    """Connections one address may hold open at once (per server process); the reverse proxy's
+    addresses (FORWARDED_ALLOW_IPS) are not counted."""
     streams_per_credential: int = 4
     """Event streams one device token, or one dashboard session, may hold open at once (per
     server process): a gate needs one, a supervisor a tab or two."""

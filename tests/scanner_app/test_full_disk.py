@@ -37,14 +37,17 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 def fill(disk: Path) -> Path:
     """Take every free byte of the disk."""
     filler = disk / "filler"
-    with filler.open("wb") as out:
-        chunk = b"\0" * 65536
-        try:
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (65536, 4096, 512, 1):  # to the last byte: unbuffered, so nothing is left
+            chunk = b"\0" * size
             while True:
-                out.write(chunk)
-                out.flush()
-        except OSError:
-            pass
+                try:
+                    os.write(fd, chunk)
+                except OSError:
+                    break
+    finally:
+        os.close(fd)
     return filler
 
 

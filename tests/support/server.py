@@ -63,11 +63,13 @@ class RunningServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, *, workers: int = 1, **env: str) -> RunningServer:
+    def start(self, *, workers: int = 1, files: int | None = None, **env: str) -> RunningServer:
+        """``files``: the open-files limit (soft and hard) the server starts under."""
+        limit = [] if files is None else ["prlimit", f"--nofile={files}:{files}", "--"]
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "sync_server.cli", "serve", "--port", str(self.port),
-                 "--no-migrate", "--workers", str(workers)],
+                [*limit, sys.executable, "-m", "sync_server.cli", "serve", "--port",
+                 str(self.port), "--no-migrate", "--workers", str(workers)],
                 env=server_env(self.database_url, **env),
                 cwd=REPO,
                 stdout=out,

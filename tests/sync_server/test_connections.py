@@ -4,6 +4,7 @@ open-files limit at start."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import httpx
 import pytest
 
 from sync_server.connections import HEADER_TIMEOUT_S
-from tests.support.server import RunningServer, server_env
+from tests.support.server import RunningServer, server_env, start_server
 from tests.support.site import Site, ok
 from tests.sync_server.test_sessions import PASSWORD, add_user
 
@@ -107,3 +108,33 @@ def test_the_server_raises_its_open_files_limit_and_warns_below_4096(
                           check=True, cwd=REPO)  # fmt: skip
     assert int(done.stdout) == hard
     assert ("is below 4096" in done.stderr) is warned
+
+
+def test_one_address_holds_its_share_of_connections_and_no_more(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/server.db"
+    running = start_server(url, tmp_path / "server.log", ENTRIX_CONNECTIONS_PER_ADDRESS="5")
+    try:
+        held = []
+        for _ in range(5):
+            held.append(socket.create_connection(("127.0.0.1", running.port),
+                                                 source_address=("127.0.0.2", 0)))  # fmt: skip
+        extra = socket.create_connection(("127.0.0.1", running.port),
+                                         source_address=("127.0.0.2", 0))  # fmt: skip
+        extra.settimeout(5)
+        with contextlib.suppress(ConnectionResetError):  # aborted: closed all the same
+            assert extra.recv(10) == b""  # closed at once
+        extra.close()
+        # The proxy's address (FORWARDED_ALLOW_IPS: loopback here) carries everyone: not capped.
+        assert httpx.get(f"{running.url}/health").status_code == 200
+        held.pop().close()
+        time.sleep(0.2)
+        again = socket.create_connection(("127.0.0.1", running.port),
+                                         source_address=("127.0.0.2", 0))  # fmt: skip
+        again.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        again.settimeout(5)
+        assert again.recv(100).startswith(b"HTTP/1.1 200")
+        again.close()
+        for sock in held:
+            sock.close()
+    finally:
+        running.stop()
