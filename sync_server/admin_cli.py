@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -444,12 +445,56 @@ def _rights_import(server: SyncServer, args: argparse.Namespace) -> Output:
     if content_type is None:
         raise AdminError(f"{args.file}: give rights as a .csv or a .json file")
     raw = _read(args.file)
-    report = server.call("POST", "rights", "import", content=raw, content_type=content_type).json()
-    ids: list[str] = report["right_ids"]
-    lines = [f"imported {report['imported']} right(s)", *ids[:SHOWN_IDS]]
+    started = server.call(
+        "POST", "rights", "import", content=raw, content_type=content_type,
+        params={"background": "true"},
+    ).json()  # fmt: skip
+    job = _follow_job(server, started["job"])
+    if job["state"] == "refused":
+        bad = [f"row {e['row']}: {e['message']}" for e in job["errors"]]
+        more = job["error_count"] - len(bad)
+        why = (f"nothing imported, {job['error_count']} bad row(s):" if job["error_count"]
+               else f"nothing imported: {job['message']}")  # fmt: skip
+        raise Refused(
+            "\n".join([why, *bad]) + (f"\n... and {more} more bad rows" if more > 0 else ""),
+            answer=job,
+        )
+    if job["state"] != "done":
+        raise Refused(
+            f"import {job['state']}: {job['message']} ({job['imported']} written)", answer=job
+        )
+    ids: list[str] = job["right_ids"]
+    lines = [f"imported {job['imported']} right(s)", *ids[:SHOWN_IDS]]
     if len(ids) > SHOWN_IDS:
         lines.append(f"... and {len(ids) - SHOWN_IDS} more (--json lists every id)")
-    return Output(report, "\n".join(lines))
+    elif job["imported"] > len(ids):
+        lines.append("(gate-admin rights list --event EVENT lists them)")
+    return Output(job, "\n".join(lines))
+
+
+def _follow_job(server: SyncServer, job_id: str) -> dict[str, Any]:
+    """Poll an import job until it ends; on a terminal, a progress line on stderr."""
+    shown = sys.stderr.isatty()
+    while True:
+        job: dict[str, Any] = server.call("GET", "jobs", job_id).json()
+        if shown:
+            done = job["imported"] if job["state"] == "writing" else job["rows"]
+            total = job["rows"] if job["state"] == "writing" else 0
+            bar = _bar(done, total)
+            print(f"\r{job['state']:<10} {bar} {done:>9,} rows", end="", file=sys.stderr)
+        if job["state"] not in ("queued", "validating", "writing"):
+            if shown:
+                print(file=sys.stderr)
+            return job
+        time.sleep(0.5)
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    """``[#######.......]`` for a known total; a plain frame while it is not known yet."""
+    if total <= 0:
+        return "[" + " " * width + "]"
+    filled = min(width, width * done // total)
+    return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
 def _rights_create(server: SyncServer, args: argparse.Namespace) -> Output:

@@ -74,6 +74,28 @@ class SignInLock(Base):
     last_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ImportJob(Base):
+    """A back-office import of rights, run in a worker thread: its progress and its outcome."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    """queued, validating, writing, then done, refused (bad rows: nothing imported) or failed."""
+    content_type: Mapped[str] = mapped_column(String(40), default="text/csv")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    """Rows read so far (all of them once validated)."""
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """The first bad rows (``services.imports.ERRORS_KEPT``), each message cut short."""
+    message: Mapped[str] = mapped_column(Text, default="")
+    right_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The new rights' ids, for an import of up to ``services.imports.IDS_LISTED`` rows."""
+
+
 class WebSession(Base):
     """A supervisor's browser session. In the database, so every server process knows it."""
 

@@ -215,7 +215,28 @@ class RowError(BaseModel):
 class ImportReport(BaseModel):
     imported: int
     errors: list[RowError]
+    """The first bad rows (at most 200), each message cut short: never the input echoed back."""
     right_ids: list[str] = Field(default_factory=list)
+    """The new rights, for an import of up to 10,000 rows (``gate-admin rights list`` else)."""
+    error_count: int = 0
+    """Every bad row, counted (``errors`` lists the first ones)."""
+    job: str = ""
+    """The import job (``GET /api/v1/jobs/{job}``)."""
+
+
+class ImportJobPublic(BaseModel):
+    job: str
+    state: str
+    """queued, validating, writing, then done, refused (bad rows: nothing imported) or failed."""
+    rows: int
+    imported: int
+    error_count: int
+    errors: list[RowError]
+    message: str
+    created_at: datetime
+    finished_at: datetime | None
+    right_ids: list[str] = Field(default_factory=list)
+    """The new rights, for an import of up to 10,000 rows."""
 
 
 class RevokeRequest(_In):

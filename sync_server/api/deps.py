@@ -16,7 +16,7 @@ from shared.gate_wire import NUL_MESSAGE
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.limits import guesses
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
-from sync_server.db import get_db, read_only
+from sync_server.db import get_db, get_sessionmaker, read_only
 from sync_server.models import Device, Gate, User, Venue
 from sync_server.services import alerts
 
@@ -77,7 +77,12 @@ def current_user(request: Request, session: SessionDep, credentials: BearerDep) 
         raise HTTPException(status.HTTP_403_FORBIDDEN, "a gate token cannot call this API")
     client = request.client.host if request.client else ""
     guesses().check(client)
+    # Read who is calling without the write lock, and end that read: the endpoint runs in
+    # another worker thread, and a request holding SQLite's write lock while it waits for one
+    # (all of them queued behind that lock) deadlocks the server until busy timeouts expire.
+    read_only(session)
     user = session.scalar(select(User).where(User.token_hash == hash_token(token)))
+    session.commit()
     if user is None or user.disabled:
         guesses().failed(client)
         raise _unauthorized("unknown or disabled user token")
@@ -126,14 +131,16 @@ def gate_protocol(request: Request, session: SessionDep, credentials: BearerDep)
     if why is None:
         return
     token = credentials.credentials if credentials is not None else ""
-    device = _device(session, token)
-    if device is not None and device.revoked_at is None:
-        gate = session.get(Gate, device.gate_id)
-        assert gate is not None
-        # Kept until the gate's next heartbeat, which only a served protocol can send.
-        gate.status = {**(gate.status or {}), "protocol_refused": why}
-        alerts.protocol_refused(session, gate=gate, stated=header or "", why=why)
-        session.commit()
+    session.close()  # a GET's session only reads: the note below is written as a writer
+    with get_sessionmaker()() as writer:
+        device = _device(writer, token)
+        if device is not None and device.revoked_at is None:
+            gate = writer.get(Gate, device.gate_id)
+            assert gate is not None
+            # Kept until the gate's next heartbeat, which only a served protocol can send.
+            gate.status = {**(gate.status or {}), "protocol_refused": why}
+            alerts.protocol_refused(writer, gate=gate, stated=header or "", why=why)
+            writer.commit()
     raise HTTPException(
         protocol.UPGRADE_REQUIRED,
         why,

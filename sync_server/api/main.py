@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -31,7 +32,7 @@ from sync_server.dashboard.live import DashboardLive
 from sync_server.db import get_sessionmaker
 from sync_server.errors import ServerError
 from sync_server.feed_watch import FeedWatch
-from sync_server.services import alerts
+from sync_server.services import alerts, imports
 from sync_server.streams import Streams
 
 log = logging.getLogger("entrix.server")
@@ -58,6 +59,7 @@ async def _watch_silent_gates(interval_s: float) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_settings()
+    await run_in_threadpool(imports.forget_interrupted)  # a stop left them half done
     watch = FeedWatch(get_sessionmaker(), settings.feed_poll_interval_s)
     await watch.start()
     app.state.feed_watch = watch

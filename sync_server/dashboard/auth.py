@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response, status
 
 from sync_server.api.deps import SessionDep
-from sync_server.db import get_sessionmaker
+from sync_server.db import get_sessionmaker, read_only
 from sync_server.services import sessions
 
 COOKIE = "entrix_session"
@@ -58,7 +58,9 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
     token = request.cookies.get(COOKIE)
     if not token:
         return None
-    user = sessions.find(session, token)
+    # Without the write lock, and ended at once: see api.deps.current_user.
+    user = sessions.find(read_only(session), token)
+    session.commit()
     if user is None:
         return None
     if sessions.touch_due(user):

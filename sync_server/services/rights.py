@@ -7,9 +7,10 @@ import csv
 import io
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select
@@ -186,49 +187,81 @@ def create_right(
     return right, event, pending
 
 
-def import_rights(
-    session: Session, *, rows: Sequence[RightCreate | RowError], first_row: int = 1
-) -> tuple[ImportReport, list[Pending]]:
-    """Validate every row, then import all of them or none; the changes to publish on success.
+@dataclass
+class Validated:
+    """An import's rows checked against the database: the rows to insert (plain column values
+    with their event), or the errors that refuse the whole import."""
 
-    ``rows`` may already hold parse errors (from CSV or JSON decoding): they are reported with the
-    rest. The report names every bad row, not only the first.
-    """
-    catalogue = _Catalogue(session)
-    errors: list[RowError] = []
-    prepared: list[tuple[dict[str, Any], Event]] = []
+    catalogue: _Catalogue
+    prepared: list[tuple[dict[str, Any], Event]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rows: int = 0
+
+
+def validate_import(
+    session: Session,
+    rows: Iterable[RightCreate | RowError],
+    *,
+    first_row: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Validated:
+    """Check every row (parse errors included), reading only; ``progress(rows so far)`` is
+    called every 10,000 rows."""
+    checked = Validated(_Catalogue(session))
     secrets_seen: dict[str, int] = {}
     for number, data in enumerate(rows, start=first_row):
+        checked.rows += 1
+        if progress is not None and checked.rows % 10_000 == 0:
+            progress(checked.rows)
         if isinstance(data, RowError):
-            errors.append(data)
+            checked.errors.append(data)
             continue
-        event, problems = _row_problems(data, catalogue)
+        event, problems = _row_problems(data, checked.catalogue)
         if data.secret is not None:
             if data.secret in secrets_seen:
                 problems.append(f"secret repeats row {secrets_seen[data.secret]}")
             secrets_seen[data.secret] = number
         if problems or event is None:
-            errors.extend(RowError(row=number, message=p) for p in problems)
+            checked.errors.extend(RowError(row=number, message=p) for p in problems)
             continue
-        prepared.append((_new_right(data, event), event))
+        checked.prepared.append((_new_right(data, event), event))
     if secrets_seen:
         taken = _existing_secrets(session, list(secrets_seen))
         for secret in sorted(taken, key=secrets_seen.__getitem__):
-            errors.append(RowError(row=secrets_seen[secret], message="secret already sold"))
-    if errors:
-        errors.sort(key=lambda e: e.row)
-        return ImportReport(imported=0, errors=errors), []
+            checked.errors.append(RowError(row=secrets_seen[secret], message="secret already sold"))
+    checked.errors.sort(key=lambda e: e.row)
+    return checked
+
+
+def insert_rights(
+    session: Session, prepared: Sequence[tuple[dict[str, Any], Event]], catalogue: _Catalogue
+) -> list[Pending]:
+    """Insert validated rows (in the caller's transaction); the feed changes to publish."""
     now = datetime.now(UTC)
     table = AccessRight.metadata.tables[AccessRight.__tablename__]
     for start in range(0, len(prepared), 5_000):
         chunk = prepared[start : start + 5_000]
         session.execute(insert(table), [{**row, "created_at": now} for row, _ in chunk])
-    pending = [
+    return [
         Pending(ChangeKind.RIGHT, row["id"].hex(), catalogue.venue_code(e), _feed_row(row, e.code))
         for row, e in prepared
     ]
+
+
+def import_rights(
+    session: Session, *, rows: Sequence[RightCreate | RowError], first_row: int = 1
+) -> tuple[ImportReport, list[Pending]]:
+    """Validate every row, then import all of them or none, in the caller's transaction; the
+    changes to publish on success. The report names every bad row, not only the first. (A large
+    import from the back office goes through ``services.imports``, in short transactions.)"""
+    checked = validate_import(session, rows, first_row=first_row)
+    if checked.errors:
+        return ImportReport(imported=0, errors=checked.errors), []
+    pending = insert_rights(session, checked.prepared, checked.catalogue)
     report = ImportReport(
-        imported=len(prepared), errors=[], right_ids=[row["id"].hex() for row, _ in prepared]
+        imported=len(checked.prepared),
+        errors=[],
+        right_ids=[row["id"].hex() for row, _ in checked.prepared],
     )
     return report, pending
 
@@ -251,23 +284,28 @@ def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError
     """Rows of a CSV (header line, ``|`` between zones) or JSON (a list of objects) import."""
     if len(payload) == 0:
         raise Invalid("empty import")
+    return list(read_rows(io.BytesIO(payload), content_type))
+
+
+def read_rows(source: BinaryIO, content_type: str) -> Iterator[RightCreate | RowError]:
+    """The rows of an import file, one at a time (a CSV is never read whole into memory)."""
     if "json" in content_type:
         try:
-            items = json.loads(payload)
+            items = json.load(source)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-            raise Invalid(f"not valid JSON: {exc}") from exc
+            raise Invalid(f"not valid JSON: {_excerpt(str(exc))}") from exc
         if isinstance(items, dict) and isinstance(items.get("rights"), list):
             items = items["rights"]
         if not isinstance(items, list):
             raise Invalid('a JSON import is a list of rights (or {"rights": [...]})')
-        return [_validate(i, item) for i, item in enumerate(items[: MAX_IMPORT_ROWS + 1], 1)]
-    try:
-        text = payload.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Invalid(f"a CSV import is UTF-8 text: {exc}") from exc
+        if len(items) > MAX_IMPORT_ROWS:
+            raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+        for i, entry in enumerate(items, 1):
+            yield _validate(i, entry)
+        return
+    text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     # newline="": the csv module reads the line ends itself (\r\n, \n or a bare \r).
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows: list[RightCreate | RowError] = []
+    reader = csv.DictReader(text)
     try:
         if not reader.fieldnames or "event" not in reader.fieldnames:
             raise Invalid("the CSV header must name the columns, 'event' and 'zones' at least")
@@ -276,18 +314,25 @@ def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError
                 raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
             item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
             if None in record:
-                rows.append(RowError(row=number, message="more fields than the header names"))
+                yield RowError(row=number, message="more fields than the header names")
                 continue
             if "zones" in item:
                 item["zones"] = [
                     z.strip() for z in item["zones"].split(CSV_LIST_SEPARATOR) if z.strip()
                 ]
-            rows.append(_validate(number, item))
+            yield _validate(number, item)
     except csv.Error as exc:
-        raise Invalid(f"not valid CSV (line {reader.line_num}): {exc}") from exc
-    if len(rows) > MAX_IMPORT_ROWS:
-        raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
-    return rows
+        raise Invalid(f"not valid CSV (line {reader.line_num}): {_excerpt(str(exc))}") from exc
+    except UnicodeDecodeError as exc:
+        raise Invalid(f"a CSV import is UTF-8 text: {_excerpt(str(exc))}") from exc
+
+
+EXCERPT = 120
+"""An error message quotes at most this much of the input: a refusal never echoes it back."""
+
+
+def _excerpt(text: str) -> str:
+    return text if len(text) <= EXCERPT else text[:EXCERPT] + "…"
 
 
 def _validate(number: int, item: Any) -> RightCreate | RowError:
@@ -295,9 +340,10 @@ def _validate(number: int, item: Any) -> RightCreate | RowError:
         return RightCreate.model_validate(item)
     except ValidationError as exc:
         message = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()
+            f"{'.'.join(str(p) for p in e['loc'])[:40] or 'row'}: {_excerpt(e['msg'])}"
+            for e in exc.errors()[:5]
         )
-        return RowError(row=number, message=message)
+        return RowError(row=number, message=_excerpt(message))
 
 
 def revoke_right(

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from pathlib import Path as FilePath
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from sync_server import qr
 from sync_server.api.deps import AdminDep, SessionDep, SettingsDep
 from sync_server.db import writes
-from sync_server.models import AccessRight, Event
+from sync_server.errors import NotFound
+from sync_server.models import AccessRight, Event, ImportJob
 from sync_server.schemas import (
     MAX_INT,
+    ImportJobPublic,
     ImportReport,
     IssuedCode,
     RevokeRequest,
@@ -24,7 +30,7 @@ from sync_server.schemas import (
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import rights
+from sync_server.services import imports, rights
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -48,7 +54,12 @@ def create_right(data: RightCreate, session: SessionDep, actor: AdminDep) -> Rig
 
 @router.post(
     "/rights/import",
-    responses={422: {"model": ImportReport, "description": "nothing imported: every bad row"}},
+    response_class=JSONResponse,
+    responses={
+        200: {"model": ImportReport, "description": "imported"},
+        202: {"description": "background=true: the job, to follow at /api/v1/jobs/{job}"},
+        422: {"model": ImportReport, "description": "nothing imported: the first bad rows"},
+    },
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -66,33 +77,75 @@ async def import_rights(
     session: SessionDep,
     actor: AdminDep,
     content_type: Annotated[str, Header()] = "text/csv",
-) -> ImportReport:
+    background: bool = False,
+) -> Response:
     """Import rights from CSV (header line; zones separated by ``|``) or JSON, all or nothing.
 
     CSV columns: event, zones, holder, policy (single|reentry|unlimited), kind
     (ticket|subscription|staff|guest), seat, display_name, secret, not_before, expires.
-    On any bad row nothing is imported and the answer (422) lists every bad row.
+    On any bad row nothing is imported and the answer (422) lists the first bad rows.
+
+    The import runs in a worker thread as a job, in short transactions (the gates go on being
+    served meanwhile). ``background=true``: answered at once (202) with the job, whose progress
+    ``GET /api/v1/jobs/{job}`` reads; otherwise answered when it is done.
     """
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        return JSONResponse(  # type: ignore[return-value]
-            {"detail": f"import larger than {MAX_IMPORT_BYTES} bytes"}, status_code=413
-        )
-    rows = rights.parse_rows(body, content_type)
-    report, pending = rights.import_rights(session, rows=rows)
-    if report.errors:
-        session.rollback()
-        return JSONResponse(report.model_dump(), status_code=422)  # type: ignore[return-value]
-    commit(
-        session,
-        pending=pending,
-        actor=actor.name,
-        action="rights.import",
-        target=f"{report.imported} rights",
-        detail={"rows": len(rows), "content_type": content_type},
-        remote_addr=actor.remote_addr,
+    session.close()  # authenticated: the job uses sessions of its own
+    path = imports.spool_path()
+    try:
+        size = 0
+        with path.open("wb") as spool:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_IMPORT_BYTES:
+                    break  # refused below, without reading the rest
+                spool.write(chunk)
+        if size > MAX_IMPORT_BYTES:
+            path.unlink(missing_ok=True)
+            return JSONResponse(
+                {"detail": f"import larger than {MAX_IMPORT_BYTES} bytes"}, status_code=413
+            )
+        job = await run_in_threadpool(imports.new_job, actor=actor.name, content_type=content_type)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job_args = {"content_type": content_type, "actor": actor.name,
+                "remote_addr": actor.remote_addr}  # fmt: skip
+    if background:
+        threading.Thread(
+            target=_in_background, args=(job, path), kwargs=job_args, daemon=True,
+            name=f"import-{job[:8]}",
+        ).start()  # fmt: skip
+        return JSONResponse({"job": job, "state": "queued"}, status_code=202,
+                            headers={"Location": f"/api/v1/jobs/{job}"})  # fmt: skip
+    report = await run_in_threadpool(imports.run, job, path, **job_args)
+    code = 422 if report.error_count else 200
+    return JSONResponse(report.model_dump(), status_code=code)
+
+
+def _in_background(job: str, path: FilePath, **job_args: str) -> None:
+    with contextlib.suppress(Exception):  # the job records what went wrong
+        imports.run(job, path, **job_args)
+
+
+@router.get("/jobs/{job}")
+def get_job(job: Annotated[str, Path(pattern="^[0-9a-f]{32}$")], session: SessionDep,
+            _: AdminDep) -> ImportJobPublic:  # fmt: skip
+    """An import's progress and outcome."""
+    found = session.get(ImportJob, job)
+    if found is None:
+        raise NotFound(f"no job {job}")
+    return ImportJobPublic(
+        job=found.id,
+        state=found.state,
+        rows=found.rows,
+        imported=found.imported,
+        error_count=found.error_count,
+        errors=list(imports.job_errors(found)),
+        message=found.message,
+        created_at=found.created_at,
+        finished_at=found.finished_at,
+        right_ids=list(found.right_ids or []),
     )
-    return report
 
 
 @router.get("/rights")
