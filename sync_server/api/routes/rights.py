@@ -117,14 +117,14 @@ async def import_rights(
         ).start()  # fmt: skip
         return JSONResponse({"job": job, "state": "queued"}, status_code=202,
                             headers={"Location": f"/api/v1/jobs/{job}"})  # fmt: skip
-    report = await run_in_threadpool(imports.run, job, path, **job_args)
+    report = await run_in_threadpool(imports.run_in_process, job, path, **job_args)
     code = 422 if report.error_count else 200
     return JSONResponse(report.model_dump(), status_code=code)
 
 
 def _in_background(job: str, path: FilePath, **job_args: str) -> None:
     with contextlib.suppress(Exception):  # the job records what went wrong
-        imports.run(job, path, **job_args)
+        imports.run_in_process(job, path, **job_args)
 
 
 @router.get("/jobs/{job}")
