@@ -20,10 +20,11 @@ from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, Termin
 from scanner_app.demo import build_demo
 from scanner_app.replica import Replica, ReplicaError, move_replica
 from scanner_app.salvage import VENUE, open_sound
-from scanner_app.sync import SyncClient, SyncError, enroll
+from scanner_app.sync import SyncError, client_for, enroll
 from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.demo_site import DEFAULT_GATE, write_samples
 from shared.model import Direction, EntryPolicy, RightKind
+from shared.pinning import EnrollmentLink, is_pin
 
 DEFAULT_DB = "gate.db"
 EXIT_GRANTED, EXIT_REFUSED, EXIT_ERROR = 0, 1, 2
@@ -108,10 +109,21 @@ def _parser() -> argparse.ArgumentParser:
         "create / gate enroll-code) for this terminal's device token, write the configuration "
         "and the token (readable by its owner only), and pull the gate's data.",
     )
+    enroll_.add_argument("--server", help="the sync server, e.g. https://gates.example.org")
+    enroll_.add_argument("--code", help="the one-time enrollment code")
     enroll_.add_argument(
-        "--server", required=True, help="the sync server, e.g. http://10.0.0.5:8000"
+        "--pin",
+        action="append",
+        default=[],
+        metavar="sha256/...",
+        help="trust only a server whose certificate has this pin (repeatable: two during a "
+        "certificate change); gate-admin gate create prints it",
     )
-    enroll_.add_argument("--code", required=True, help="the one-time enrollment code")
+    enroll_.add_argument(
+        "--link",
+        metavar="ENTRIX-ENROLL:...",
+        help="server, code and pins at once: the text of the QR code gate-admin made",
+    )
     enroll_.add_argument("--config", type=Path, default=_default_config(), help=config_help)
     enroll_.add_argument(
         "--force", action="store_true", help="re-enroll even with scans not yet uploaded"
@@ -225,7 +237,8 @@ def _enroll(args: argparse.Namespace) -> int:
                 f"{pending} scans of this terminal are not uploaded yet: run 'gate-scanner sync "
                 "--once' first, or pass --force (they stay in the old replica file)"
             )
-    enrollment = enroll(args.server.rstrip("/"), args.code)
+    server, code, pins = _enrollment_args(args)
+    enrollment = enroll(server, code, pins=pins)
     config = config or TerminalConfig(path=args.config)
     if config.replica_path.exists() and (config.venue, config.gate) != (
         enrollment.venue,
@@ -235,14 +248,10 @@ def _enroll(args: argparse.Namespace) -> int:
         aside = config.replica_path.with_suffix(f".{config.venue}-{config.gate}.old")
         move_replica(config.replica_path, aside, journal=True)
     config.server, config.venue, config.gate = enrollment.server, enrollment.venue, enrollment.gate
+    config.server_pins = list(pins)
     config.save()
     config.save_token(enrollment.token)
-    with (
-        Replica(config.replica_path) as replica,
-        SyncClient(
-            config.server, enrollment.token, replica, timeout_s=config.sync.timeout_s
-        ) as client,
-    ):
+    with Replica(config.replica_path) as replica, client_for(config, replica) as client:
         applied = client.pull()
         replica.set_gate_name(enrollment.gate)
         replica.set_meta(VENUE, enrollment.venue)
@@ -257,6 +266,26 @@ def _enroll(args: argparse.Namespace) -> int:
         f"{counts.zones} zones, {counts.keys} keys."
     )
     return EXIT_GRANTED
+
+
+def _enrollment_args(args: argparse.Namespace) -> tuple[str, str, list[str]]:
+    """Server, code and pins: from ``--link``, or ``--server``, ``--code`` and ``--pin``."""
+    pins = list(args.pin)
+    if args.link:
+        try:
+            link = EnrollmentLink.parse(args.link)
+        except ValueError as exc:
+            raise ConfigError(f"--link: {exc}") from exc
+        return link.server.rstrip("/"), link.code, [*link.pins, *pins]
+    if not args.server or not args.code:
+        raise ConfigError("give --server and --code (and --pin), or --link")
+    bad = [p for p in pins if not is_pin(p)]
+    if bad:
+        raise ConfigError(f"--pin {bad[0][:60]!r}: a pin is sha256/ and 32 bytes in base64")
+    if not pins and args.server.startswith("https://"):
+        print("gate-scanner: no --pin: this gate will trust any certificate the system trusts",
+              file=sys.stderr)  # fmt: skip
+    return args.server.rstrip("/"), args.code, pins
 
 
 def _sync(args: argparse.Namespace) -> int:

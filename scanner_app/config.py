@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from hardware import HardwareError, TurnstileConfig
 from scanner_app.wedge import WedgeSettings
+from shared.pinning import is_pin
 from shared.settings import read_section, strict_settings
 
 DEFAULT_CONFIG = "gate.toml"
@@ -48,6 +49,14 @@ class GateSection:
     name: str = ""
     token_file: str = "gate.token"  # noqa: S105 - a file name
     replica: str = "gate.db"
+    server_pins: list[str] = field(default_factory=list)
+    """The server's certificate pins (``sha256/...``) from the enrollment link: with any, this
+    gate trusts only a server presenting one of them (:mod:`scanner_app.tls`)."""
+
+    def __post_init__(self) -> None:
+        bad = [p for p in self.server_pins if not is_pin(p)]
+        if bad:
+            raise ConfigError(f"[gate] server_pins: {bad[0][:60]!r} is not a sha256/ pin")
 
 
 @strict_settings
@@ -132,6 +141,7 @@ class TerminalConfig:
     gate: str = ""
     token_file: str = "gate.token"  # noqa: S105 - a file name
     replica: str = "gate.db"
+    server_pins: list[str] = field(default_factory=list)
     sync: SyncSettings = field(default_factory=SyncSettings)
     kiosk: KioskSettings = field(default_factory=KioskSettings)
     camera: dict[str, Any] = field(default_factory=dict)
@@ -205,6 +215,7 @@ class TerminalConfig:
             gate=gate.name,
             token_file=gate.token_file,
             replica=gate.replica,
+            server_pins=list(gate.server_pins),
             sync=_section(SyncSettings, data.get("sync", {}), "sync", path),
             kiosk=_section(KioskSettings, data.get("kiosk", {}), "kiosk", path),
             camera=dict(_table(data, "camera", path)),
@@ -231,6 +242,7 @@ class TerminalConfig:
                 "name": self.gate,
                 "token_file": self.token_file,
                 "replica": self.replica,
+                "server_pins": list(self.server_pins),
             },
             "sync": vars(self.sync),
         }
@@ -295,6 +307,8 @@ def _section(cls: type[_Settings], values: Any, name: str, path: Path) -> _Setti
 
 
 def _toml_value(value: object) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):

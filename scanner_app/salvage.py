@@ -146,13 +146,10 @@ def rebuild(config: TerminalConfig) -> int:
     """Send the salvaged scans, then pull the whole feed; the changes pulled. Raises
     :class:`~scanner_app.sync.SyncError` when the server cannot be reached: the gate stays
     shut (it knows no right) until this succeeds."""
-    from scanner_app.sync import SyncClient
+    from scanner_app.sync import client_for
 
-    with (
-        Replica(config.replica_path) as replica,
-        SyncClient(config.server, config.token(), replica, timeout_s=config.sync.timeout_s) as c,
-    ):
-        return rebuild_from(config, replica, c)
+    with Replica(config.replica_path) as replica, client_for(config, replica) as client:
+        return rebuild_from(config, replica, client)
 
 
 def rebuild_from(config: TerminalConfig, replica: Replica, client: SyncClient) -> int:

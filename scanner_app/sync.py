@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,7 +17,9 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from scanner_app import __version__
+from scanner_app.config import TerminalConfig
 from scanner_app.replica import Replica
+from scanner_app.tls import verify_for
 from shared import protocol
 from shared.gate_wire import (
     Enrollment,
@@ -72,8 +75,11 @@ HEADERS = {protocol.HEADER: str(protocol.PROTOCOL), "User-Agent": f"entrix-gate/
 """On every call to the server: the protocol this gate speaks, and its release."""
 
 
-def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrolled:
-    """Trade a one-time enrollment code for this terminal's device token."""
+def enroll(
+    server: str, code: str, *, timeout_s: float = 10.0, pins: Sequence[str] = ()
+) -> Enrolled:
+    """Trade a one-time enrollment code for this terminal's device token; ``pins``: the only
+    certificates the server may present (:mod:`scanner_app.tls`)."""
     try:
         request = EnrollRequest(code=code)
     except ValidationError:
@@ -84,6 +90,7 @@ def enroll(server: str, code: str, *, timeout_s: float = 10.0) -> Enrolled:
             json=request.model_dump(),
             headers=HEADERS,
             timeout=timeout_s,
+            verify=verify_for(pins),
         )
     except httpx.HTTPError as exc:
         raise SyncError(f"cannot reach {server}: {exc}") from exc
@@ -99,7 +106,13 @@ class SyncClient:
     """Talks to the server for one enrolled gate and one replica."""
 
     def __init__(
-        self, server: str, token: str, replica: Replica, *, timeout_s: float = 10.0
+        self,
+        server: str,
+        token: str,
+        replica: Replica,
+        *,
+        timeout_s: float = 10.0,
+        pins: Sequence[str] = (),
     ) -> None:
         self.replica = replica
         self.token = token
@@ -108,6 +121,7 @@ class SyncClient:
             base_url=f"{server}{API}",
             headers={"Authorization": f"Bearer {token}", **HEADERS},
             timeout=timeout_s,
+            verify=verify_for(pins),
         )
 
     def close(self) -> None:
@@ -251,3 +265,11 @@ def _detail(answer: httpx.Response) -> str:
     except ValueError:
         return answer.text[:200]
     return str(detail)[:500]
+
+
+def client_for(config: TerminalConfig, replica: Replica) -> SyncClient:
+    """The enrolled gate's client: its server, token, time limit and pins."""
+    return SyncClient(
+        config.server, config.token(), replica, timeout_s=config.sync.timeout_s,
+        pins=config.server_pins,
+    )  # fmt: skip

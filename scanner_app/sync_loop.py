@@ -32,7 +32,9 @@ from scanner_app.sync import (
     SyncClient,
     SyncError,
     UpgradeRequired,
+    client_for,
 )
+from scanner_app.tls import verify_for
 
 SERVER_EPOCH = "server_epoch"
 """Replica meta: the server database's epoch at the last heartbeat (see _check_epoch)."""
@@ -161,9 +163,7 @@ class SyncLoop:
     def run(self, *, once: bool = False) -> SyncStatus:
         """Run until stopped (or one full pass with ``once``); returns the last status."""
         replica = Replica(self.config.replica_path)
-        client = SyncClient(
-            self.config.server, self.config.token(), replica, timeout_s=self.config.sync.timeout_s
-        )
+        client = client_for(self.config, replica)
         self._resume(replica)
         listener = None
         if not once:
@@ -455,7 +455,10 @@ class SyncLoop:
         timeout = httpx.Timeout(self.config.sync.timeout_s, read=STREAM_READ_TIMEOUT_S)
         while not self._stop.is_set():
             try:
-                with httpx.stream("GET", url, headers=headers, timeout=timeout) as stream:
+                verify = verify_for(self.config.server_pins)
+                with httpx.stream(
+                    "GET", url, headers=headers, timeout=timeout, verify=verify
+                ) as stream:
                     if stream.status_code != 200:
                         raise SyncError(f"event stream refused: {stream.status_code}")
                     failures = 0

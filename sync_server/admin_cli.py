@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import os
+import ssl
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,11 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
+from shared.pinning import EnrollmentLink, is_pin, spki_pin
 from sync_server import qr
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
@@ -353,6 +355,42 @@ def _new_enrollment(server: SyncServer, venue: str, name: str) -> dict[str, Any]
     return enrollment
 
 
+def _server_pins(server: SyncServer, args: argparse.Namespace) -> tuple[str, list[str], str]:
+    """The URL gates use, the pins they will trust, and where the pins came from."""
+    url = (args.gate_url or server.url).rstrip("/")
+    pins = list(args.pin)
+    for path in args.cert:
+        pins.append(spki_pin(_read(path)))
+    bad = [p for p in pins if not is_pin(p)]
+    if bad:
+        raise AdminError(f"--pin {bad[0][:60]!r}: a pin is sha256/ and 32 bytes in base64")
+    if pins:
+        return url, pins, "given"
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return url, [], "none (plain HTTP: put TLS in front, docs/deploy.md)"
+    try:
+        pem = ssl.get_server_certificate((parts.hostname or "", parts.port or 443), timeout=10)
+    except OSError as exc:
+        raise AdminError(f"cannot read the certificate of {url}: {exc}") from exc
+    return url, [spki_pin(pem.encode())], f"the certificate {url} presents to this machine"
+
+
+def _enrollment_output(
+    server: SyncServer, args: argparse.Namespace, enrollment: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    url, pins, source = _server_pins(server, args)
+    link = EnrollmentLink(url, enrollment["code"], tuple(pins)).text()
+    lines = [_enrollment_line(enrollment)]
+    lines += [f"server pin: {pin} ({source})" for pin in pins] or [f"server pin: {source}"]
+    lines.append(f"enrollment link: {link}")
+    if args.qr:
+        image = qr.render(link, "svg" if args.qr.lower().endswith(".svg") else "png")
+        lines.append(f"QR of the link: {_write(args.qr, image)}")
+    lines.append("on the terminal: gate-scanner enroll --link '" + link + "'")
+    return {**enrollment, "server_url": url, "pins": pins, "link": link}, lines
+
+
 def _gate_create(server: SyncServer, args: argparse.Namespace) -> Output:
     body = {
         "venue": args.venue,
@@ -364,9 +402,10 @@ def _gate_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "grace_s": args.grace,
     }
     gate = server.call("POST", "gates", body=_given(body)).json()
-    enrollment = _new_enrollment(server, args.venue, args.name)
-    text = f"{_gate_line(gate)}\n{_enrollment_line(enrollment)}"
-    return Output({"gate": gate, "enrollment": enrollment}, text)
+    enrollment, lines = _enrollment_output(
+        server, args, _new_enrollment(server, args.venue, args.name)
+    )
+    return Output({"gate": gate, "enrollment": enrollment}, "\n".join([_gate_line(gate), *lines]))
 
 
 def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -389,8 +428,10 @@ def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
 
 
 def _gate_enroll_code(server: SyncServer, args: argparse.Namespace) -> Output:
-    enrollment = _new_enrollment(server, args.venue, args.name)
-    return Output(enrollment, _enrollment_line(enrollment))
+    enrollment, lines = _enrollment_output(
+        server, args, _new_enrollment(server, args.venue, args.name)
+    )
+    return Output(enrollment, "\n".join(lines))
 
 
 def _gate_set(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -849,6 +890,21 @@ def _gate_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grace", type=int, metavar="S", help="validity tolerance in seconds")
 
 
+def _enrollment_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--gate-url", metavar="URL", help="the server as the gates reach it (default: --server)"
+    )
+    parser.add_argument(
+        "--pin", action="append", default=[], metavar="sha256/...",
+        help="a pin the gate will trust (repeatable: the next certificate's too)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cert", action="append", default=[], metavar="FILE",
+        help="pin this certificate (PEM or DER; repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--qr", metavar="FILE", help="write the enrollment link's QR (.png/.svg)")
+
+
 def _gate_commands(commands: _Commands) -> None:
     gate = commands.noun("gate", "gates, their enrollment codes and terminals")
     create = gate.add("create", _gate_create, "create a gate and print its enrollment code")
@@ -856,11 +912,13 @@ def _gate_commands(commands: _Commands) -> None:
     create.add_argument("name")
     _gate_options(create)
     create.add_argument("--disabled", action="store_true", help="create it closed")
+    _enrollment_options(create)
     listing = gate.add("list", _gate_list, "gates with their state")
     listing.add_argument("--venue")
     code = gate.add("enroll-code", _gate_enroll_code, "a new one-time code to enroll a terminal")
     code.add_argument("venue")
     code.add_argument("name")
+    _enrollment_options(code)
     change = gate.add("set", _gate_set, "change a gate's configuration")
     change.add_argument("venue")
     change.add_argument("name")
