@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -31,7 +31,7 @@ from sync_server.db import get_sessionmaker
 from sync_server.errors import NotFound
 from sync_server.models import Alert
 from sync_server.schemas import MAX_INT, GateUpdate
-from sync_server.services import reports, sessions, site
+from sync_server.services import quarantine, reports, sessions, site
 from sync_server.services.writes import commit
 from sync_server.streams import WEB_SESSION, open_stream, unless_ended
 
@@ -220,6 +220,34 @@ def set_gate_enabled(
         action="gate.update",
         target=f"{venue}/{name}",
         detail={"enabled": enabled, "via": "dashboard"},
+        remote_addr=viewer.remote_addr,
+    )
+    return _see(PREFIX)
+
+
+@router.post("/gates/{venue}/{name}/quarantine")
+def decide_held(
+    venue: Annotated[str, Path(max_length=64)],
+    name: Annotated[str, Path(max_length=64)],
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    decision: Annotated[Literal["applied", "discarded"], Form()],
+) -> Response:
+    """Admin only: apply (they count) or discard a gate's scans held in quarantine; audited."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    ids = [h.scan.scan_id for h in quarantine.held(session, venue=venue, gate=name)]
+    if not ids:
+        return _see(PREFIX)  # decided meanwhile (another admin, gate-admin)
+    decided, result = quarantine.decide(session, scan_ids=ids, decision=decision)
+    commit(
+        session,
+        pending=result.pending,
+        actor=viewer.name,
+        action=f"quarantine.{decision}",
+        target=f"{decided} scans",
+        detail={"gate": f"{venue}/{name}", "via": "dashboard"},
         remote_addr=viewer.remote_addr,
     )
     return _see(PREFIX)

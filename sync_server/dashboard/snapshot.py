@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from sync_server.feed import current_seq
 from sync_server.models import Alert, AuditEntry, Event, Gate, Occupancy, Scan, Venue, Zone
 from sync_server.services import entries
+from sync_server.services.plausibility import HELD
 
 RECENT_S = 300
 """Entries and refusals per gate are counted over the last five minutes."""
@@ -47,6 +48,9 @@ class GateTile:
     replica: str = "ok"
     """``ok``, ``rebuilding`` (admitting nobody until its data is back from the server) or
     ``damaged`` (admitting nobody until restarted)."""
+    held: int = 0
+    """Scans held in quarantine (``services.plausibility``): stored, not counted, until an admin
+    applies or discards them."""
     clock_unchecked: bool = False
     """The gate has been away beyond ``gate_clock_unverified_after_s``: it decides time windows
     on a clock nobody has checked since its last heartbeat."""
@@ -152,6 +156,7 @@ def _tile(
     now: datetime,
     silent_after_s: int,
     unchecked_after_s: int | None,
+    held: int = 0,
 ) -> GateTile:
     status = gate.status or {}
     seen = gate.last_seen_at
@@ -176,6 +181,7 @@ def _tile(
         version=str(status.get("version", "")),
         protocol_refused=str(status.get("protocol_refused", "")),
         replica=str(status.get("replica", "ok")),
+        held=held,
         clock_unchecked=away_s is not None
         and unchecked_after_s is not None
         and away_s > unchecked_after_s,
@@ -271,6 +277,13 @@ def take(
     now = now or datetime.now(UTC)
     venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
     counts = _gate_counts(session, epoch_ms(now) - RECENT_S * 1000)
+    held: dict[int, int] = dict(
+        session.execute(
+            select(Scan.gate_id, func.count())
+            .where(Scan.quarantine_state == HELD)
+            .group_by(Scan.gate_id)
+        ).all()
+    )
     gates = session.execute(
         select(
             Gate.id, Gate.venue_id, Gate.name, Gate.direction, Gate.enabled, Gate.last_seen_at,
@@ -279,7 +292,7 @@ def take(
     )  # fmt: skip
     for gate in gates:
         tile = _tile(gate, counts.get(gate.id, GateCounts()), now, silent_after_s,
-                     unchecked_after_s)  # fmt: skip
+                     unchecked_after_s, held.get(gate.id, 0))  # fmt: skip
         venues[gate.venue_id].gates.append(tile)
     heads: dict[int, dict[str, int]] = defaultdict(dict)
     for row in session.scalars(select(Occupancy)):
@@ -309,4 +322,5 @@ def change_marker(session: Session) -> tuple[Any, ...]:
     ).one()
     gates = session.execute(select(func.max(Gate.last_seen_at), func.count(Gate.id))).one()
     latest_scan = session.scalar(select(func.max(Scan.scanned_at_ms)))
-    return (current_seq(session), *alerts, *gates, latest_scan)
+    held = session.scalar(select(func.count()).where(Scan.quarantine_state == HELD))  # indexed
+    return (current_seq(session), *alerts, *gates, latest_scan, held)

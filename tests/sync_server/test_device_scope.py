@@ -176,3 +176,38 @@ def test_an_annulment_of_another_gates_scan_is_refused(site: Site, tmp_path: Pat
     assert result["refused"] and "not a scan of this gate" in next(iter(result["refused"].values()))
     other = site.terminal("NORD-2", tmp_path / "other")
     assert other.check(site.code(right)).decision.reason is Reason.ALREADY_USED  # still used
+
+
+def test_an_admin_decides_on_the_dashboard_and_the_tile_says_what_is_held(
+    server: RunningServer, site: Site, tmp_path: Path
+) -> None:
+    import re
+
+    import httpx
+
+    from tests.sync_server.test_sessions import PASSWORD, add_user
+
+    thief = site.terminal("SUD-1", tmp_path)
+    ids = [site.right(zones=["SUD"])["right_id"] for _ in range(LANE_LIMIT + 5)]
+    now = int(time.time() * 1000)
+    scans = forged("SUD-1", ids, start_ms=now - 30_000, every_ms=100)
+    for scan in scans:
+        scan["zone"] = "SUD"
+    assert upload(thief, scans)["held"] == LANE_LIMIT + 5
+    name = add_user(server.database_url, "admin")
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        signed = browser.post("/dashboard/login", data={"name": name, "password": PASSWORD})
+        assert signed.status_code == 303
+        page = browser.get("/dashboard").text
+        assert f"⚠ {LANE_LIMIT + 5} scans held in quarantine" in page
+        action = f"/dashboard/gates/{site.venue}/SUD-1/quarantine"
+        assert action in page
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert csrf is not None
+        done = browser.post(action, data={"csrf": csrf.group(1), "decision": "discarded"})
+        assert done.status_code == 303
+        after = browser.get("/dashboard").text  # (other tests' venues may hold some)
+        assert action not in after and f"⚠ {LANE_LIMIT + 5} scans held" not in after
+    assert ok(site.admin.get("/quarantine", params={"venue": site.venue})) == []
+    audit = ok(site.admin.get("/audit", params={"action": "quarantine.discarded"}))
+    assert any(e["actor"] == name and e["detail"].get("via") == "dashboard" for e in audit)
