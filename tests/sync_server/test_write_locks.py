@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from scanner_app.sync import SyncError
 from sync_server.db import WriteInReadOnly, make_engine, read_only
 from sync_server.models import AuditEntry
 from tests.support.server import RunningServer
@@ -51,14 +52,22 @@ def test_codes_issued_while_fifty_gates_upload_never_fail(
             if i < len(fresh):
                 terminal.check(site.code(fresh[i]))
             i += 1
-            try:
-                terminal.sync.push()
-                terminal.sync.heartbeat()
-                count(200)
-                codes_left.wait(0.5)  # 20 times as often as a gate's heartbeat
-            except Exception as exc:  # noqa: BLE001 (any failure is what this test counts)
-                count(500)
-                print(f"gate {index}: {exc}")
+            for attempt in (1, 2):
+                try:
+                    terminal.sync.push()
+                    terminal.sync.heartbeat()
+                except SyncError as exc:
+                    # A keep-alive connection the server closed (idle 5 s, here while the other
+                    # terminals enrolled) can reset a request sent on it at that instant: a
+                    # gate's loop sends it again. Any answer the server gave is an HTTP error.
+                    if attempt == 2 or "server unreachable" not in str(exc):
+                        count(500)
+                        print(f"gate {index}: {exc}")
+                        break
+                else:
+                    count(200)
+                    break
+            codes_left.wait(0.5)  # 20 times as often as a gate's heartbeat
         terminal.close()
 
     def issue(start: int) -> None:
