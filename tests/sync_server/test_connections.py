@@ -85,7 +85,16 @@ def test_a_dashboard_stream_ends_when_the_password_changes(
 
 
 @pytest.mark.slow
-def test_a_socket_that_never_finishes_its_headers_is_closed(server: RunningServer) -> None:
+def test_a_socket_that_never_finishes_its_headers_is_closed(tmp_path: Path) -> None:
+    """(Sockets are the server's, not the database's: one server, on SQLite.)"""
+    server = start_server(f"sqlite:///{tmp_path}/server.db", tmp_path / "server.log")
+    try:
+        slow_socket_is_closed(server)
+    finally:
+        server.stop()
+
+
+def slow_socket_is_closed(server: RunningServer) -> None:
     with socket.create_connection(("127.0.0.1", server.port)) as slow:
         slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")  # and nothing more
         slow.settimeout(HEADER_TIMEOUT_S + 5)
