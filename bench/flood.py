@@ -38,6 +38,7 @@ STREAMS = 1_010
 SLOW = 1_100
 TARGET_P95_MS = 200.0
 ATTACKER = "127.0.0.2"
+ENROLLED_DURING = 5
 
 
 @dataclass
@@ -53,6 +54,7 @@ class FloodResults:
     streams_accepted: int = 0
     streams_refused: int = 0
     slow_opened: int = 0
+    enrolled_during: int = 0
     date: str = ""
     command: str = ""
     machine: dict[str, str] = field(default_factory=dict)
@@ -129,42 +131,71 @@ class Flood:
             sock.close()
 
 
-def heartbeats(site: Site, folder: Path, phase: Phase, seconds: float) -> None:
-    """GATES terminals (each enrolled and opened in its own thread: a replica stays in the
-    thread that opened it) heartbeating every 0.5 s for ``seconds``."""
-    stop = threading.Event()
-    lock = threading.Lock()
-    ready = threading.Barrier(GATES + 1)
+class Beaters:
+    """GATES terminals, enrolled before any flood, each heartbeating every 0.5 s in its own
+    thread (a replica stays in the thread that opened it), into whichever phase is current."""
 
-    def beat(index: int) -> None:
-        with lock:
-            terminal = site.terminal(site.gates[index % 4], folder / f"gate-{index}")
-        ready.wait()
+    def __init__(self, site: Site, folder: Path) -> None:
+        self.site, self.folder = site, folder
+        self.phase: Phase | None = None
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.ready = threading.Barrier(GATES + 1, timeout=300)
+        self.threads = [threading.Thread(target=self._beat, args=(i,), daemon=True)
+                        for i in range(GATES)]  # fmt: skip
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+        self.ready.wait()
+
+    def measure(self, phase: Phase, seconds: float) -> None:
+        with self.lock:
+            self.phase = phase
+        time.sleep(seconds)
+        with self.lock:
+            self.phase = None
+
+    def close(self) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(15)
+
+    def _beat(self, index: int) -> None:
         try:
-            while not stop.is_set():
+            with self.lock:
+                terminal = self.site.terminal(self.site.gates[index % 4], self.folder / f"g{index}")
+        finally:
+            self.ready.wait()
+        try:
+            while not self.stop.is_set():
                 started = time.perf_counter()
+                failed: Exception | None = None
                 try:
                     terminal.sync.heartbeat()
                 except Exception as exc:  # noqa: BLE001 (a failure is what is counted)
-                    with lock:
-                        phase.failures += 1
-                        if phase.failures <= 3:
-                            say(f"heartbeat failed: {exc!r}")
-                else:
-                    with lock:
-                        phase.latencies_ms.append((time.perf_counter() - started) * 1000)
-                stop.wait(0.5)
+                    failed = exc
+                took = (time.perf_counter() - started) * 1000
+                with self.lock:
+                    if self.phase is not None:
+                        if failed is None:
+                            self.phase.latencies_ms.append(took)
+                        else:
+                            self.phase.failures += 1
+                            if self.phase.failures <= 3:
+                                say(f"heartbeat failed: {failed!r}")
+                self.stop.wait(0.5)
         finally:
             terminal.close()
 
-    threads = [threading.Thread(target=beat, args=(i,), daemon=True) for i in range(GATES)]
-    for thread in threads:
-        thread.start()
-    ready.wait()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join(15)
+
+def _enroll_during(site: Site, folder: Path, out: FloodResults) -> None:
+    for i in range(ENROLLED_DURING):
+        try:
+            site.terminal("NORD-1", folder / f"new-{i}").close()
+            out.enrolled_during += 1
+        except Exception as exc:  # noqa: BLE001 (counted and said)
+            say(f"enrollment during the flood failed: {exc!r}")
 
 
 def measure(folder: Path, phase_s: float, out: FloodResults) -> None:
@@ -176,8 +207,10 @@ def measure(folder: Path, phase_s: float, out: FloodResults) -> None:
     try:
         site = Site.create(server)
         thief = site.terminal("SUD-1", folder / "thief")
+        beaters = Beaters(site, folder / "gates")
+        beaters.start()
         quiet = Phase("quiet")
-        heartbeats(site, folder / "quiet", quiet, phase_s)
+        beaters.measure(quiet, phase_s)
         out.phases.append(quiet)
         say(f"quiet: p95 {percentile(quiet.latencies_ms, 95):.1f} ms, {quiet.failures} failed")
         flood = Flood(server.port, thief.sync.token)
@@ -187,7 +220,10 @@ def measure(folder: Path, phase_s: float, out: FloodResults) -> None:
             thread.start()
         time.sleep(3)  # the flood is up
         attacked = Phase("flood")
-        heartbeats(site, folder / "flood", attacked, phase_s)
+        enrolling = threading.Thread(target=_enroll_during, args=(site, folder, out), daemon=True)
+        enrolling.start()  # new terminals too, not only those already connected
+        beaters.measure(attacked, phase_s)
+        enrolling.join(60)
         out.phases.append(attacked)
         out.streams_accepted, out.streams_refused = flood.accepted, flood.refused
         out.slow_opened = flood.slow_opened
@@ -195,9 +231,11 @@ def measure(folder: Path, phase_s: float, out: FloodResults) -> None:
         say(f"flood: p95 {percentile(attacked.latencies_ms, 95):.1f} ms, {attacked.failures} "
             f"failed; streams {flood.accepted} accepted, {flood.refused} refused; "
             f"{flood.slow_opened} slow sockets opened")  # fmt: skip
+        time.sleep(2)
         after = Phase("after")
-        heartbeats(site, folder / "after", after, phase_s)
+        beaters.measure(after, phase_s)
         out.phases.append(after)
+        beaters.close()
         say(f"after: p95 {percentile(after.latencies_ms, 95):.1f} ms, {after.failures} failed")
     finally:
         server.stop()
@@ -228,7 +266,9 @@ def render(r: FloodResults) -> str:
         f"{r.streams_refused:,} refused: at most 4 per device) and {SLOW:,} slow-loris sockets "
         f"from {ATTACKER} are held open, reopened as soon as the server closes them "
         f"({r.slow_opened:,} opened in all: at most 256 per address are kept, and none longer "
-        "than 10 s without its headers).",
+        f"than 10 s without its headers). Meanwhile {r.enrolled_during} of {ENROLLED_DURING} "
+        "new terminals enrolled (a refused stream or guess is answered `Connection: close`, "
+        "so a flood of them does not keep a descriptor each).",
         "",
         "### Machine",
         "",

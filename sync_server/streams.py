@@ -146,7 +146,10 @@ def open_stream(request: Request, kind: str, key: int) -> Ticket:
         ticket: Ticket = request.app.state.streams.open(kind, key)
     except TooManyStreams as exc:
         raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS, str(exc), headers={"Retry-After": "15"}
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            str(exc),
+            # Closed at once: a flood of refused streams must not keep a descriptor each.
+            headers={"Retry-After": "15", "Connection": "close"},
         ) from exc
     return ticket
 

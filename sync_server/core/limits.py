@@ -63,7 +63,7 @@ class FailureLimiter:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 f"too many failed attempts from this address: try again in {wait:.0f} s",
-                headers={"Retry-After": str(max(1, round(wait)))},
+                headers={"Retry-After": str(max(1, round(wait))), "Connection": "close"},
             )
 
 
