@@ -737,6 +737,7 @@ def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
             _when(a["at"]),
             a["severity"],
             a["kind"],
+            a.get("venue"),
             a["gate"],
             a["zone"],
             _when(a["acknowledged_at"]),
@@ -744,7 +745,8 @@ def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
         )
         for a in alerts
     ]
-    header = ["alert", "at", "severity", "kind", "gate", "zone", "acknowledged", "message"]
+    header = ["alert", "at", "severity", "kind", "venue", "gate", "zone", "acknowledged",
+              "message"]  # fmt: skip
     return Output(alerts, _table(header, rows))
 
 

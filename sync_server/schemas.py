@@ -343,6 +343,8 @@ class AlertPublic(BaseModel):
     at: datetime
     kind: str
     severity: int
+    venue: str | None = None
+    """The venue the alert is about (gate names are unique per venue only)."""
     gate: str | None
     zone: str | None
     right_id: str | None

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from sync_server import __version__
@@ -105,6 +105,11 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(dashboard_routes.router)
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_routes.STATIC), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> RedirectResponse:
+        """Browsers ask for it at the root, whatever the page says."""
+        return RedirectResponse("/dashboard/static/favicon.svg", status_code=301)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:

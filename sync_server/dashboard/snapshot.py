@@ -96,6 +96,8 @@ class AlertRow:
     message: str
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    venue: str | None = None
+    """The venue's code (gate names are unique per venue only)."""
 
 
 @dataclass(slots=True)
@@ -256,10 +258,12 @@ def _alerts(session: Session) -> tuple[list[AlertRow], list[AlertRow]]:
         ):
             who[target] = actor  # the latest acknowledgement wins
 
+    venues: dict[int, str] = {i: c for i, c in session.execute(select(Venue.id, Venue.code))}
+
     def row(a: Alert) -> AlertRow:
         return AlertRow(
             a.id, a.at, a.kind, a.severity, a.gate, a.zone, a.message, a.acknowledged_at,
-            who.get(str(a.id)),
+            who.get(str(a.id)), None if a.venue_id is None else venues.get(a.venue_id),
         )  # fmt: skip
 
     return [row(a) for a in open_], [row(a) for a in acked]

@@ -78,12 +78,13 @@ def list_scans(
     ]
 
 
-def _alert_public(alert: Alert) -> AlertPublic:
+def _alert_public(alert: Alert, venue: str | None) -> AlertPublic:
     return AlertPublic(
         id=alert.id,
         at=alert.at,
         kind=alert.kind,
         severity=alert.severity,
+        venue=venue,
         gate=alert.gate,
         zone=alert.zone,
         right_id=None if alert.right_id is None else alert.right_id.hex(),
@@ -97,17 +98,20 @@ def list_alerts(
     session: SessionDep,
     _: UserDep,
     kind: str | None = None,
+    venue: str | None = None,
     open_only: bool = False,
     limit: Limit = 100,
 ) -> list[AlertPublic]:
     """Alerts, newest first (silent gates are looked for in the background every few seconds)."""
-    query = select(Alert)
+    query = select(Alert, Venue.code).outerjoin(Venue, Venue.id == Alert.venue_id)
     if kind is not None:
         query = query.where(Alert.kind == kind)
+    if venue is not None:
+        query = query.where(Venue.code == venue)
     if open_only:
         query = query.where(Alert.acknowledged_at.is_(None))
-    found = session.scalars(query.order_by(Alert.at.desc(), Alert.id.desc()).limit(limit))
-    return [_alert_public(a) for a in found]
+    found = session.execute(query.order_by(Alert.at.desc(), Alert.id.desc()).limit(limit))
+    return [_alert_public(a, code) for a, code in found]
 
 
 @router.post("/alerts/{alert_id}/ack")
@@ -126,7 +130,8 @@ def acknowledge(
         target=str(alert_id),
         remote_addr=actor.remote_addr,
     )
-    return _alert_public(alert)
+    place = None if alert.venue_id is None else session.get(Venue, alert.venue_id)
+    return _alert_public(alert, None if place is None else place.code)
 
 
 @router.get("/audit")
