@@ -264,8 +264,9 @@ def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> i
         if headless or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("\nNo display here: the gate runs headless, replaying the demo camera's codes.")
             _replay(folder, BINDIR, config)
-            print(f"\nThe server keeps running: open {server_url}/dashboard. Ctrl-C stops it.")
-            server.wait()
+            print(f"\nThe gate keeps syncing, and a supporter scans in every {TRICKLE_S:.0f} s: "
+                  f"open {server_url}/dashboard. Ctrl-C stops it all.")  # fmt: skip
+            keep_alive(config, server_url=server_url, admin_token=demo.admin_token)
         else:
             print("\nOpening the kiosk (close its window to stop the demo).")
             subprocess.run(
@@ -279,6 +280,59 @@ def run_demo(folder: Path, *, port: int, rights_count: int, headless: bool) -> i
         server.wait(10)
         log.close()
     return 0
+
+
+TRICKLE_S = 4.5
+"""The headless demo's slow trickle of supporters at gate NORD-1: one every this many seconds."""
+
+
+def keep_alive(
+    config: Path,
+    *,
+    server_url: str,
+    admin_token: str,
+    every_s: float = TRICKLE_S,
+    scans: int | None = None,
+    bindir: Path = BINDIR,
+) -> int:
+    """The headless gate as a match sees it: its sync loop running (``gate-scanner sync``) and a
+    supporter of the north stand scanning in every ``every_s`` (a fresh code from the back
+    office, checked by ``gate-scanner check``), until Ctrl-C or ``scans`` of them; how many."""
+    import httpx
+
+    sync = subprocess.Popen(
+        [str(bindir / "gate-scanner"), "sync", "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    done = 0
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    try:
+        with httpx.Client(base_url=f"{server_url}/api/v1", headers=headers, timeout=30) as api:
+            listed = api.get("/rights", params={"event": EVENT, "limit": 1000}).json()
+            north = [r["right_id"] for r in listed
+                     if r["status"] == "active" and any(z.startswith(("NORD", "RADES"))
+                                                        for z in r["zones"])]  # fmt: skip
+            for right_id in north[-(scans or len(north)) :][::-1]:
+                code = api.get(f"/rights/{right_id}/code").json()["code"]
+                subprocess.run(
+                    [str(bindir / "gate-scanner"), "check", "--config", str(config), code],
+                    stdout=subprocess.DEVNULL, check=False,
+                )  # fmt: skip
+                done += 1
+                if scans is not None and done >= scans:
+                    break
+                time.sleep(every_s)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sync.terminate()
+        sync.wait(10)
+        # What was scanned since its last pass goes up before the demo ends.
+        subprocess.run(
+            [str(bindir / "gate-scanner"), "sync", "--once", "--config", str(config)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False,
+        )  # fmt: skip
+    return done
 
 
 def _say_where(folder: Path, server_url: str, token: str, seeded: DemoSeed) -> None:

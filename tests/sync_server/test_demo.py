@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 
 from shared.demo_site import read_sample_codes
-from sync_server.demo import DEMO_GATES, enroll_gate, prepare_demo, start_server
+from sync_server.demo import DEMO_GATES, enroll_gate, keep_alive, prepare_demo, start_server
 from tests.support.postgres import free_port
 
 
@@ -42,3 +42,29 @@ def test_the_demo_server_serves_and_enrolls_its_kiosk_gate(tmp_path: Path) -> No
     with sqlite3.connect(config.parent / "gate.db") as replica:
         (rights,) = replica.execute("SELECT count(*) FROM rights").fetchone()
     assert rights == 200
+
+
+def test_the_headless_demo_keeps_its_gate_alive_with_a_trickle_of_supporters(
+    tmp_path: Path,
+) -> None:
+    """Issue 16: the headless demo's gate synced once and stopped: a minute later its tile was
+    red and "Gate offline" was raised. Now it keeps syncing, and supporters keep coming."""
+    demo = prepare_demo(tmp_path / "demo", rights_count=300)
+    port = free_port()
+    with (tmp_path / "server.log").open("wb") as log:
+        server = start_server(demo, port=port, log=log)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            config = enroll_gate(demo, server_url=url)
+            assert keep_alive(config, server_url=url, admin_token=demo.admin_token,
+                              every_s=0.5, scans=4) == 4  # fmt: skip
+            headers = {"Authorization": f"Bearer {demo.admin_token}"}
+            scans = httpx.get(f"{url}/api/v1/scans", params={"gate": "NORD-1"},
+                              headers=headers, timeout=10).json()  # fmt: skip
+            gates = httpx.get(f"{url}/api/v1/gates", headers=headers, timeout=10).json()
+        finally:
+            server.terminate()
+            server.wait(10)
+    assert len([s for s in scans if s["reason"] == "granted"]) == 4
+    (nord,) = [g for g in gates if g["name"] == "NORD-1"]
+    assert nord["online"] and nord["status"].get("version")  # its loop heartbeated
