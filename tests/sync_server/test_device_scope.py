@@ -93,7 +93,8 @@ def test_a_forged_batch_for_its_own_gate_is_held_and_an_admin_decides(
     known = {a["id"] for a in alerts_of(site, "NORD-1", "implausible_scans")}
     # 1,000 passages in 10 s: no lane does that.
     ids = [r["right_id"] for r in rights]
-    result = upload(thief, forged("NORD-1", ids, start_ms=now - 20_000, every_ms=10))
+    minute_start = (now // 60_000 - 1) * 60_000  # all in one minute, whenever the test runs
+    result = upload(thief, forged("NORD-1", ids, start_ms=minute_start + 1_000, every_ms=10))
     assert result["stored"] == FORGED and result["held"] == FORGED and result["refused"] == {}
     raised = [a for a in alerts_of(site, "NORD-1", "implausible_scans") if a["id"] not in known]
     assert len(raised) == 1 and f"{FORGED} held in quarantine" in raised[0]["message"]
@@ -189,8 +190,10 @@ def test_an_admin_decides_on_the_dashboard_and_the_tile_says_what_is_held(
 
     thief = site.terminal("SUD-1", tmp_path)
     ids = [site.right(zones=["SUD"])["right_id"] for _ in range(LANE_LIMIT + 5)]
-    now = int(time.time() * 1000)
-    scans = forged("SUD-1", ids, start_ms=now - 30_000, every_ms=100)
+    # 6.5 s of passages inside one minute (the previous one, from its first second on): a test
+    # run across a minute's boundary must not split them under the limit.
+    minute_start = (int(time.time() * 1000) // 60_000 - 1) * 60_000
+    scans = forged("SUD-1", ids, start_ms=minute_start + 1_000, every_ms=100)
     for scan in scans:
         scan["zone"] = "SUD"
     assert upload(thief, scans)["held"] == LANE_LIMIT + 5
