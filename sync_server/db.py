@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from sync_server.core.config import get_settings
 
+IN_CHUNK = 900
+"""Values per ``IN (...)`` list: under SQLite's default limit of bound parameters."""
 READ_ONLY = "entrix_read_only"
 PASSING_STATE = "entrix_passing_state"
 """A transaction that only writes state the next one replaces (a gate's heartbeat): on SQLite

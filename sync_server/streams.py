@@ -27,6 +27,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
+from sync_server.db import IN_CHUNK
 from sync_server.models import Device, User, WebSession
 
 log = logging.getLogger(__name__)
@@ -135,8 +136,8 @@ class Streams:
 def _chunked(
     session: Session, ids: list[int], query: Callable[[list[int]], Select[int]]
 ) -> Iterable[int]:
-    for start in range(0, len(ids), 900):
-        yield from session.scalars(query(ids[start : start + 900]))
+    for start in range(0, len(ids), IN_CHUNK):
+        yield from session.scalars(query(ids[start : start + IN_CHUNK]))
 
 
 def open_stream(request: Request, kind: str, key: int) -> Ticket:

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from shared.gate_wire import ScanIn
 from shared.reasons import Reason
 from sync_server.core.config import Settings
+from sync_server.db import IN_CHUNK
 from sync_server.models import AccessRight, Event, Gate, Scan, Venue
 
-IN_CHUNK = 900
 HELD = "held"
 """``scans.quarantine_state`` of a record kept out of usage until an admin decides."""
 APPLIED = "applied"

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from shared import model as domain
 from shared.credential import Credential, issue
 from shared.sync_schema import KINDS, ChangeKind, RevocationRow, RightRow
+from sync_server.db import IN_CHUNK
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
 from sync_server.models import (
@@ -268,8 +269,8 @@ def import_rights(
 
 def _existing_secrets(session: Session, candidates: list[str]) -> set[str]:
     taken: set[str] = set()
-    for start in range(0, len(candidates), 900):
-        chunk = candidates[start : start + 900]
+    for start in range(0, len(candidates), IN_CHUNK):
+        chunk = candidates[start : start + IN_CHUNK]
         taken.update(
             s
             for s in session.scalars(

@@ -24,12 +24,10 @@ from shared.reasons import Reason
 from shared.sync_schema import OccupancyRow, UsageRow
 from shared.views import MemoryReplicaView
 from sync_server.core.config import get_settings
+from sync_server.db import IN_CHUNK
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
 from sync_server.services import alerts, audit, entries, plausibility
-
-IN_CHUNK = 900
-"""Ids per ``IN (...)`` list: under SQLite's default limit of bound parameters."""
 
 
 @dataclass
