@@ -268,15 +268,23 @@ def _venue_output(venue: dict[str, Any]) -> Output:
         ("  " * depth + z["code"], z["name"], z["capacity"], z["occupancy"])
         for depth, z in _zone_tree(venue["zones"])
     ]
-    title = f"venue {venue['code']}: {venue['name']}, {len(venue['zones'])} zone(s)"
+    title = (
+        f"venue {venue['code']}: {venue['name']}, {len(venue['zones'])} zone(s), "
+        f"local time {venue['timezone']}"
+    )
     table = _table(["zone", "name", "capacity", "inside"], rows)
     return Output(venue, f"{title}\n{table}")
 
 
 def _venue_create(server: SyncServer, args: argparse.Namespace) -> Output:
     zones = _zones_from_file(args.zones_file) if args.zones_file else []
-    body = {"code": args.code, "name": args.name, "zones": zones}
-    return _venue_output(server.call("POST", "venues", body=body).json())
+    body = {"code": args.code, "name": args.name, "timezone": args.timezone, "zones": zones}
+    return _venue_output(server.call("POST", "venues", body=_given(body)).json())
+
+
+def _venue_update(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = _given({"name": args.name, "timezone": args.timezone})
+    return _venue_output(server.call("PATCH", "venues", args.code, body=body).json())
 
 
 def _venue_show(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -859,6 +867,12 @@ def _venue_commands(commands: _Commands) -> None:
     create.add_argument(
         "--zones-file", help="zones as a JSON list or a CSV with code,name,parent,capacity"
     )
+    timezone_help = "the venue's time zone, an IANA name (Africa/Tunis): its times are shown in it"
+    create.add_argument("--timezone", help=timezone_help + "; the server's default if left out")
+    update = venue.add("update", _venue_update, "rename a venue or set its time zone")
+    update.add_argument("code")
+    update.add_argument("--name")
+    update.add_argument("--timezone", help=timezone_help)
     show = venue.add("show", _venue_show, "a venue's zones with capacity and people inside")
     show.add_argument("code")
     zones = commands.noun("zones", "a venue's zones")

@@ -60,6 +60,8 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     """Unused since 0007 (per account and address: :class:`SignInLock`); kept for a downgrade."""
     login_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str | None] = mapped_column(String(8))
+    """The pages' language this user chose (``fr``, ``ar``, ``en``); None: the browser's."""
 
 
 class SignInLock(Base):
@@ -128,6 +130,8 @@ class Venue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    """IANA name (``Africa/Tunis``): every time about this venue is shown in it."""
 
 
 class Zone(Base):
@@ -328,7 +332,11 @@ class Alert(Base):
     right_id: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     message: Mapped[str] = mapped_column(Text)
+    """In English, for the API and for alerts raised before ``facts`` were kept."""
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the alert was raised with (counts, instants in ms, a gate's own words): each page
+    says it in its language and time zone (``sync_server.words.ALERT_MESSAGES``)."""
 
 
 class Change(Base):

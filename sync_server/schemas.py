@@ -24,6 +24,7 @@ from shared.gate_wire import (
     WireIn,
 )
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
+from sync_server import localtime
 
 
 def _by_name(enum: type[IntEnum]) -> BeforeValidator:
@@ -64,6 +65,16 @@ When = Annotated[datetime, AfterValidator(_when)]
 """An instant with its time zone, within the years the server can store and show."""
 
 
+def _timezone(value: str) -> str:
+    if not localtime.is_timezone(value):
+        raise ValueError(f"{value!r} is not an IANA time zone, e.g. Africa/Tunis or Europe/Paris")
+    return value
+
+
+TimeZoneName = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_timezone)]
+"""An IANA time zone name (``Africa/Tunis``)."""
+
+
 _In = WireIn
 """What a client sends: unknown fields and NUL refused (:mod:`shared.gate_wire`)."""
 
@@ -81,7 +92,14 @@ class ZoneIn(_In):
 class VenueCreate(_In):
     code: Code
     name: Name
+    timezone: TimeZoneName | None = None
+    """The venue's local time; the server's ``default_timezone`` when left out."""
     zones: list[ZoneIn] = Field(default_factory=list, max_length=10_000)
+
+
+class VenueUpdate(_In):
+    name: Name | None = None
+    timezone: TimeZoneName | None = None
 
 
 class ZonePublic(BaseModel):
@@ -95,6 +113,7 @@ class ZonePublic(BaseModel):
 class VenuePublic(BaseModel):
     code: str
     name: str
+    timezone: str
     zones: list[ZonePublic]
 
 

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     """A gate back after this long without setting its clock against the server's raises an
     alert (it decided time windows on a clock nobody checked); its tile says so while it is
     away that long."""
+    default_timezone: str = "UTC"
+    """The IANA time zone (``Africa/Tunis``) a venue gets when it is created without one, and
+    that upgrading gives the venues there already (migration 0009): set it before upgrading."""
     silent_check_interval_s: float = 10.0
     zone_alert_ratio: float = 0.95
     feed_page_max: int = 10_000

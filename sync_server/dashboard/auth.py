@@ -7,11 +7,14 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Response, status
 
+from shared.i18n import Language, from_accept_language, language_or_default
 from sync_server.api.deps import SessionDep
 from sync_server.db import get_sessionmaker, read_only
 from sync_server.services import sessions
 
 COOKIE = "entrix_session"
+LANGUAGE_COOKIE = "entrix_lang"
+"""The language picked before signing in (the sign-in page's own choice)."""
 PREFIX = "/dashboard"
 LOGIN = f"{PREFIX}/login"
 
@@ -25,6 +28,7 @@ class Viewer:
     token: str
     remote_addr: str
     session_id: int = 0
+    language: Language = Language.FR
 
     @property
     def csrf(self) -> str:
@@ -54,6 +58,29 @@ def clear_cookie(response: Response, request: Request) -> None:
     )
 
 
+def request_language(request: Request, chosen: str | None = None) -> Language:
+    """The pages' language: the user's own choice, else the one picked on the sign-in page
+    (cookie), else the browser's (``Accept-Language``), else French."""
+    if chosen:
+        return language_or_default(chosen)
+    picked = request.cookies.get(LANGUAGE_COOKIE)
+    if picked:
+        return language_or_default(picked)
+    return from_accept_language(request.headers.get("accept-language"))
+
+
+def set_language_cookie(response: Response, request: Request, language: Language) -> None:
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language.value,
+        max_age=365 * 86_400,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
 def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
     token = request.cookies.get(COOKIE)
     if not token:
@@ -67,7 +94,8 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
         with get_sessionmaker()() as writer:  # the request's own session may be read-only
             sessions.touch(writer, user.session_id)
     client = request.client.host if request.client else ""
-    return Viewer(user.name, user.role, token, client, user.session_id)
+    language = request_language(request, user.language)
+    return Viewer(user.name, user.role, token, client, user.session_id, language)
 
 
 OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.i18n import DEFAULT_LANGUAGE, Language
+from sync_server import localtime
 from sync_server.dashboard import render, snapshot
 from sync_server.db import read_only
 from sync_server.wakeup import Wakeup
@@ -31,22 +33,28 @@ POLL_S = 1.0
 REFRESH_S = 5.0
 
 
+EMPTY = '{"parts": {}, "tiles": {}}'
+
+
 @dataclass(frozen=True, slots=True)
 class LiveView:
-    """One build of the live sections, the same for every page."""
+    """One build of the live sections, the same for every page in one language. Only the
+    languages some page asked for lately are rendered (``DashboardLive.languages``)."""
 
     version: int
     snapshot: snapshot.Snapshot | None
-    parts: dict[str, str] = field(default_factory=dict)
-    full: str = '{"parts": {}, "tiles": {}}'
+    parts: dict[Language, dict[str, str]] = field(default_factory=dict)
+    full: dict[Language, str] = field(default_factory=dict)
     """JSON ``{"parts": {id: html}, "tiles": {}, "at": "...", "now_ms": n}``: every section."""
-    change: str = '{"parts": {}, "tiles": {}}'
+    change: dict[Language, str] = field(default_factory=dict)
     """The same shape, with only what changed since version - 1: moved tiles by their key, and
     the sections whose HTML changed (the gates section only when gates came or went)."""
 
-    def since(self, version: int) -> str:
-        """What a page showing ``version`` needs to show this one."""
-        return self.change if version == self.version - 1 else self.full
+    def since(self, version: int, language: Language) -> str:
+        """What a page in ``language`` showing ``version`` needs to show this one."""
+        if version == self.version - 1 and language in self.change:
+            return self.change[language]
+        return self.full.get(language, EMPTY)
 
 
 def _layout(snap: snapshot.Snapshot) -> list[tuple[str, list[str]]]:
@@ -76,7 +84,9 @@ class DashboardLive:
         self._changed = Wakeup()
         self._build_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._tiles = render.TileRenderer()
+        self._tiles = {language: render.TileRenderer() for language in Language}
+        self.languages: set[Language] = {DEFAULT_LANGUAGE}
+        """The languages rendered at each build: those pages asked for since the start."""
         self.listeners = 0
         self.view = LiveView(0, None)
 
@@ -105,25 +115,34 @@ class DashboardLive:
                 silent_after_s=self._silent_after_s,
                 unchecked_after_s=self._unchecked_after_s,
             )
-        tiles, moved = self._tiles.render(snap)
-        parts = render.live_parts(snap, tiles)
         before = self.view
-        if before.snapshot is None or _layout(before.snapshot) != _layout(snap):
-            changed_parts, changed_tiles = parts, {}
-        else:
-            changed_parts = {
-                part: html
-                for part, html in parts.items()
-                if part != "gates" and html != before.parts.get(part)
-            }
-            changed_tiles = {key: tiles[key] for key in sorted(moved)}
-        stamp = {"at": render.clock(snap.taken_at), "now_ms": snapshot.epoch_ms(snap.taken_at)}
+        relaid = before.snapshot is None or _layout(before.snapshot) != _layout(snap)
+        stamp = {
+            "at": localtime.clock(snap.taken_at, snap.timezone),
+            "now_ms": snapshot.epoch_ms(snap.taken_at),
+        }
+        all_parts: dict[Language, dict[str, str]] = {}
+        full: dict[Language, str] = {}
+        change: dict[Language, str] = {}
+        for language in sorted(self.languages):
+            say = render.speakers()[language]
+            tiles, moved = self._tiles[language].render(snap, say)
+            parts = render.live_parts(snap, tiles, say)
+            known = before.parts.get(language)
+            if relaid or known is None:
+                changed_parts, changed_tiles = parts, {}
+            else:
+                changed_parts = {
+                    part: html
+                    for part, html in parts.items()
+                    if part != "gates" and html != known.get(part)
+                }
+                changed_tiles = {key: tiles[key] for key in sorted(moved)}
+            all_parts[language] = parts
+            full[language] = json.dumps({"parts": parts, "tiles": {}, **stamp})
+            change[language] = json.dumps({"parts": changed_parts, "tiles": changed_tiles, **stamp})
         self.view = LiveView(
-            version=before.version + 1,
-            snapshot=snap,
-            parts=parts,
-            full=json.dumps({"parts": parts, "tiles": {}, **stamp}),
-            change=json.dumps({"parts": changed_parts, "tiles": changed_tiles, **stamp}),
+            version=before.version + 1, snapshot=snap, parts=all_parts, full=full, change=change
         )
         self._marker = marker
         return True
@@ -143,19 +162,31 @@ class DashboardLive:
         self._built_at = self._clock()
         self._changed.notify()
 
-    async def current(self) -> LiveView:
-        """The latest view, rebuilt first if it is older than one poll (nobody was watching)."""
-        if self._clock() - self._built_at > self._poll_s:
+    def _speaks(self, language: Language) -> bool:
+        """Render ``language`` from now on; True if it was not rendered yet."""
+        if language in self.languages:
+            return False
+        self.languages.add(language)
+        return True
+
+    async def current(self, language: Language = DEFAULT_LANGUAGE) -> LiveView:
+        """The latest view, rebuilt first if it is older than one poll (nobody was watching) or
+        lacks ``language``."""
+        new = self._speaks(language)
+        if new or self._clock() - self._built_at > self._poll_s:
             await self.refresh(force=True)
         return self.view
 
-    async def latest(self) -> LiveView:
+    async def latest(self, language: Language = DEFAULT_LANGUAGE) -> LiveView:
         """A view read after this call began (a page loaded after an acknowledgement or a gate
-        switch shows it, whichever process made it). Callers asking at once share a build."""
+        switch shows it, whichever process made it), in ``language``. Callers asking at once
+        share a build."""
         asked = self._clock()
+        new = self._speaks(language)
         async with self._build_lock:
-            if self._read_at < asked:
-                await self._refresh_locked(force=False)
+            missing = new or language not in self.view.parts
+            if self._read_at < asked or missing:
+                await self._refresh_locked(force=missing)
         return self.view
 
     async def _run(self) -> None:

@@ -14,9 +14,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
+from shared.i18n import Language, language_or_default
 from sync_server.api.deps import SessionDep
 from sync_server.dashboard import render, snapshot
 from sync_server.dashboard.auth import (
+    LOGIN,
     PREFIX,
     DataViewerDep,
     OptionalViewerDep,
@@ -24,7 +26,9 @@ from sync_server.dashboard.auth import (
     check_admin,
     check_csrf,
     clear_cookie,
+    request_language,
     set_cookie,
+    set_language_cookie,
 )
 from sync_server.dashboard.live import DashboardLive
 from sync_server.db import get_sessionmaker
@@ -67,11 +71,30 @@ def live(request: Request) -> DashboardLive:
     return watch
 
 
+def _login_page(
+    say: render.Speaker, *, message: str = "", name: str = "", code: int = 200
+) -> HTMLResponse:
+    return _html(
+        render.page("login.html", say=say, languages=list(Language), message=message, name=name),
+        code,
+    )
+
+
 @router.get("/login")
-def login_form(viewer: OptionalViewerDep) -> Response:
+def login_form(
+    request: Request,
+    viewer: OptionalViewerDep,
+    lang: Annotated[str | None, Query(max_length=8)] = None,
+) -> Response:
+    """The sign-in form, in the language picked here (``?lang=``, remembered in a cookie), the
+    browser's, or French."""
     if viewer is not None:
         return _see(PREFIX)
-    return _html(render.page("login.html", message="", name=""))
+    if lang is not None:
+        response = _see(LOGIN)
+        set_language_cookie(response, request, language_or_default(lang))
+        return response
+    return _login_page(render.speakers()[request_language(request)])
 
 
 @router.post("/login")
@@ -79,9 +102,13 @@ async def login(
     request: Request,
     name: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
+    language: Annotated[str | None, Form(max_length=8)] = None,
 ) -> Response:
-    """Check the password (scrypt, in a worker thread); refusals are slowed down."""
+    """Check the password (scrypt, in a worker thread); refusals are slowed down. A user who
+    never chose a language keeps the one the sign-in page spoke."""
     client = request.client.host if request.client else ""
+    spoken = language_or_default(language) if language else request_language(request)
+    say = render.speakers()[spoken]
 
     def attempt() -> sessions.SignIn:
         with get_sessionmaker()() as session:
@@ -93,12 +120,42 @@ async def login(
     if result.token is None:
         await asyncio.sleep(FAILURE_DELAY_S)
         code = status.HTTP_429_TOO_MANY_REQUESTS if result.locked else 401
-        page = _html(render.page("login.html", message=result.refusal, name=name), code)
+        refusal = (
+            say.t("sign_in_locked", seconds=result.retry_after_s)
+            if result.locked
+            else say.t("sign_in_wrong")
+        )
+        page = _login_page(say, message=refusal, name=name, code=code)
         if result.retry_after_s:
             page.headers["Retry-After"] = str(result.retry_after_s)
         return page
+
+    def adopt() -> None:
+        with get_sessionmaker()() as session:
+            sessions.adopt_language(session, name, spoken.value)
+
+    await run_in_threadpool(adopt)
     response = _see(PREFIX)
     set_cookie(response, request, result.token)
+    return response
+
+
+@router.post("/language")
+def choose_language(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    language: Annotated[str, Form(max_length=8)],
+    next: Annotated[str, Form(max_length=300)] = PREFIX,
+) -> Response:
+    """The user's language for the pages, remembered on the server (any browser they use)."""
+    check_csrf(viewer, csrf)
+    chosen = language_or_default(language)
+    sessions.set_language(session, viewer.name, chosen.value)
+    back = next if next.startswith(PREFIX) and not next.startswith("//") else PREFIX
+    response = _see(back)
+    set_language_cookie(response, request, chosen)
     return response
 
 
@@ -116,14 +173,20 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
     """The page, built from the live view every stream gets, brought up to date first (after an
     acknowledgement or a gate switch the page shows it): only the alerts are rendered again, for
     their forms to carry this page's CSRF token."""
-    view = await live(request).latest()
+    view = await live(request).latest(viewer.language)
     snap = view.snapshot
     assert snap is not None  # latest() has built one
     choices = await run_in_threadpool(snapshot.events, session)
-    parts = {**view.parts, "alerts": render.alerts_part(snap, csrf=viewer.csrf)}
+    say = render.speakers()[viewer.language]
+    parts = {
+        **view.parts[viewer.language],
+        "alerts": render.alerts_part(snap, say, csrf=viewer.csrf),
+    }
     return _html(
         render.page(
             "dashboard.html",
+            say=say,
+            languages=list(Language),
             viewer=viewer,
             snap=snap,
             parts=parts,
@@ -137,9 +200,12 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
 @router.get("/live")
 async def live_json(request: Request, viewer: DataViewerDep) -> Response:
     """The live sections as JSON: what the stream pushes, for pages that poll instead."""
-    del viewer  # signed in: that is all it takes
-    view = await live(request).current()
-    return Response(view.full, media_type="application/json", headers={"Cache-Control": "no-store"})
+    view = await live(request).current(viewer.language)
+    return Response(
+        view.since(-1, viewer.language),
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/stream", response_class=EventSourceResponse)
@@ -150,13 +216,14 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
     session.close()  # signed in: hold no database connection for the stream's lifetime
     ticket = open_stream(request, WEB_SESSION, viewer.session_id)
     streams = request.app.state.streams
+    language = viewer.language
 
     async def events() -> AsyncIterator[dict[str, str]]:
         watch.listeners += 1
         try:
-            view = await watch.current()
+            view = await watch.current(language)
             sent = view.version
-            yield {"event": "live", "data": view.full}
+            yield {"event": "live", "data": view.since(-1, language)}
             while not await request.is_disconnected():
                 fresh = await unless_ended(ticket, watch.wait_beyond(sent, timeout_s=STREAM_PING_S))
                 if fresh is None:
@@ -164,7 +231,7 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
                     yield {"event": "signed_out", "data": "{}"}
                     return
                 if fresh.version != sent:
-                    yield {"event": "live", "data": fresh.since(sent)}
+                    yield {"event": "live", "data": fresh.since(sent, language)}
                     sent = fresh.version
         finally:
             watch.listeners -= 1

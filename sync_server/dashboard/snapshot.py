@@ -21,6 +21,7 @@ HOUR_MINUTES = 60
 OPEN_ALERTS_SHOWN = 50
 ACKED_ALERTS_SHOWN = 8
 NEAR_FULL = 0.95
+NEAR_STATE = "near capacity"
 SKEW_WARN_MS = 2_000
 
 
@@ -82,7 +83,7 @@ class ZoneRow:
             return "no limit"
         if ratio >= 1:
             return "full"
-        return "near capacity" if ratio >= NEAR_FULL else "ok"
+        return NEAR_STATE if ratio >= NEAR_FULL else "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +99,19 @@ class AlertRow:
     acknowledged_by: str | None = None
     venue: str | None = None
     """The venue's code (gate names are unique per venue only)."""
+    venue_name: str | None = None
+    zone_name: str | None = None
+    """The zone's name in its venue's tree (the alert keeps the code)."""
+    timezone: str = "UTC"
+    """The venue's time zone: the alert's times are shown in it."""
+    facts: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
 class VenueView:
     code: str
     name: str
+    timezone: str = "UTC"
     gates: list[GateTile] = field(default_factory=list)
     zones: list[ZoneRow] = field(default_factory=list)
 
@@ -116,6 +124,19 @@ class Snapshot:
     venues: list[VenueView]
     open_alerts: list[AlertRow]
     acked_alerts: list[AlertRow]
+    timezone: str = "UTC"
+    """The page's time: the venues' zone when they share one, UTC otherwise."""
+
+    @property
+    def near_full(self) -> list[tuple[VenueView, ZoneRow]]:
+        """Zones at or beyond the near-capacity mark, fullest first."""
+        found = [(v, z) for v in self.venues for z in v.zones if z.state in ("full", NEAR_STATE)]
+        return sorted(found, key=lambda vz: -(vz[1].ratio or 0))
+
+    @property
+    def offline(self) -> list[tuple[VenueView, GateTile]]:
+        """Enabled gates not heard from lately."""
+        return [(v, g) for v in self.venues for g in v.gates if g.enabled and not g.online]
 
 
 def epoch_ms(at: datetime) -> int:
@@ -258,12 +279,28 @@ def _alerts(session: Session) -> tuple[list[AlertRow], list[AlertRow]]:
         ):
             who[target] = actor  # the latest acknowledgement wins
 
-    venues: dict[int, str] = {i: c for i, c in session.execute(select(Venue.id, Venue.code))}
+    venues = {v.id: v for v in session.scalars(select(Venue))}
+    wanted = {(a.venue_id, a.zone) for a in [*open_, *acked] if a.zone and a.venue_id}
+    names: dict[tuple[int, str], str] = {}
+    if wanted:
+        for venue_id, code, name in session.execute(
+            select(Zone.venue_id, Zone.code, Zone.name).where(
+                Zone.venue_id.in_(sorted({v for v, _ in wanted})),
+                Zone.code.in_(sorted({z for _, z in wanted})),
+            )
+        ):
+            names[(venue_id, code)] = name
 
     def row(a: Alert) -> AlertRow:
+        venue = None if a.venue_id is None else venues.get(a.venue_id)
+        zone_name = (
+            None if a.zone is None or a.venue_id is None else names.get((a.venue_id, a.zone))
+        )
         return AlertRow(
             a.id, a.at, a.kind, a.severity, a.gate, a.zone, a.message, a.acknowledged_at,
-            who.get(str(a.id)), None if a.venue_id is None else venues.get(a.venue_id),
+            who.get(str(a.id)), None if venue is None else venue.code,
+            None if venue is None else venue.name, zone_name,
+            "UTC" if venue is None else venue.timezone, a.facts,
         )  # fmt: skip
 
     return [row(a) for a in open_], [row(a) for a in acked]
@@ -279,7 +316,7 @@ def take(
     """Read the whole dashboard from the database; ``unchecked_after_s``: a gate away longer
     shows its clock as unchecked (None: never)."""
     now = now or datetime.now(UTC)
-    venues = {v.id: VenueView(v.code, v.name) for v in session.scalars(select(Venue))}
+    venues = {v.id: VenueView(v.code, v.name, v.timezone) for v in session.scalars(select(Venue))}
     counts = _gate_counts(session, epoch_ms(now) - RECENT_S * 1000)
     held: dict[int, int] = dict(
         session.execute(
@@ -310,7 +347,9 @@ def take(
         view.zones = _zone_rows(zones[venue_id], heads[venue_id], mine)
     open_alerts, acked_alerts = _alerts(session)
     shown = sorted(venues.values(), key=lambda v: v.code)
-    return Snapshot(now, shown, open_alerts, acked_alerts)
+    zones_in_use = {v.timezone for v in shown}
+    page_zone = zones_in_use.pop() if len(zones_in_use) == 1 else "UTC"
+    return Snapshot(now, shown, open_alerts, acked_alerts, page_zone)
 
 
 def events(session: Session) -> list[tuple[str, str]]:

@@ -52,6 +52,7 @@ def double_entry(
         zone=scan.zone,
         right_id=right_id,
         dedupe_key=f"{DOUBLE_ENTRY}:{right_id.hex()}:{scan.scan_id}",
+        facts={},
         message=f"right {right_id.hex()} admitted again at gate {gate} while already used/inside",
     )
 
@@ -66,6 +67,7 @@ def banned_person_tried(session: Session, *, venue: Venue, gate: str, scan: Scan
         zone=scan.zone,
         right_id=None if scan.right_id is None else bytes.fromhex(scan.right_id),
         dedupe_key=f"{BANNED_TRIED}:{scan.scan_id}",
+        facts={},
         message=f"banned person tried gate {gate}: {scan.detail or 'blacklisted'}",
     )
 
@@ -83,6 +85,11 @@ def zone_filling(
         venue_id=venue.id,
         zone=zone.code,
         dedupe_key=f"{ZONE_NEARLY_FULL}:{venue.code}:{zone.code}:{day}",
+        facts={
+            "count": count,
+            "capacity": zone.capacity,
+            "percent": 100 * count // zone.capacity,
+        },
         message=f"zone {zone.code} at {count}/{zone.capacity} ({100 * count // zone.capacity} %)",
     )
 
@@ -103,6 +110,7 @@ def silent_gates(session: Session, *, after_s: int, now: datetime | None = None)
                 venue_id=gate.venue_id,
                 gate=gate.name,
                 dedupe_key=f"{GATE_SILENT}:{gate.id}:{seen.isoformat()}",
+                facts={"since_ms": int(seen.timestamp() * 1000)},
                 message=f"gate {gate.name} silent since {seen.isoformat(timespec='seconds')}",
             )
             raised += 1
@@ -119,6 +127,7 @@ def clock_skew(session: Session, *, gate: Gate, skew_ms: int) -> None:
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{CLOCK_SKEW}:{gate.id}:{hour}",
+        facts={"skew_ms": skew_ms},
         message=f"gate {gate.name} clock is {skew_ms / 1000:+.1f} s off the server's",
     )
 
@@ -135,6 +144,7 @@ def clock_unverified(session: Session, *, gate: Gate, verified_ms: int) -> None:
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{CLOCK_UNVERIFIED}:{gate.id}:{verified_ms}",
+        facts={"since_ms": verified_ms, "hours": round(hours, 1)},
         message=f"gate {gate.name} decided for {hours:.1f} h without checking its clock against "
         f"the server's (last at {since.isoformat(timespec='seconds')})",
     )
@@ -150,6 +160,7 @@ def protocol_refused(session: Session, *, gate: Gate, stated: str, why: str) -> 
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{PROTOCOL_REFUSED}:{gate.id}:{stated[:20]}:{day}",
+        facts={"why": why[:300]},
         message=f"gate {gate.name} cannot sync: {why}",
     )
 
@@ -185,6 +196,7 @@ def replica_lost(
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=key or f"{REPLICA_LOST}:{gate.id}:{at}",
+        facts={"why": why[:120]},
         message=f"gate {gate.name} lost its replica ({why[:120]}): {waiting}; entries among "
         "them may be admitted again, and a double entry among them cannot be seen",
     )
@@ -201,6 +213,7 @@ def replica_damaged(session: Session, *, gate: Gate, why: str) -> None:
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{REPLICA_DAMAGED}:{gate.id}:{hour}",
+        facts={"why": why[:160]},
         message=f"gate {gate.name} found its data damaged and admits nobody: restart it to "
         f"rebuild from the server ({why[:160]})",
     )
@@ -232,6 +245,7 @@ def implausible_scans(session: Session, *, gate: Gate, verdict: Verdict) -> None
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{IMPLAUSIBLE_SCANS}:{gate.id}:{first}",
+        facts={"refused": len(verdict.refused), "held": len(verdict.held)},
         message=f"gate {gate.name} uploaded implausible scans: {len(verdict.refused)} refused, "
         f"{len(verdict.held)} held in quarantine (gate-admin quarantine list); "
         f"{reasons[0][:120]}" + (f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1

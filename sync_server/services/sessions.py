@@ -87,6 +87,8 @@ class SessionUser:
     name: str
     role: str
     last_seen_at: datetime
+    language: str | None = None
+    """The pages' language the user chose, if any."""
 
 
 def csrf_token(session_token: str) -> str:
@@ -185,7 +187,23 @@ def find(session: Session, token: str, *, now: datetime | None = None) -> Sessio
         return None
     if user.disabled or user.role not in DASHBOARD_ROLES:
         return None
-    return SessionUser(web.id, user.name, user.role, web.last_seen_at)
+    return SessionUser(web.id, user.name, user.role, web.last_seen_at, user.language)
+
+
+def set_language(session: Session, name: str, language: str) -> None:
+    """Remember the pages' language a user chose (every browser they sign in from). Commits."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is not None and user.language != language:
+        user.language = language
+        session.commit()
+
+
+def adopt_language(session: Session, name: str, language: str) -> None:
+    """A user who never chose a language takes the one they signed in with. Commits."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is not None and user.language is None:
+        user.language = language
+        session.commit()
 
 
 def touch_due(user: SessionUser, *, now: datetime | None = None) -> bool:

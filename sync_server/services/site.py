@@ -9,11 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.sync_schema import EventRow, GateRow, ZoneRow
+from sync_server.core.config import get_settings
 from sync_server.core.security import hash_token, new_enrollment_code
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
 from sync_server.models import EnrollmentCode, Event, Gate, Season, Venue, Zone
-from sync_server.schemas import EventCreate, GateCreate, GateUpdate, VenueCreate, ZoneIn
+from sync_server.schemas import (
+    EventCreate,
+    GateCreate,
+    GateUpdate,
+    VenueCreate,
+    VenueUpdate,
+    ZoneIn,
+)
 
 
 def get_venue(session: Session, code: str) -> Venue:
@@ -76,10 +84,23 @@ def event_row(event: Event, venue: Venue) -> EventRow:
 def create_venue(session: Session, *, data: VenueCreate) -> tuple[Venue, list[Pending]]:
     if session.scalar(select(Venue).where(Venue.code == data.code)) is not None:
         raise Conflict(f"venue {data.code!r} exists")
-    venue = Venue(code=data.code, name=data.name)
+    zone = data.timezone or get_settings().default_timezone
+    venue = Venue(code=data.code, name=data.name, timezone=zone)
     session.add(venue)
     session.flush()
     return venue, put_zones(session, venue=venue, zones=data.zones)
+
+
+def update_venue(session: Session, *, venue: Venue, data: VenueUpdate) -> dict[str, str]:
+    """Rename a venue or set its time zone (neither is replicated: gates keep UTC instants);
+    what changed, for the audit log."""
+    changed: dict[str, str] = {}
+    if data.name is not None and data.name != venue.name:
+        venue.name = changed["name"] = data.name
+    if data.timezone is not None and data.timezone != venue.timezone:
+        venue.timezone = changed["timezone"] = data.timezone
+    session.flush()
+    return changed
 
 
 def put_zones(session: Session, *, venue: Venue, zones: Iterable[ZoneIn]) -> list[Pending]:

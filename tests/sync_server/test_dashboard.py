@@ -138,10 +138,15 @@ def test_a_double_entry_alert_appears_and_is_acknowledged_in_the_page(
     assert b.check(code).decision.granted  # apart, both admit it
     a.sync.push()
     b.sync.push()
-    alert = page.locator("li.alert.kind-double_entry", has_text=right["right_id"])
+    alert = page.locator("li.alert.kind-double_entry").filter(has_text="NORD-2")
     expect(alert).to_contain_text("Double entry", timeout=5_000)
-    expect(alert).to_contain_text("gate NORD-2")
+    expect(alert.locator(".where")).to_contain_text("gate NORD-2")
+    expect(alert.locator(".where .zone")).to_have_text("Virage Nord")  # its name, not NORD
+    expect(alert.locator(".when")).to_contain_text(" s ago")
+    expect(alert.locator(".message")).to_contain_text("A ticket already inside was admitted again")
     alert_id = alert.get_attribute("data-alert")
+    raised = ok(site.admin.get("/alerts", params={"kind": "double_entry", "venue": site.venue}))
+    assert [a["right_id"] for a in raised if a["id"] == int(alert_id or 0)] == [right["right_id"]]
     # A forged acknowledgement (no valid CSRF token) is refused, even with the session cookie.
     forged = page.request.post(
         f"{server.url}/dashboard/alerts/{alert_id}/ack", form={"csrf": "0" * 64}

@@ -17,7 +17,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from sync_server.dashboard.live import DashboardLive
-from sync_server.dashboard.render import TileRenderer
+from shared.i18n import Language
+from sync_server.dashboard.render import TileRenderer, speakers
 from sync_server.dashboard.snapshot import GateTile, Snapshot, VenueView
 from sync_server.db import make_engine, passing_state
 from sync_server.migrate import upgrade
@@ -87,17 +88,17 @@ def test_a_heartbeat_sends_its_own_tile_and_a_late_stream_gets_everything(
 
     first, second = run(scenario())
     assert second.version == first.version + 1
-    change = json.loads(second.change)
+    change = json.loads(second.change[Language.FR])
     assert list(change["tiles"]) == [f"{venue}/B"]
     assert "open" in change["tiles"][f"{venue}/B"]
     assert "gates" not in change["parts"]  # the section's layout did not move
-    assert second.since(first.version) == second.change
+    assert second.since(first.version, Language.FR) == second.change[Language.FR]
     # A stream that missed a build, or a page just connected, gets every section.
-    everything = json.loads(second.since(first.version - 1))
+    everything = json.loads(second.since(first.version - 1, Language.FR))
     assert everything["tiles"] == {}
     assert f'data-gate="{venue}/A"' in everything["parts"]["gates"]
     assert f'data-gate="{venue}/B"' in everything["parts"]["gates"]
-    assert set(everything["parts"]) == {"gates", "zones", "alerts"}
+    assert set(everything["parts"]) == {"urgent", "gates", "zones", "alerts"}
     assert everything["now_ms"] >= change["now_ms"] - 1
 
 
@@ -111,7 +112,7 @@ def test_a_new_gate_sends_the_whole_gates_section(sessions: sessionmaker[Session
             data = GateCreate.model_validate({"venue": venue, "name": "NEW", "zones": ["STADE"]})
             commit(session, pending=site.create_gate(session, data=data)[1])
         await live.refresh()
-        return json.loads(live.view.change)
+        return json.loads(live.view.change[Language.FR])
 
     change = run(scenario())
     assert change["tiles"] == {}
@@ -157,25 +158,31 @@ def _snapshot(at: datetime, *tiles: GateTile) -> Snapshot:
 
 
 def test_tiles_are_rendered_again_only_when_their_gate_moves() -> None:
-    renderer = TileRenderer()
-    html, fresh = renderer.render(_snapshot(NOW, _tile("A", 3), _tile("B", 200)))
+    renderer, say = TileRenderer(), speakers()[Language.EN]
+    html, fresh = renderer.render(_snapshot(NOW, _tile("A", 3), _tile("B", 200)), say)
     assert fresh == {"V/A", "V/B"}
     assert "3 s ago" in html["V/A"] and "3 min ago" in html["V/B"]
     # A second later: A's age counts seconds (the page's script does it), B's minute holds.
     later = NOW + timedelta(seconds=1)
-    same, fresh = renderer.render(_snapshot(later, _tile("A", 3), _tile("B", 200)))
+    same, fresh = renderer.render(_snapshot(later, _tile("A", 3), _tile("B", 200)), say)
     assert fresh == set() and same == html
     # A counts an entry: only A is rendered again.
-    _, fresh = renderer.render(_snapshot(later, _tile("A", 3, entries=1), _tile("B", 200)))
+    _, fresh = renderer.render(
+        _snapshot(later, _tile("A", 3, entries=1), _tile("B", 200)), say
+    )
     assert fresh == {"V/A"}
     # A minute on, B's age has moved to the next minute: rendered again with it.
     minute = NOW + timedelta(seconds=61)
-    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)))
+    html, fresh = renderer.render(
+        _snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say
+    )
     assert fresh == {"V/B"} and "4 min ago" in html["V/B"]
     # A gate gone from the page is forgotten.
-    _, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1)))
+    _, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1)), say)
     assert fresh == set()
-    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)))
+    html, fresh = renderer.render(
+        _snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say
+    )
     assert fresh == {"V/B"}
 
 

@@ -186,9 +186,9 @@ def test_repeated_wrong_passwords_are_slowed_down_over_http(server: RunningServe
     with httpx.Client(base_url=server.url) as browser:
         for _ in range(sessions.FREE_ATTEMPTS):
             wrong = browser.post("/dashboard/login", data={"name": name, "password": "nope-nope"})
-            assert wrong.status_code == 401 and "Wrong name or password." in wrong.text
+            assert wrong.status_code == 401 and "Nom ou mot de passe incorrect." in wrong.text
             assert wrong.elapsed >= timedelta(seconds=0.5)
         locked = browser.post("/dashboard/login", data={"name": name, "password": PASSWORD})
-        assert locked.status_code == 429 and "Too many failed attempts" in locked.text
+        assert locked.status_code == 429 and "Trop d&#39;essais manqués" in locked.text
         assert 1 <= int(locked.headers["retry-after"]) <= sessions.LOCK_BASE_S
         assert "entrix_session" not in browser.cookies

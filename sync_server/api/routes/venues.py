@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.models import Occupancy, Venue
-from sync_server.schemas import VenueCreate, VenuePublic, ZoneIn, ZonePublic
+from sync_server.schemas import VenueCreate, VenuePublic, VenueUpdate, ZoneIn, ZonePublic
 from sync_server.services import site
 from sync_server.services.writes import commit
 
@@ -29,7 +29,7 @@ def _public(session: SessionDep, venue: Venue) -> VenuePublic:
         )
         for z in site.zones_of(session, venue)
     ]
-    return VenuePublic(code=venue.code, name=venue.name, zones=zones)
+    return VenuePublic(code=venue.code, name=venue.name, timezone=venue.timezone, zones=zones)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -41,7 +41,7 @@ def create_venue(data: VenueCreate, session: SessionDep, actor: AdminDep) -> Ven
         actor=actor.name,
         action="venue.create",
         target=venue.code,
-        detail={"zones": len(data.zones)},
+        detail={"zones": len(data.zones), "timezone": venue.timezone},
         remote_addr=actor.remote_addr,
     )
     return _public(session, venue)
@@ -55,6 +55,22 @@ def list_venues(session: SessionDep, _: UserDep) -> list[VenuePublic]:
 @router.get("/{code}")
 def get_venue(code: str, session: SessionDep, _: UserDep) -> VenuePublic:
     return _public(session, site.get_venue(session, code))
+
+
+@router.patch("/{code}")
+def update_venue(code: str, data: VenueUpdate, session: SessionDep, actor: AdminDep) -> VenuePublic:
+    """Rename a venue or set its time zone (IANA name): its times are shown in it."""
+    venue = site.get_venue(session, code)
+    changed = site.update_venue(session, venue=venue, data=data)
+    commit(
+        session,
+        actor=actor.name,
+        action="venue.update",
+        target=venue.code,
+        detail=changed,
+        remote_addr=actor.remote_addr,
+    )
+    return _public(session, venue)
 
 
 @router.put("/{code}/zones")

@@ -1,12 +1,14 @@
 // Keeps the dashboard live: the server pushes the live sections over server-sent events. The
 // first push carries every section, the next ones only what changed: gate tiles that moved (by
 // their data-gate key) and the sections whose HTML changed. This script swaps them in, gives
-// their forms this page's CSRF token, and keeps every age ("12 s ago") counting.
+// their forms this page's CSRF token, and keeps every age ("il y a 12 s") counting, in the
+// page's language: the words come from the server's (data-words on the board).
 "use strict";
 (() => {
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const conn = document.getElementById("conn");
   const updated = document.getElementById("updated");
+  const words = JSON.parse(document.querySelector("main.board").dataset.words || "{}");
   const shown = {};
   let source = null;
   // The server's clock minus this browser's: ages are counted on the server's time.
@@ -17,12 +19,18 @@
     conn.className = cls;
   }
 
-  // The same words as the server's render.age().
+  function say(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+  }
+
+  // The same words and steps as the server's shared.i18n.ago_text().
   function age(ms) {
     const seconds = Math.max(0, Math.floor((Date.now() + offsetMs - ms) / 1000));
-    if (seconds < 90) return `${seconds} s ago`;
-    if (seconds < 90 * 60) return `${Math.floor(seconds / 60)} min ago`;
-    return `${Math.floor(seconds / 3600)} h ago`;
+    let short;
+    if (seconds < 120) short = say(words.age_s, { n: seconds });
+    else if (seconds < 2 * 3600) short = say(words.age_min, { n: Math.floor(seconds / 60) });
+    else short = say(words.age_h, { n: Math.floor(seconds / 3600) });
+    return say(words.ago, { age: short });
   }
 
   function tick(root) {
@@ -75,17 +83,17 @@
   function connect() {
     source = new EventSource("/dashboard/stream");
     source.addEventListener("live", (event) => {
-      setState("● Live", "live");
+      setState(words.live, "live");
       apply(JSON.parse(event.data));
     });
     source.addEventListener("signed_out", () => window.location.assign("/dashboard/login"));
     source.addEventListener("error", () => {
       if (source.readyState !== EventSource.CLOSED) {
-        setState("◌ Reconnecting…", "down");
+        setState(words.reconnecting, "down");
         return;
       }
       // The server refused the stream (signed out?) or is gone: poll, then try again.
-      setState("✕ Disconnected, retrying", "down");
+      setState(words.disconnected, "down");
       pollOnce().catch(() => {}).finally(() => setTimeout(connect, 5000));
     });
   }

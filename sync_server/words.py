@@ -1,0 +1,446 @@
+"""The control room's words in French (the default), Arabic and English: the dashboard, the
+sign-in page, the authorities' report, and the alert and severity words ``gate-admin`` prints.
+
+Languages, reasons and ages come from :mod:`shared.i18n`, the kiosk's source too, so a reason or
+an age reads the same at the turnstile and in the control room. Every key has the three
+languages with the same placeholders (``tests/shared/test_words.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from shared.i18n import DEFAULT_LANGUAGE, Language, Words, pick
+from sync_server.services import alerts as kinds
+
+_ = Language
+
+SEVERITIES: dict[int, dict[Language, str]] = {
+    1: {_.FR: "information", _.AR: "معلومة", _.EN: "notice"},
+    2: {_.FR: "attention", _.AR: "تنبيه", _.EN: "warning"},
+    3: {_.FR: "critique", _.AR: "حرج", _.EN: "critical"},
+}
+
+ALERTS: Words = {
+    kinds.DOUBLE_ENTRY: {
+        _.FR: "Double entrée",
+        _.AR: "دخول مزدوج",
+        _.EN: "Double entry",
+    },
+    kinds.BANNED_TRIED: {
+        _.FR: "Personne interdite à une porte",
+        _.AR: "شخص ممنوع عند بوابة",
+        _.EN: "Banned person tried",
+    },
+    kinds.GATE_SILENT: {
+        _.FR: "Porte hors ligne",
+        _.AR: "بوابة غير متصلة",
+        _.EN: "Gate offline",
+    },
+    kinds.ZONE_NEARLY_FULL: {
+        _.FR: "Zone presque pleine",
+        _.AR: "منطقة شبه ممتلئة",
+        _.EN: "Zone near capacity",
+    },
+    kinds.CLOCK_SKEW: {
+        _.FR: "Horloge décalée",
+        _.AR: "ساعة غير مضبوطة",
+        _.EN: "Clock skew",
+    },
+    kinds.PROTOCOL_REFUSED: {
+        _.FR: "Logiciel de porte à mettre à jour",
+        _.AR: "برنامج البوابة بحاجة إلى تحديث",
+        _.EN: "Gate software to upgrade",
+    },
+    kinds.REPLICA_LOST: {
+        _.FR: "Porte ayant perdu ses données",
+        _.AR: "بوابة فقدت بياناتها",
+        _.EN: "Gate lost its data",
+    },
+    kinds.CLOCK_UNVERIFIED: {
+        _.FR: "Heure de porte non vérifiée",
+        _.AR: "ساعة بوابة غير مُتحقَّق منها",
+        _.EN: "Gate clock unchecked",
+    },
+    kinds.REPLICA_DAMAGED: {
+        _.FR: "Données de porte endommagées",
+        _.AR: "بيانات بوابة تالفة",
+        _.EN: "Gate data damaged",
+    },
+    kinds.IMPLAUSIBLE_SCANS: {
+        _.FR: "Passages invraisemblables d'une porte",
+        _.AR: "عمليات مسح غير معقولة من بوابة",
+        _.EN: "Implausible scans from a gate",
+    },
+}
+"""An alert kind's title."""
+
+ALERT_MESSAGES: Words = {
+    kinds.DOUBLE_ENTRY: {
+        _.FR: "Un billet déjà entré a été admis de nouveau à la porte {gate}",
+        _.AR: "قُبلت تذكرة دخلت من قبل مرة أخرى عند البوابة {gate}",
+        _.EN: "A ticket already inside was admitted again at gate {gate}",
+    },
+    kinds.BANNED_TRIED: {
+        _.FR: "Une personne interdite de stade s'est présentée à la porte {gate}",
+        _.AR: "حاول شخص ممنوع من دخول الملعب المرور من البوابة {gate}",
+        _.EN: "A person banned from the stadium tried gate {gate}",
+    },
+    kinds.GATE_SILENT: {
+        _.FR: "La porte {gate} ne donne plus de nouvelles depuis {since}",
+        _.AR: "البوابة {gate} لا ترسل أي إشارة منذ {since}",
+        _.EN: "Gate {gate} has been silent since {since}",
+    },
+    kinds.ZONE_NEARLY_FULL: {
+        _.FR: "{zone} : {count} personnes pour {capacity} places ({percent} %)",
+        _.AR: "{zone}: {count} شخصا من أصل {capacity} مكانا ({percent} %)",
+        _.EN: "{zone}: {count} people for {capacity} places ({percent} %)",
+    },
+    kinds.CLOCK_SKEW: {
+        _.FR: "L'horloge de la porte {gate} a {skew} d'écart avec le serveur",
+        _.AR: "ساعة البوابة {gate} تختلف عن ساعة الخادم بـ {skew}",
+        _.EN: "Gate {gate}'s clock is {skew} off the server's",
+    },
+    kinds.CLOCK_UNVERIFIED: {
+        _.FR: "La porte {gate} a décidé pendant {hours} h sans vérifier son heure "
+        "(dernière vérification à {since})",
+        _.AR: "قررت البوابة {gate} لمدة {hours} س دون التحقق من ساعتها (آخر تحقق في {since})",
+        _.EN: "Gate {gate} decided for {hours} h without checking its clock (last checked at "
+        "{since})",
+    },
+    kinds.PROTOCOL_REFUSED: {
+        _.FR: "La porte {gate} ne peut pas se synchroniser : {why}",
+        _.AR: "لا تستطيع البوابة {gate} المزامنة: {why}",
+        _.EN: "Gate {gate} cannot sync: {why}",
+    },
+    kinds.REPLICA_LOST: {
+        _.FR: "La porte {gate} a perdu ses données ({why}) : ce qu'elle n'avait pas envoyé est "
+        "peut-être perdu, et une double entrée parmi ces passages ne peut pas se voir",
+        _.AR: "فقدت البوابة {gate} بياناتها ({why}): ما لم ترسله ربما ضاع، ولا يمكن رؤية "
+        "دخول مزدوج بين هذه العمليات",
+        _.EN: "Gate {gate} lost its data ({why}): what it had not uploaded may be lost, and a "
+        "double entry among those scans cannot be seen",
+    },
+    kinds.REPLICA_DAMAGED: {
+        _.FR: "La porte {gate} a trouvé ses données endommagées et n'admet plus personne : "
+        "redémarrez-la pour les reconstruire depuis le serveur",
+        _.AR: "وجدت البوابة {gate} بياناتها تالفة ولا تسمح بدخول أحد: أعد تشغيلها لإعادة "
+        "بنائها من الخادم",
+        _.EN: "Gate {gate} found its data damaged and admits nobody: restart it to rebuild "
+        "from the server",
+    },
+    kinds.IMPLAUSIBLE_SCANS: {
+        _.FR: "La porte {gate} a envoyé des passages invraisemblables : {refused} refusés, "
+        "{held} mis en quarantaine",
+        _.AR: "أرسلت البوابة {gate} عمليات مسح غير معقولة: {refused} مرفوضة، {held} في الحجر",
+        _.EN: "Gate {gate} uploaded implausible scans: {refused} refused, {held} held in "
+        "quarantine",
+    },
+}
+"""An alert's sentence, from the facts it was raised with (``Alert.facts``)."""
+
+ZONE_STATES: Words = {
+    "full": {_.FR: "Pleine", _.AR: "ممتلئة", _.EN: "Full"},
+    "near capacity": {_.FR: "Presque pleine", _.AR: "شبه ممتلئة", _.EN: "Near capacity"},
+    "ok": {_.FR: "Normale", _.AR: "عادية", _.EN: "OK"},
+    "no limit": {_.FR: "Sans limite", _.AR: "بلا حد", _.EN: "No limit"},
+}
+
+TEXTS: Words = {
+    # Every page
+    "product": {_.FR: "Entrix Gate", _.AR: "Entrix Gate", _.EN: "Entrix Gate"},
+    "language": {_.FR: "Langue", _.AR: "اللغة", _.EN: "Language"},
+    "change_language": {_.FR: "Changer", _.AR: "تغيير", _.EN: "Change"},
+    "times_in": {
+        _.FR: "Heures locales : {zone}",
+        _.AR: "الأوقات بالتوقيت المحلي: {zone}",
+        _.EN: "Local times: {zone}",
+    },
+    # Sign-in
+    "sign_in_title": {_.FR: "Connexion", _.AR: "تسجيل الدخول", _.EN: "Sign in"},
+    "sign_in_sub": {
+        _.FR: "Tableau de bord des superviseurs",
+        _.AR: "لوحة متابعة المشرفين",
+        _.EN: "Supervisors' dashboard",
+    },
+    "name": {_.FR: "Nom", _.AR: "الاسم", _.EN: "Name"},
+    "password": {_.FR: "Mot de passe", _.AR: "كلمة المرور", _.EN: "Password"},
+    "sign_in": {_.FR: "Se connecter", _.AR: "دخول", _.EN: "Sign in"},
+    "sign_in_hint": {
+        _.FR: "Pas encore de compte, ou mot de passe oublié : demandez à l'administrateur du site.",
+        _.AR: "لا حساب لديك أو نسيت كلمة المرور: اسأل مسؤول الموقع.",
+        _.EN: "No account yet, or a forgotten password: ask your site's administrator.",
+    },
+    "sign_in_wrong": {
+        _.FR: "Nom ou mot de passe incorrect.",
+        _.AR: "الاسم أو كلمة المرور غير صحيحة.",
+        _.EN: "Wrong name or password.",
+    },
+    "sign_in_locked": {
+        _.FR: "Trop d'essais manqués : réessayez dans {seconds} s.",
+        _.AR: "محاولات فاشلة كثيرة: أعد المحاولة بعد {seconds} ث.",
+        _.EN: "Too many failed attempts: try again in {seconds} s.",
+    },
+    "sign_out": {_.FR: "Se déconnecter", _.AR: "خروج", _.EN: "Sign out"},
+    "role_admin": {_.FR: "administrateur", _.AR: "مسؤول", _.EN: "admin"},
+    "role_supervisor": {_.FR: "superviseur", _.AR: "مشرف", _.EN: "supervisor"},
+    # The dashboard's frame
+    "supervision": {_.FR: "supervision", _.AR: "المتابعة", _.EN: "supervision"},
+    "connecting": {_.FR: "◌ Connexion…", _.AR: "◌ جارٍ الاتصال…", _.EN: "◌ Connecting…"},
+    "live": {_.FR: "● En direct", _.AR: "● مباشر", _.EN: "● Live"},
+    "reconnecting": {
+        _.FR: "◌ Reconnexion…",
+        _.AR: "◌ إعادة الاتصال…",
+        _.EN: "◌ Reconnecting…",
+    },
+    "disconnected": {
+        _.FR: "✕ Déconnecté, nouvel essai",
+        _.AR: "✕ انقطع الاتصال، إعادة المحاولة",
+        _.EN: "✕ Disconnected, retrying",
+    },
+    "updated": {_.FR: "à jour à", _.AR: "محدّث في", _.EN: "updated"},
+    "report_pick": {
+        _.FR: "Rapport pour les autorités",
+        _.AR: "تقرير للسلطات",
+        _.EN: "Authorities' report",
+    },
+    "open": {_.FR: "Ouvrir", _.AR: "فتح", _.EN: "Open"},
+    "alerts": {_.FR: "Alertes", _.AR: "التنبيهات", _.EN: "Alerts"},
+    "gates": {_.FR: "Portes", _.AR: "البوابات", _.EN: "Gates"},
+    "zones": {_.FR: "Zones", _.AR: "المناطق", _.EN: "Zones"},
+    "urgent": {_.FR: "À surveiller", _.AR: "يستوجب الانتباه", _.EN: "Needs attention"},
+    "urgent_zones": {
+        _.FR: "Zones presque pleines :",
+        _.AR: "مناطق شبه ممتلئة:",
+        _.EN: "Zones near capacity:",
+    },
+    "urgent_gates": {
+        _.FR: "Portes hors ligne :",
+        _.AR: "بوابات غير متصلة:",
+        _.EN: "Gates offline:",
+    },
+    "all_clear": {
+        _.FR: "✓ Rien à signaler : toutes les portes répondent, aucune zone n'est pleine.",
+        _.AR: "✓ لا شيء يُذكر: كل البوابات تستجيب ولا منطقة ممتلئة.",
+        _.EN: "✓ All clear: every gate answers, no zone is full.",
+    },
+    "gate_control": {
+        _.FR: "Commande des portes",
+        _.AR: "التحكم في البوابات",
+        _.EN: "Gate control",
+    },
+    "admin_only": {_.FR: "(administrateur)", _.AR: "(مسؤول)", _.EN: "(admin)"},
+    "disable_gate": {
+        _.FR: "Fermer {gate}",
+        _.AR: "إغلاق {gate}",
+        _.EN: "Disable {gate}",
+    },
+    "enable_gate": {_.FR: "Ouvrir {gate}", _.AR: "فتح {gate}", _.EN: "Enable {gate}"},
+    "held_line": {
+        _.FR: "{where} : {n} passages en quarantaine (gate-admin quarantine list dit pourquoi)",
+        _.AR: "{where}: {n} عملية مسح في الحجر (gate-admin quarantine list يوضح السبب)",
+        _.EN: "{where}: {n} scans held (gate-admin quarantine list shows why)",
+    },
+    "apply_held": {
+        _.FR: "Les appliquer (ils comptent)",
+        _.AR: "تطبيقها (تُحتسب)",
+        _.EN: "Apply them (they count)",
+    },
+    "discard_held": {_.FR: "Les écarter", _.AR: "استبعادها", _.EN: "Discard them"},
+    # Alerts
+    "acknowledge": {_.FR: "Pris en charge", _.AR: "تم التكفل", _.EN: "Acknowledge"},
+    "no_alerts": {
+        _.FR: "✓ Aucune alerte ouverte.",
+        _.AR: "✓ لا توجد تنبيهات مفتوحة.",
+        _.EN: "✓ No open alerts.",
+    },
+    "recently_acked": {
+        _.FR: "Prises en charge récemment ({n})",
+        _.AR: "تم التكفل بها مؤخرا ({n})",
+        _.EN: "Recently acknowledged ({n})",
+    },
+    "acked_by": {
+        _.FR: "pris en charge par {who} à {time}",
+        _.AR: "تكفّل بها {who} في {time}",
+        _.EN: "acknowledged by {who} at {time}",
+    },
+    "someone": {_.FR: "inconnu", _.AR: "مجهول", _.EN: "unknown"},
+    "gate_named": {_.FR: "porte {gate}", _.AR: "البوابة {gate}", _.EN: "gate {gate}"},
+    # Gate tiles
+    "way_in": {_.FR: "→ entrée", _.AR: "← دخول", _.EN: "→ in"},
+    "way_out": {_.FR: "← sortie", _.AR: "→ خروج", _.EN: "← out"},
+    "online": {_.FR: "● En ligne", _.AR: "● متصلة", _.EN: "● Online"},
+    "offline": {_.FR: "✕ Hors ligne", _.AR: "✕ غير متصلة", _.EN: "✕ Offline"},
+    "disabled": {_.FR: "⏻ Fermée", _.AR: "⏻ مغلقة", _.EN: "⏻ Disabled"},
+    "heartbeat": {_.FR: "signal {ago}", _.AR: "آخر إشارة {ago}", _.EN: "heartbeat {ago}"},
+    "never": {_.FR: "jamais", _.AR: "أبدا", _.EN: "never"},
+    "unknown": {_.FR: "inconnu", _.AR: "غير معروف", _.EN: "unknown"},
+    "tile_damaged": {
+        _.FR: "⚠ Données endommagées : n'admet personne avant redémarrage",
+        _.AR: "⚠ بيانات تالفة: لا تسمح بدخول أحد قبل إعادة التشغيل",
+        _.EN: "⚠ Data damaged: admits nobody until restarted",
+    },
+    "tile_rebuilding": {
+        _.FR: "⚠ Reconstruction depuis le serveur : n'admet personne en attendant",
+        _.AR: "⚠ إعادة البناء من الخادم: لا تسمح بدخول أحد في الأثناء",
+        _.EN: "⚠ Rebuilding from the server: admits nobody meanwhile",
+    },
+    "tile_held": {
+        _.FR: "⚠ {n} passages en quarantaine : non comptés tant qu'un administrateur n'a pas "
+        "décidé",
+        _.AR: "⚠ {n} عملية مسح في الحجر: لا تُحتسب حتى يقرر المسؤول",
+        _.EN: "⚠ {n} scans held in quarantine: not counted until an admin decides",
+    },
+    "tile_clock": {
+        _.FR: "⚠ Heure non vérifiée depuis son dernier signal ({ago})",
+        _.AR: "⚠ الساعة غير مُتحقَّق منها منذ آخر إشارة ({ago})",
+        _.EN: "⚠ Clock unchecked since its last heartbeat ({ago})",
+    },
+    "tile_upgrade": {
+        _.FR: "⚠ Synchronisation impossible : {why}",
+        _.AR: "⚠ تعذّرت المزامنة: {why}",
+        _.EN: "⚠ Cannot sync: {why}",
+    },
+    "entries_5": {_.FR: "Entrées 5 min", _.AR: "الدخول 5 د", _.EN: "Entries 5 min"},
+    "exits_5": {_.FR: "Sorties 5 min", _.AR: "الخروج 5 د", _.EN: "Exits 5 min"},
+    "refusals_5": {_.FR: "Refus 5 min", _.AR: "الرفض 5 د", _.EN: "Refusals 5 min"},
+    "overrides_5": {
+        _.FR: "Ouvertures superviseur 5 min",
+        _.AR: "فتح المشرف 5 د",
+        _.EN: "Supervisor overrides 5 min",
+    },
+    "last_sync": {_.FR: "Dernière synchro", _.AR: "آخر مزامنة", _.EN: "Last sync"},
+    "outbox": {_.FR: "À envoyer", _.AR: "في انتظار الإرسال", _.EN: "Waiting to upload"},
+    "relay": {_.FR: "Tourniquet", _.AR: "الباب الدوّار", _.EN: "Relay"},
+    "camera": {_.FR: "Caméra", _.AR: "الكاميرا", _.EN: "Camera"},
+    "skew": {_.FR: "Écart d'horloge", _.AR: "فرق الساعة", _.EN: "Clock skew"},
+    "no_gates": {_.FR: "Pas encore de porte.", _.AR: "لا توجد بوابات بعد.", _.EN: "No gates yet."},
+    # Zones
+    "zone": {_.FR: "Zone", _.AR: "المنطقة", _.EN: "Zone"},
+    "inside_capacity": {
+        _.FR: "Présents / capacité",
+        _.AR: "الحاضرون / السعة",
+        _.EN: "Inside / capacity",
+    },
+    "state": {_.FR: "État", _.AR: "الحالة", _.EN: "State"},
+    "per_minute": {
+        _.FR: "Entrées par minute, dernière heure",
+        _.AR: "الدخول في الدقيقة، آخر ساعة",
+        _.EN: "Entries per minute, last hour",
+    },
+    "peak": {_.FR: "max {n}/min", _.AR: "الأقصى {n}/د", _.EN: "max {n}/min"},
+    "no_zones": {_.FR: "Pas encore de zone.", _.AR: "لا توجد مناطق بعد.", _.EN: "No zones yet."},
+    # The authorities' report
+    "report_title": {
+        _.FR: "Rapport des entrées",
+        _.AR: "تقرير الدخول",
+        _.EN: "Entries report",
+    },
+    "report_event": {
+        _.FR: "Événement {event}, {venue}",
+        _.AR: "الحدث {event}، {venue}",
+        _.EN: "Event {event}, {venue}",
+    },
+    "report_period": {
+        _.FR: "Du {start} au {end}",
+        _.AR: "من {start} إلى {end}",
+        _.EN: "From {start} to {end}",
+    },
+    "report_what": {
+        _.FR: "Entrées autorisées (les entrées annulées exclues), par tranche de {minutes} min ; "
+        "« présents » : entrées moins sorties depuis l'ouverture.",
+        _.AR: "الدخول المسموح (باستثناء الدخول الملغى)، لكل {minutes} د؛ «الحاضرون»: الدخول "
+        "ناقص الخروج منذ الافتتاح.",
+        _.EN: 'Granted entries (annulled ones left out), per {minutes}-minute slot; "inside": '
+        "entries minus exits since the opening.",
+    },
+    "report_summary": {
+        _.FR: "Synthèse par zone",
+        _.AR: "ملخص حسب المنطقة",
+        _.EN: "Summary by zone",
+    },
+    "report_slots": {
+        _.FR: "Entrées par tranche de {minutes} min",
+        _.AR: "الدخول لكل {minutes} د",
+        _.EN: "Entries per {minutes} minutes",
+    },
+    "capacity": {_.FR: "Capacité", _.AR: "السعة", _.EN: "Capacity"},
+    "entries": {_.FR: "Entrées", _.AR: "الدخول", _.EN: "Entries"},
+    "exits": {_.FR: "Sorties", _.AR: "الخروج", _.EN: "Exits"},
+    "inside": {_.FR: "Présents", _.AR: "الحاضرون", _.EN: "Inside"},
+    "inside_end": {
+        _.FR: "Présents à la fin",
+        _.AR: "الحاضرون في النهاية",
+        _.EN: "Inside at the end",
+    },
+    "from": {_.FR: "De", _.AR: "من", _.EN: "From"},
+    "to": {_.FR: "À", _.AR: "إلى", _.EN: "To"},
+    "total": {_.FR: "Total", _.AR: "المجموع", _.EN: "Total"},
+    "venue_total": {
+        _.FR: "Total {venue}",
+        _.AR: "مجموع {venue}",
+        _.EN: "{venue} total",
+    },
+    "no_entries": {
+        _.FR: "Aucune entrée enregistrée pour cet événement.",
+        _.AR: "لم يُسجَّل أي دخول لهذا الحدث.",
+        _.EN: "No entries recorded for this event.",
+    },
+    "download": {_.FR: "Télécharger :", _.AR: "تنزيل:", _.EN: "Download:"},
+    "print_hint": {
+        _.FR: "ou imprimez cette page avec votre navigateur.",
+        _.AR: "أو اطبع هذه الصفحة من المتصفح.",
+        _.EN: "or print this page from your browser.",
+    },
+    "back_to_dashboard": {
+        _.FR: "← Tableau de bord",
+        _.AR: "→ لوحة المتابعة",
+        _.EN: "← Dashboard",
+    },
+    "printed_by": {
+        _.FR: "Édité par {who} le {time} depuis Entrix Gate.",
+        _.AR: "أعدّه {who} في {time} من Entrix Gate.",
+        _.EN: "Printed by {who} on {time} from Entrix Gate.",
+    },
+    "page_of": {
+        _.FR: "Page {page} sur {pages}",
+        _.AR: "صفحة {page} من {pages}",
+        _.EN: "Page {page} of {pages}",
+    },
+    "unplaced": {
+        _.FR: "Sans zone",
+        _.AR: "بدون منطقة",
+        _.EN: "No zone",
+    },
+}
+"""The control room's pages."""
+
+
+def text(key: str, language: Language | str = DEFAULT_LANGUAGE, **values: object) -> str:
+    return pick(TEXTS, key, language, **values)
+
+
+def severity_word(severity: int, language: Language | str = DEFAULT_LANGUAGE) -> str:
+    """``critique``, ``حرج``, ``critical``; a severity from a newer server as its number."""
+    words = SEVERITIES.get(severity)
+    return str(severity) if words is None else words[Language(language)]
+
+
+def alert_title(kind: str, language: Language | str = DEFAULT_LANGUAGE) -> str:
+    """An alert kind's title; a kind from a newer server as it is."""
+    words = ALERTS.get(kind)
+    return kind if words is None else words[Language(language)]
+
+
+def alert_sentence(
+    kind: str, facts: Mapping[str, object] | None, language: Language | str
+) -> str | None:
+    """The alert's sentence in ``language`` from its facts; None when they do not fit (an alert
+    raised before facts were kept, or by a newer server): show its stored message instead."""
+    words = ALERT_MESSAGES.get(kind)
+    if words is None or facts is None:
+        return None
+    try:
+        return words[Language(language)].format(**facts)
+    except (KeyError, IndexError, ValueError):
+        return None

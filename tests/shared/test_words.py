@@ -1,0 +1,134 @@
+"""Every reason, every string of the kiosk and of the control room in French, Arabic and
+English, from one source of words (shared.i18n)."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+
+from scanner_app.i18n import TEXTS, text
+from shared.i18n import (
+    AGES,
+    REASONS,
+    Language,
+    age_text,
+    ago_text,
+    from_accept_language,
+    language_or_default,
+    reason_text,
+)
+from shared.model import NOT_PASSED
+from shared.reasons import Reason
+from sync_server import words
+from sync_server.services import alerts
+
+CATALOGS = {
+    "kiosk": TEXTS,
+    "reasons": REASONS,
+    "ages": AGES,
+    "control room": words.TEXTS,
+    "alerts": words.ALERTS,
+    "alert messages": words.ALERT_MESSAGES,
+    "zone states": words.ZONE_STATES,
+    "severities": {str(k): v for k, v in words.SEVERITIES.items()},
+}
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [*Reason, NOT_PASSED, "manual_open", "emergency_open", "cannot_record", "replica_damaged"],
+)
+def test_every_reason_has_words_in_every_language(reason: str) -> None:
+    for language in Language:
+        words = reason_text(reason, language, gates="SUD-1")
+        assert words and words != reason
+
+
+@pytest.mark.parametrize("catalog", sorted(CATALOGS))
+def test_every_string_has_every_language_with_the_same_placeholders(catalog: str) -> None:
+    for key, versions in CATALOGS[catalog].items():
+        assert set(versions) == set(Language), key
+        assert all(v.strip() for v in versions.values()), key
+        fields = {
+            language: {f for _, f, _, _ in string.Formatter().parse(words) if f}
+            for language, words in versions.items()
+        }
+        assert fields[Language.AR] == fields[Language.FR] == fields[Language.EN], key
+
+
+def test_reasons_say_what_to_do() -> None:
+    assert reason_text("already_used") == "Billet déjà utilisé — entrée refusée"
+    assert reason_text("wrong_zone", gates="SUD-1, SUD-2") == (
+        "Mauvaise tribune : allez à la porte SUD-1, SUD-2"
+    )
+    assert reason_text("wrong_zone", "en", zone="Loges VIP") == "Wrong stand: ticket for Loges VIP"
+    assert reason_text(NOT_PASSED, "en") == "Nobody passed — entry cancelled"
+    assert reason_text("blacklisted", "ar") == "ممنوع من دخول الملعب — اتصل بالأمن"
+
+
+def test_a_reason_from_a_newer_server_is_shown_as_it_is() -> None:
+    assert reason_text("teleported") == "teleported"
+
+
+def test_french_is_the_default_and_arabic_is_right_to_left() -> None:
+    assert text("present_ticket") == "Présentez votre billet"
+    assert Language.AR.right_to_left and not Language.FR.right_to_left
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(5, "5 s"), (119, "119 s"), (600, "10 min"), (3 * 3600, "3 h")]
+)
+def test_ages_stay_short(seconds: float, expected: str) -> None:
+    assert age_text(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "language", "expected"),
+    [(180, "fr", "il y a 3 min"), (180, "ar", "منذ 3 د"), (180, "en", "3 min ago"),
+     (30, "fr", "il y a 30 s")],
+)  # fmt: skip
+def test_times_in_words(seconds: float, language: str, expected: str) -> None:
+    assert ago_text(seconds, language) == expected
+
+
+def test_every_alert_kind_has_a_title_and_a_sentence() -> None:
+    kinds = {v for k, v in vars(alerts).items() if k.isupper() and isinstance(v, str)}
+    assert kinds == set(words.ALERTS) == set(words.ALERT_MESSAGES)
+    assert words.alert_title(alerts.GATE_SILENT, "fr") == "Porte hors ligne"
+    assert words.severity_word(3, "ar") == "حرج"
+    assert words.severity_word(9, "en") == "9"  # a newer server's
+    assert words.alert_title("teleported", "fr") == "teleported"
+
+
+def test_an_alert_without_its_facts_falls_back_to_its_message() -> None:
+    assert words.alert_sentence(alerts.ZONE_NEARLY_FULL, None, "fr") is None
+    assert words.alert_sentence(alerts.ZONE_NEARLY_FULL, {"zone": "Nord"}, "fr") is None
+    said = words.alert_sentence(
+        alerts.ZONE_NEARLY_FULL,
+        {"zone": "Virage Nord", "count": 96, "capacity": 100, "percent": 96},
+        "fr",
+    )
+    assert said == "Virage Nord : 96 personnes pour 100 places (96 %)"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, Language.FR),
+        ("", Language.FR),
+        ("en-US,en;q=0.9", Language.EN),
+        ("de-DE,ar;q=0.8,en;q=0.5", Language.AR),
+        ("en;q=0.4,fr;q=0.9", Language.FR),
+        ("de, it", Language.FR),
+        ("ar;q=0", Language.FR),
+        ("en;q=bogus,ar", Language.AR),
+    ],
+)
+def test_the_browser_language_picks_one_of_ours(header: str | None, expected: Language) -> None:
+    assert from_accept_language(header) is expected
+
+
+def test_an_unknown_language_is_the_default() -> None:
+    assert language_or_default("xx") is Language.FR
+    assert language_or_default("ar") is Language.AR
