@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.installed
 # shape Arabic for the kiosk window (screenshots, a demo kiosk on a machine with no display);
 # chromium for the dashboard's browser tests (Playwright drives it; never `playwright install`);
 # shellcheck for the packaging scripts.
-DEB_PACKAGES ?= postgresql libzbar0 shellcheck nginx \
+DEB_PACKAGES ?= postgresql libzbar0 shellcheck nginx libpango-1.0-0 libpangoft2-1.0-0 \
 	xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libegl1 libgl1 \
 	libfontconfig1 libdbus-1-3 fonts-dejavu-core fonts-noto-core \
 	chromium

@@ -104,7 +104,10 @@ step() { printf '\n== %s\n' "$*"; }
 packages=(python3 python3-venv python3-pip ca-certificates curl sqlite3)
 case "$role" in
     server)
-        packages+=(postgresql-client)
+        # Pango lays out the authorities' report as a PDF (WeasyPrint); fonts for French and
+        # Arabic in it.
+        packages+=(postgresql-client libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+            fonts-noto-core)
         [ -z "$with_postgresql" ] || packages+=(postgresql)
         ;;
     gate)

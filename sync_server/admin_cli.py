@@ -15,7 +15,8 @@ import os
 import ssl
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +25,10 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from shared.i18n import DEFAULT_LANGUAGE, Language
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
 from shared.pinning import EnrollmentLink, is_pin, spki_pin
-from sync_server import qr
+from sync_server import localtime, qr, words
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -188,11 +190,57 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def _when(value: str | None) -> str:
-    """An API time (ISO 8601) as a short UTC time, ``2026-11-22 18:00:00Z``."""
-    if value is None:
-        return "-"
-    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+class LocalTimes:
+    """Shows the API's times (UTC) in the venue's own time zone, ``2026-11-22 19:00:00 +01:00``,
+    or in UTC with ``--utc``. A time with no venue of its own (a key, an audit entry) takes the
+    venues' zone when they share one, else UTC. The venues are asked for once, when first
+    needed."""
+
+    def __init__(self, server: SyncServer | None, *, utc: bool = False) -> None:
+        self._server = server
+        self._utc = utc
+        self._zones: dict[str, str] | None = None
+
+    def _zone(self, venue: str | None) -> str:
+        if self._utc or self._server is None:
+            return localtime.UTC_NAME
+        if self._zones is None:
+            try:
+                listed = self._server.call("GET", "venues").json()
+                self._zones = {v["code"]: v.get("timezone") or "UTC" for v in listed}
+            except AdminError:
+                self._zones = {}
+        if venue is not None and venue in self._zones:
+            return self._zones[venue]
+        shared = set(self._zones.values())
+        return shared.pop() if len(shared) == 1 else localtime.UTC_NAME
+
+    def __call__(self, value: str | None, venue: str | None = None) -> str:
+        if value is None:
+            return "-"
+        at = datetime.fromisoformat(value)
+        zone = self._zone(venue)
+        if zone == localtime.UTC_NAME:
+            return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+        return localtime.stamp(at, zone)
+
+
+_times: ContextVar[LocalTimes | None] = ContextVar("times", default=None)
+
+
+def _when(value: str | None, venue: str | None = None) -> str:
+    """An API time in the venue's local time (LocalTimes); ``-`` for none."""
+    times = _times.get() or LocalTimes(None, utc=True)
+    return times(value, venue)
+
+
+def cli_language(environ: Mapping[str, str] = os.environ) -> Language:
+    """$ENTRIX_LANG, else the locale's language when it is one of ours, else French."""
+    for name in ("ENTRIX_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name, "")[:2].lower()
+        if value in {lang.value for lang in Language}:
+            return Language(value)
+    return DEFAULT_LANGUAGE
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
@@ -306,7 +354,8 @@ def _season_create(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _event_line(event: dict[str, Any]) -> str:
     season = f", season {event['season']}" if event["season"] else ""
-    when = f"{_when(event['starts_at'])} to {_when(event['ends_at'])}"
+    venue = event.get("venue")
+    when = f"{_when(event['starts_at'], venue)} to {_when(event['ends_at'], venue)}"
     return f"event {event['code']}: {event['name']} at {event['venue']}{season}, {when}"
 
 
@@ -326,7 +375,14 @@ def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
 def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:
     events = server.call("GET", "events").json()
     rows = [
-        (e["code"], e["name"], e["venue"], e["season"], _when(e["starts_at"]), _when(e["ends_at"]))
+        (
+            e["code"],
+            e["name"],
+            e["venue"],
+            e["season"],
+            _when(e["starts_at"], e["venue"]),
+            _when(e["ends_at"], e["venue"]),
+        )
         for e in events
     ]
     return Output(events, _table(["event", "name", "venue", "season", "starts", "ends"], rows))
@@ -425,7 +481,7 @@ def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
             g["direction"],
             g["enabled"],
             g["online"],
-            _when(g["last_seen_at"]),
+            _when(g["last_seen_at"], g.get("venue")),
             g["zones"],
             g["event_codes"],
         )
@@ -739,17 +795,18 @@ def _scans(server: SyncServer, args: argparse.Namespace) -> Output:
 def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"open_only": args.open or None, "limit": args.limit}
     alerts = server.call("GET", "alerts", params=params).json()
+    language = Language(args.lang)
     rows = [
         (
             a["id"],
-            _when(a["at"]),
-            a["severity"],
-            a["kind"],
+            _when(a["at"], a.get("venue")),
+            words.severity_word(a["severity"], language),
+            words.alert_title(a["kind"], language),
             a.get("venue"),
             a["gate"],
             a["zone"],
-            _when(a["acknowledged_at"]),
-            a["message"],
+            _when(a["acknowledged_at"], a.get("venue")),
+            _alert_sentence(a, language),
         )
         for a in alerts
     ]
@@ -758,11 +815,25 @@ def _alerts(server: SyncServer, args: argparse.Namespace) -> Output:
     return Output(alerts, _table(header, rows))
 
 
+def _alert_sentence(alert: dict[str, Any], language: Language) -> str:
+    """The alert in words from its facts (as the dashboard says it), else its stored message."""
+    facts: dict[str, object] = {"gate": alert.get("gate") or "?", "zone": alert.get("zone")}
+    for name, value in (alert.get("facts") or {}).items():
+        if name == "since_ms" and isinstance(value, int):
+            facts["since"] = _when(localtime.from_ms(value).isoformat(), alert.get("venue"))
+        elif name == "skew_ms" and isinstance(value, int):
+            facts["skew"] = f"{value / 1000:+.1f} s"
+        else:
+            facts[name] = value
+    said = words.alert_sentence(alert["kind"], facts, language)
+    return str(alert["message"]) if said is None else said
+
+
 def _quarantine_list(server: SyncServer, args: argparse.Namespace) -> Output:
     params = {"venue": args.venue, "gate": args.gate}
     held = server.call("GET", "quarantine", params=params).json()
     rows = [
-        (h["scan_id"], h["venue"], h["gate"], _when(h["scanned_at"]), h["direction"],
+        (h["scan_id"], h["venue"], h["gate"], _when(h["scanned_at"], h["venue"]), h["direction"],
          h["reason"], h["right_id"], h["why"])
         for h in held
     ]  # fmt: skip
@@ -829,6 +900,19 @@ def _add_global_options(parser: argparse.ArgumentParser, *, with_defaults: bool)
         "--token",
         default=default(os.environ.get("ENTRIX_TOKEN") or None),
         help="your API token (default: $ENTRIX_TOKEN)",
+    )
+    parser.add_argument(
+        "--utc",
+        action="store_true",
+        default=default(False),
+        help="show times in UTC (default: each venue's own time zone)",
+    )
+    parser.add_argument(
+        "--lang",
+        choices=[lang.value for lang in Language],
+        default=default(cli_language().value),
+        help="the language of alert and severity words (default: $ENTRIX_LANG, the locale's, "
+        "or fr)",
     )
     parser.add_argument(
         "--json",
@@ -1017,11 +1101,11 @@ def _monitoring_commands(commands: _Commands) -> None:
     alerts.add_argument("--limit", type=int, default=100)
     held = commands.noun("quarantine", "scans a gate uploaded that the server did not believe")
     parsers = [held.add("list", _quarantine_list, "scans held, oldest first")]
-    for verb, decision, words in (
+    for verb, decision, said in (
         ("apply", "applied", "count them and move usage, as if believed"),
         ("discard", "discarded", "keep them for the record, never counted"),
     ):
-        parser = held.add(verb, _quarantine_decide(decision), f"held scans: {words}")
+        parser = held.add(verb, _quarantine_decide(decision), f"held scans: {said}")
         parser.add_argument("scan_ids", nargs="*", metavar="SCAN_ID")
         parser.add_argument("--all", action="store_true", help="every held scan (of --gate)")
         parsers.append(parser)
@@ -1076,7 +1160,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         with SyncServer(args.server, args.token) as server:
-            output = args.run(server, args)
+            times = _times.set(LocalTimes(server, utc=args.utc))
+            try:
+                output = args.run(server, args)
+            finally:
+                _times.reset(times)
     except AdminError as exc:
         if args.json and exc.answer is not None:
             _print_json(exc.answer)

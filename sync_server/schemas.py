@@ -368,7 +368,10 @@ class AlertPublic(BaseModel):
     zone: str | None
     right_id: str | None
     message: str
+    """In English; ``facts`` lets a client say it in its own words and time (gate-admin does)."""
     acknowledged_at: datetime | None
+    facts: dict[str, Any] | None = None
+    """What the alert was raised with: counts, instants in ms (``since_ms``), a gate's words."""
 
 
 class AuditPublic(BaseModel):

@@ -146,6 +146,19 @@ ZONE_STATES: Words = {
     "no limit": {_.FR: "Sans limite", _.AR: "بلا حد", _.EN: "No limit"},
 }
 
+GATE_STATES: Words = {
+    "ok": {_.FR: "OK", _.AR: "سليم", _.EN: "OK"},
+    "unknown": {_.FR: "inconnu", _.AR: "غير معروف", _.EN: "unknown"},
+    "closed": {_.FR: "fermé", _.AR: "مغلق", _.EN: "closed"},
+    "open": {_.FR: "ouvert", _.AR: "مفتوح", _.EN: "open"},
+    "fault": {_.FR: "en panne", _.AR: "معطّل", _.EN: "fault"},
+    "none": {_.FR: "aucun", _.AR: "لا يوجد", _.EN: "none"},
+    "no frames": {_.FR: "pas d'image", _.AR: "لا صورة", _.EN: "no frames"},
+    "unavailable": {_.FR: "débranchée", _.AR: "غير متصلة", _.EN: "unplugged"},
+}
+"""What a gate's heartbeat says of its relay and camera, in words; anything else is shown as
+the gate said it."""
+
 TEXTS: Words = {
     # Every page
     "product": {_.FR: "Entrix Gate", _.AR: "Entrix Gate", _.EN: "Entrix Gate"},
@@ -406,6 +419,11 @@ TEXTS: Words = {
         _.FR: "Page {page} sur {pages}",
         _.AR: "صفحة {page} من {pages}",
         _.EN: "Page {page} of {pages}",
+    },
+    "own_entries": {
+        _.FR: "{zone} — sans sous-zone",
+        _.AR: "{zone} — بدون منطقة فرعية",
+        _.EN: "{zone} — no sub-zone",
     },
     "unplaced": {
         _.FR: "Sans zone",

@@ -36,7 +36,7 @@ class Speaker:
     def t(self, key: str, **values: object) -> Markup:
         """The words of ``key``, HTML-safe: the words escaped, each value escaped unless it is
         markup already (an age's ``<time>``)."""
-        return Markup(escape(words.TEXTS[key][self.language])).format(**values)
+        return escape(words.TEXTS[key][self.language]).format(**values)
 
     def age(self, at: datetime | None, now: datetime) -> str:
         """``il y a 12 s``, ``منذ 4 د``, ``2 h ago``, or never."""
@@ -65,6 +65,14 @@ class Speaker:
 
     def alert_title(self, kind: str) -> str:
         return words.alert_title(kind, self.language)
+
+    def status(self, value: str) -> Markup:
+        """A relay's or camera's state as its gate reported it, in words when it is one we know
+        (``closed``, ``no frames``), else as the gate said it (left to right)."""
+        words_for = words.GATE_STATES.get(value)
+        if words_for is not None:
+            return escape(words_for[self.language])
+        return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
     def zone_state(self, state: str) -> str:
         return words.ZONE_STATES[state][self.language]

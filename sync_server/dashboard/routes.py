@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +18,7 @@ from sse_starlette.sse import EventSourceResponse
 from shared.i18n import Language, language_or_default
 from sync_server.api.deps import SessionDep
 from sync_server.dashboard import render, snapshot
+from sync_server.dashboard import report_pdf as report_pdf_file
 from sync_server.dashboard.auth import (
     LOGIN,
     PREFIX,
@@ -35,7 +37,7 @@ from sync_server.db import get_sessionmaker
 from sync_server.errors import NotFound
 from sync_server.models import Alert
 from sync_server.schemas import MAX_INT, GateUpdate
-from sync_server.services import quarantine, reports, sessions, site
+from sync_server.services import quarantine, report_book, reports, sessions, site
 from sync_server.services.writes import commit
 from sync_server.streams import WEB_SESSION, open_stream, unless_ended
 
@@ -320,48 +322,76 @@ def decide_held(
     return _see(PREFIX)
 
 
+ReportEvent = Annotated[str, Query(min_length=1, max_length=64)]
+ReportSlot = Annotated[int, Query(ge=60, le=86_400)]
+
+
+def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @router.get("/report")
 def report(
-    viewer: ViewerDep,
-    session: SessionDep,
-    event: Annotated[str, Query(min_length=1, max_length=64)],
-    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+    viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    """The authorities' report, printable: entries per zone per 5-minute bucket."""
-    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
-    zones = sorted({(b.venue, b.zone) for b in buckets})
-    table: dict[tuple[str, str], dict[tuple[str, str], int]] = defaultdict(dict)
-    for b in buckets:
-        when = (b.start.strftime("%Y-%m-%d %H:%M"), b.end.strftime("%H:%M"))
-        table[when][(b.venue, b.zone)] = b.entries
-    names = dict(snapshot.events(session))
+    """The authorities' report, printable: the zone tree's totals, then entries per slot and
+    the head count inside; PDF, Excel, CSV and JSON of the same figures."""
+    built = reports.build(session, event=event, bucket_s=bucket_s)
     return _html(
         render.page(
             "report.html",
+            say=render.speakers()[viewer.language],
+            languages=list(Language),
             viewer=viewer,
-            event=event,
-            event_name=names.get(event, ""),
-            bucket_min=bucket_s // 60,
-            zones=zones,
-            rows=sorted(table.items()),
-            totals={z: sum(b.entries for b in buckets if (b.venue, b.zone) == z) for z in zones},
-            total=sum(b.entries for b in buckets),
+            r=built,
+            pdf=False,
+            query=urlencode({"event": event, "bucket_s": bucket_s}),
         )
+    )
+
+
+@router.get("/report.pdf")
+async def report_pdf(
+    viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
+) -> Response:
+    built = reports.build(session, event=event, bucket_s=bucket_s)
+    session.close()
+    say = render.speakers()[viewer.language]
+    document = await run_in_threadpool(report_pdf_file.pdf, built, say, printed_by=viewer.name)
+    return _attachment(document, "application/pdf", reports.filename(event, "pdf"))
+
+
+@router.get("/report.xlsx")
+def report_xlsx(
+    viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
+) -> Response:
+    built = reports.build(session, event=event, bucket_s=bucket_s)
+    return _attachment(
+        report_book.workbook(built, viewer.language),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        reports.filename(event, "xlsx"),
     )
 
 
 @router.get("/report.csv")
 def report_csv(
-    _: ViewerDep,
-    session: SessionDep,
-    event: Annotated[str, Query(min_length=1, max_length=64)],
-    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+    _: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
-    return Response(
-        reports.entries_csv(buckets),
-        media_type="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{reports.entries_filename(event)}"'
-        },
-    )
+    built = reports.build(session, event=event, bucket_s=bucket_s)
+    return _attachment(reports.as_csv(built), "text/csv", reports.filename(event, "csv"))
+
+
+@router.get("/report.json")
+def report_json(
+    _: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
+) -> Response:
+    built = reports.build(session, event=event, bucket_s=bucket_s)
+    body = json.dumps(reports.as_json(built), ensure_ascii=False, indent=1)
+    return _attachment(body, "application/json", reports.filename(event, "json"))

@@ -31,6 +31,7 @@ CATALOGS = {
     "alerts": words.ALERTS,
     "alert messages": words.ALERT_MESSAGES,
     "zone states": words.ZONE_STATES,
+    "gate states": words.GATE_STATES,
     "severities": {str(k): v for k, v in words.SEVERITIES.items()},
 }
 

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.postgres import PostgresCluster
 from tests.support.server import RunningServer, start_server
 
@@ -38,3 +40,14 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     running = start_server(database_url, tmp_path_factory.mktemp("log") / "server.log")
     yield running
     running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless (tests using it are marked ``needs_chromium``)."""
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

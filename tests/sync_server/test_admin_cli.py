@@ -3,13 +3,16 @@ refusals with the server's words, and the errors a user meets before reaching it
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -140,7 +143,7 @@ def test_back_office_story(
     """Venue with zones, season, event, key, gate (its code enrolls a terminal), rights, a code."""
     site = new_site(admin, tmp_path)
     shown = admin("venue", "show", site.venue)
-    assert shown.out.splitlines()[0] == f"venue {site.venue}: Stade, 5 zone(s)"
+    assert shown.out.splitlines()[0] == f"venue {site.venue}: Stade, 5 zone(s), local time UTC"
     # The tree reads top-down: sectors indented under their stand.
     assert re.search(r"^ {2}NORD\s+Virage Nord\s+400\s+0$", shown.out, re.M)
     assert re.search(r"^ {4}NORD-A\s+Nord A\s+200\s+0$", shown.out, re.M)
@@ -320,23 +323,28 @@ def test_scans_alerts_occupancy_and_export(
 
     alerts = [a for a in admin("--json", "alerts", "--open").json() if a["gate"] == gate_name]
     assert [a["kind"] for a in alerts] == ["banned_tried"]
-    assert f"banned person tried gate {gate_name}" in admin("alerts").out
+    listed = admin("--lang", "fr", "alerts").out  # the dashboard's words, from the alert's facts
+    assert f"Une personne interdite de stade s'est présentée à la porte {gate_name}" in listed
+    assert "critique" in listed and "Personne interdite à une porte" in listed
+    english = admin("alerts", "--lang", "en").out
+    assert "critical" in english and f"A person banned from the stadium tried gate {gate_name}" in (
+        english
+    )
 
     out = tmp_path / "entries.csv"
     exported = admin(
         "export", "entries", "--event", site.event, "--bucket", "3600", "--out", str(out)
     )
-    assert exported.status == EXIT_OK and "2 row(s)" in exported.out
+    assert exported.status == EXIT_OK and "row(s) of entries" in exported.out
     lines = out.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "bucket_start_utc,bucket_end_utc,venue,zone,entries"
-    assert sorted(line.split(",")[2:] for line in lines[1:]) == [
-        [site.venue, "NORD", "1"],
-        [site.venue, "NORD-A", "1"],
-    ]
+    assert lines[0].startswith("bucket_start_utc,bucket_end_utc,bucket_start_local,")
+    rows = list(csv.DictReader(lines))
+    entered = {r["zone"]: int(r["entries"]) for r in rows if int(r["entries"])}
+    assert entered == {"STADE": 2, "NORD": 2, "NORD-A": 1}  # NORD-A under NORD under STADE
     printed = admin("export", "entries", "--event", site.event)
     assert printed.out.splitlines()[0] == lines[0]
     rows = admin("export", "entries", "--event", site.event, "--json").json()
-    assert sum(int(r["entries"]) for r in rows) == 2
+    assert sum(int(r["entries"]) for r in rows if r["leaf"] == "1") == 2
 
 
 def test_gate_set_and_revoke_devices(admin: Admin, server: RunningServer, tmp_path: Path) -> None:
@@ -478,3 +486,30 @@ def test_usage_errors_need_no_server(tmp_path: Path, capsys: pytest.CaptureFixtu
         main([*offline, "venue", "create", "V", "--name", "V", "--zones-file", str(missing)]) == 2
     )
     assert f"cannot read {missing}" in capsys.readouterr().err
+
+
+def test_times_in_the_venues_own_zone(admin: Admin, tmp_path: Path) -> None:
+    site = new_site(admin, tmp_path)
+    refused = admin("venue", "update", site.venue, "--timezone", "Mars/Olympus")
+    assert refused.status != EXIT_OK and "not an IANA time zone" in refused.err
+    updated = admin("venue", "update", site.venue, "--timezone", "Africa/Tunis")
+    assert updated.status == EXIT_OK and "local time Africa/Tunis" in updated.out
+    event = admin("--json", "event", "list").json()
+    starts = next(e["starts_at"] for e in event if e["code"] == site.event)
+    local = datetime.fromisoformat(starts).astimezone(ZoneInfo("Africa/Tunis"))
+    line = next(x for x in admin("event", "list").out.splitlines() if site.event in x)
+    assert local.strftime("%Y-%m-%d %H:%M:%S +01:00") in line
+    utc = next(x for x in admin("--utc", "event", "list").out.splitlines() if site.event in x)
+    assert datetime.fromisoformat(starts).strftime("%Y-%m-%d %H:%M:%SZ") in utc
+    audit = admin("--json", "audit", "--action", "venue.update").json()
+    assert any(e["target"] == site.venue and e["detail"] == {"timezone": "Africa/Tunis"}
+               for e in audit)  # fmt: skip
+
+
+def test_the_cli_language_follows_the_environment() -> None:
+    from sync_server.admin_cli import cli_language
+
+    assert cli_language({}) == "fr"
+    assert cli_language({"LANG": "en_GB.UTF-8"}) == "en"
+    assert cli_language({"LANG": "de_DE.UTF-8"}) == "fr"
+    assert cli_language({"ENTRIX_LANG": "ar", "LANG": "en_US.UTF-8"}) == "ar"

@@ -8,38 +8,21 @@ import random
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.support.browser import needs_chromium
+from tests.support.browser import sign_in as browser_sign_in
 from tests.support.server import REPO, RunningServer, free_port
 from tests.support.site import Site, Terminal, ok
 from tests.sync_server.test_sessions import PASSWORD, add_user
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--disable-quic",
-    "--disable-gpu",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost , EXCLUDE 127.0.0.1",
-]
 SCREENSHOTS = REPO / "docs" / "screenshots"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (make system-deps)"
-)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -48,16 +31,8 @@ def site(server: RunningServer) -> Site:
 
 
 def sign_in(browser: Browser, base_url: str, name: str, password: str = PASSWORD) -> Page:
-    """A fresh browser context, signed in through the form, its live stream connected."""
-    page = browser.new_context(viewport={"width": 1440, "height": 1000}).new_page()
-    page.goto(f"{base_url}/dashboard")
-    expect(page).to_have_url(f"{base_url}/dashboard/login")
-    page.get_by_label("Name").fill(name)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(f"{base_url}/dashboard")
-    expect(page.locator("#conn")).to_have_text("● Live", timeout=5_000)
-    return page
+    """An English-speaking browser, signed in (tests/support/browser.py)."""
+    return browser_sign_in(browser, base_url, name, password)
 
 
 def tile(page: Page, site: Site, gate: str) -> Any:
@@ -196,30 +171,6 @@ def test_a_supervisor_cannot_reach_admin_actions(
     admin.context.close()
 
 
-def test_the_authorities_report_as_a_page_and_as_the_api_csv(
-    browser: Browser, server: RunningServer, site: Site, tmp_path: Path
-) -> None:
-    gate, sud = site.terminal("NORD-1", tmp_path), site.terminal("SUD-1", tmp_path)
-    for _ in range(3):
-        assert gate.check(site.code(site.right())).decision.granted
-    assert sud.check(site.code(site.right(zones=["SUD"]))).decision.granted
-    gate.sync.push()
-    sud.sync.push()
-    page = sign_in(browser, server.url, add_user(server.database_url, "supervisor"))
-    page.get_by_label("Authorities' report").select_option(site.event)
-    page.get_by_role("button", name="Open").click()
-    expect(page.locator("table.report-table thead")).to_contain_text("NORD")
-    expect(page.locator("table.report-table tfoot")).to_contain_text("Total")
-    totals = page.locator("table.report-table tfoot td.num").all_inner_texts()
-    assert sorted(totals) == ["1", "3"]
-    expect(page.locator("header.report-head")).to_contain_text("4 entries in all")
-    csv = page.request.get(f"{server.url}/dashboard/report.csv?event={site.event}")
-    api = site.admin.get("/exports/entries.csv", params={"event": site.event})
-    assert csv.status == 200 and csv.text() == api.text
-    assert csv.headers["content-disposition"] == f'attachment; filename="entries-{site.event}.csv"'
-    page.context.close()
-
-
 def test_a_gate_goes_offline_and_comes_back(
     browser: Browser, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -319,9 +270,7 @@ def test_a_busy_event_on_the_dashboard(
     assert shot.stat().st_size > 50_000
     if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, SCREENSHOTS / "dashboard.png")
-        page.set_viewport_size({"width": 420, "height": 900})
-        page.screenshot(path=str(SCREENSHOTS / "dashboard-phone.png"))
+        shutil.copy(shot, SCREENSHOTS / "dashboard.png")  # phone and wall: test_control_room
     page.context.close()
     for t in terminals.values():
         t.close()

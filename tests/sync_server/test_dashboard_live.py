@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from sync_server.dashboard.live import DashboardLive
 from shared.i18n import Language
+from sync_server.dashboard.live import DashboardLive
 from sync_server.dashboard.render import TileRenderer, speakers
 from sync_server.dashboard.snapshot import GateTile, Snapshot, VenueView
 from sync_server.db import make_engine, passing_state
@@ -90,7 +90,7 @@ def test_a_heartbeat_sends_its_own_tile_and_a_late_stream_gets_everything(
     assert second.version == first.version + 1
     change = json.loads(second.change[Language.FR])
     assert list(change["tiles"]) == [f"{venue}/B"]
-    assert "open" in change["tiles"][f"{venue}/B"]
+    assert "ouvert" in change["tiles"][f"{venue}/B"]  # the relay's state, in French
     assert "gates" not in change["parts"]  # the section's layout did not move
     assert second.since(first.version, Language.FR) == second.change[Language.FR]
     # A stream that missed a build, or a page just connected, gets every section.
@@ -154,7 +154,7 @@ def _tile(name: str, seen_s_ago: float, **changes: Any) -> GateTile:
 
 
 def _snapshot(at: datetime, *tiles: GateTile) -> Snapshot:
-    return Snapshot(at, [VenueView("V", "Venue", list(tiles))], [], [])
+    return Snapshot(at, [VenueView("V", "Venue", gates=list(tiles))], [], [])
 
 
 def test_tiles_are_rendered_again_only_when_their_gate_moves() -> None:
@@ -167,22 +167,16 @@ def test_tiles_are_rendered_again_only_when_their_gate_moves() -> None:
     same, fresh = renderer.render(_snapshot(later, _tile("A", 3), _tile("B", 200)), say)
     assert fresh == set() and same == html
     # A counts an entry: only A is rendered again.
-    _, fresh = renderer.render(
-        _snapshot(later, _tile("A", 3, entries=1), _tile("B", 200)), say
-    )
+    _, fresh = renderer.render(_snapshot(later, _tile("A", 3, entries=1), _tile("B", 200)), say)
     assert fresh == {"V/A"}
     # A minute on, B's age has moved to the next minute: rendered again with it.
     minute = NOW + timedelta(seconds=61)
-    html, fresh = renderer.render(
-        _snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say
-    )
+    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say)
     assert fresh == {"V/B"} and "4 min ago" in html["V/B"]
     # A gate gone from the page is forgotten.
     _, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1)), say)
     assert fresh == set()
-    html, fresh = renderer.render(
-        _snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say
-    )
+    html, fresh = renderer.render(_snapshot(minute, _tile("A", 3, entries=1), _tile("B", 200)), say)
     assert fresh == {"V/B"}
 
 

@@ -56,7 +56,7 @@ def test_tiles_chart_report_and_export_agree_on_a_scripted_match(
     try:
         with Session(engine) as session:
             taken = snapshot.take(session, silent_after_s=60)
-            buckets = reports.entries_per_bucket(session=session, event=site.event)
+            report = reports.build(session, event=site.event)
     finally:
         engine.dispose()
     venue = next(v for v in taken.venues if v.code == site.venue)
@@ -66,12 +66,14 @@ def test_tiles_chart_report_and_export_agree_on_a_scripted_match(
     assert (tiles["EXIT"].entries, tiles["EXIT"].exits, tiles["EXIT"].refused) == (0, 2, 0)
     chart = {z.code: sum(z.per_minute) for z in venue.zones}
     assert chart["NORD"] == 3 and chart["STADE"] == 3  # a stand's minutes add up to the venue's
-    assert sum(b.entries for b in buckets) == 3
-    assert {b.zone for b in buckets} == {"NORD"}
+    line = report.line
+    assert (line["STADE"].entries, line["NORD"].entries, line["SUD"].entries) == (3, 3, 0)
+    assert (line["STADE"].exits, line["STADE"].inside) == (2, 1)  # the same definitions
     export = site.admin.get("/exports/entries.csv", params={"event": site.event})
     assert export.status_code == 200, export.text
     rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert sum(int(row["entries"]) for row in rows) == 3
+    assert sum(int(row["entries"]) for row in rows if row["leaf"] == "1") == 3
+    assert sum(int(row["entries"]) for row in rows if row["zone"] == "STADE") == 3
 
 
 def test_the_turnstiles_outcomes_map_to_the_log_records_that_annul() -> None:

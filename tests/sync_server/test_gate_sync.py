@@ -3,6 +3,8 @@ flowing from gate to gate, alerts. Each test runs on SQLite and on PostgreSQL.""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import threading
 import time
@@ -17,6 +19,7 @@ from scanner_app.sync import DeviceRevoked
 from shared.gate_wire import ScanIn
 from shared.reasons import Reason
 from shared.sync_schema import RightRow
+from sync_server.services import reports
 from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 
@@ -268,10 +271,13 @@ def test_entries_export_for_the_authorities(site: Site, tmp_path: Path) -> None:
     gate.sync.push()
     answer = site.admin.get("/exports/entries.csv", params={"event": site.event})
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
-    lines = answer.text.strip().splitlines()
-    assert lines[0] == "bucket_start_utc,bucket_end_utc,venue,zone,entries"
-    assert sum(int(line.split(",")[-1]) for line in lines[1:]) == 2
-    assert all(f",{site.venue},NORD," in line for line in lines[1:])
+    rows = list(csv.DictReader(io.StringIO(answer.text)))
+    assert list(rows[0]) == reports.CSV_HEADER
+    leaves = [r for r in rows if r["leaf"] == "1"]
+    assert sum(int(r["entries"]) for r in leaves) == 2
+    assert {r["zone"] for r in leaves if int(r["entries"])} == {"NORD"}
+    assert {r["venue"] for r in rows} == {site.venue}
+    assert sum(int(r["entries"]) for r in rows if r["zone"] == "STADE") == 2  # rolled up
 
 
 def test_unknown_scan_uuid_format_is_refused(site: Site, tmp_path: Path) -> None:
@@ -339,7 +345,8 @@ def test_an_annulled_entry_gives_the_right_back_everywhere(site: Site, tmp_path:
     assert b.check(code).decision.reason is Reason.GRANTED
     b.sync.push()
     export = site.admin.get("/exports/entries.csv", params={"event": site.event}).text
-    assert sum(int(line.split(",")[-1]) for line in export.strip().splitlines()[1:]) == 1
+    rows = csv.DictReader(io.StringIO(export))
+    assert sum(int(r["entries"]) for r in rows if r["leaf"] == "1") == 1
     scans = ok(site.admin.get("/scans", params={"reason": NOT_PASSED}))
     assert [s["gate"] for s in scans if s["right_id"] == ticket["right_id"]] == ["NORD-1"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -90,6 +90,7 @@ def _alert_public(alert: Alert, venue: str | None) -> AlertPublic:
         right_id=None if alert.right_id is None else alert.right_id.hex(),
         message=alert.message,
         acknowledged_at=alert.acknowledged_at,
+        facts=alert.facts,
     )
 
 
@@ -168,11 +169,24 @@ def export_entries(
     event: str,
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
 ) -> Response:
-    """Granted entries per zone per time bucket (5 minutes by default), for the authorities."""
-    buckets = reports.entries_per_bucket(session=session, event=event, bucket_s=bucket_s)
-    filename = reports.entries_filename(event)
+    """The authorities' report as CSV: per time slot (5 minutes by default, aligned on the
+    venue's clock) and per zone of its tree (each with its subtree), entries, exits and the head
+    count inside; UTC and local times. The dashboard's PDF and Excel hold the same figures."""
+    built = reports.build(session, event=event, bucket_s=bucket_s)
+    filename = reports.filename(event, "csv")
     return Response(
-        reports.entries_csv(buckets),
+        reports.as_csv(built),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@router.get("/exports/entries.json")
+def export_entries_json(
+    session: SessionDep,
+    _: UserDep,
+    event: str,
+    bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
+) -> dict[str, Any]:
+    """The same report as JSON: the zone tree with its totals, then every slot."""
+    return reports.as_json(reports.build(session, event=event, bucket_s=bucket_s))

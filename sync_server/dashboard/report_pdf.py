@@ -1,0 +1,52 @@
+"""The authorities' report as a PDF: the printable page's own HTML, laid out by WeasyPrint.
+
+WeasyPrint (a well-kept library, BSD) rather than the browser's print-to-PDF: the server needs
+no browser at run time, and Pango shapes Arabic and lays the page out right to left from the same
+template and style sheet the browser prints. It needs Debian's ``libpango-1.0-0`` (the Makefile's
+system packages); it is imported only when a PDF is asked for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sync_server.dashboard import render
+from sync_server.services.reports import Report
+
+STYLE = Path(__file__).parent / "static" / "report.css"
+
+
+def _page_css(say: render.Speaker) -> str:
+    """A4 landscape, and "Page 2 sur 5" at the foot of each page, in the report's language."""
+    words = str(say.t("page_of", page="\x00", pages="\x01"))
+    quoted = '"' + words.replace('"', "'") + '"'
+    counter = quoted.replace("\x00", '" counter(page) "').replace("\x01", '" counter(pages) "')
+    return (
+        "@page { size: A4 landscape; margin: 12mm 12mm 16mm; "
+        f"@bottom-center {{ content: {counter}; font-size: 8pt; color: #4b5563; }} }}\n"
+    )
+
+
+def pdf(report: Report, say: render.Speaker, *, printed_by: str) -> bytes:
+    from weasyprint import HTML
+
+    css = _page_css(say) + STYLE.read_text(encoding="utf-8")
+    html = render.page(
+        "report.html",
+        say=say,
+        r=report,
+        pdf=True,
+        pdf_css=css,
+        viewer=_Printer(printed_by),
+        query="",
+    )
+    document: bytes = HTML(string=html).write_pdf()
+    return document
+
+
+class _Printer:
+    """Who the PDF says printed it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.csrf = ""
