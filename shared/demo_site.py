@@ -14,6 +14,8 @@ from shared.reasons import Reason
 from shared.sync_schema import GateRow, ZoneRow
 
 SITE = "RADES"
+TIMEZONE = "Africa/Tunis"
+"""Radès is at UTC+01:00 all year: the dashboard and the report show its times in it."""
 EVENT = "DERBY-CA-EST"
 OTHER_EVENT = "CA-CSS"
 DEFAULT_GATE = "NORD-1"

@@ -26,6 +26,7 @@ from shared.demo_site import (
     EVENT,
     GATES,
     SITE,
+    TIMEZONE,
     ZONES,
     SampleCode,
     read_sample_codes,
@@ -64,8 +65,8 @@ def seed_demo(
     now = datetime.now(UTC)
     pending: list[Pending] = []
     zones = [ZoneIn(code=z.code, name=z.name, parent=z.parent, capacity=z.capacity) for z in ZONES]
-    _, made = site.create_venue(session, data=VenueCreate(code=SITE, name="Stade de Radès",
-                                                          zones=zones))  # fmt: skip
+    rades = VenueCreate(code=SITE, name="Stade de Radès", timezone=TIMEZONE, zones=zones)
+    _, made = site.create_venue(session, data=rades)
     pending += made
     _, made = site.create_event(
         session,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from shared.i18n import DEFAULT_LANGUAGE, Language, Words, pick
-from sync_server.services import alerts as kinds
+from sync_server import alert_kinds as kinds
 
 _ = Language
 

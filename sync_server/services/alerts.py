@@ -21,16 +21,31 @@ from sync_server.models import Alert, Device, Gate, Venue
 if TYPE_CHECKING:
     from sync_server.services.plausibility import Verdict
 
-DOUBLE_ENTRY = "double_entry"
-BANNED_TRIED = "banned_tried"
-GATE_SILENT = "gate_silent"
-ZONE_NEARLY_FULL = "zone_nearly_full"
-CLOCK_SKEW = "clock_skew"
-PROTOCOL_REFUSED = "protocol_refused"
-REPLICA_LOST = "replica_lost"
-CLOCK_UNVERIFIED = "clock_unverified"
-REPLICA_DAMAGED = "replica_damaged"
-IMPLAUSIBLE_SCANS = "implausible_scans"
+from sync_server.alert_kinds import (
+    BANNED_TRIED,
+    CLOCK_SKEW,
+    CLOCK_UNVERIFIED,
+    DOUBLE_ENTRY,
+    GATE_SILENT,
+    IMPLAUSIBLE_SCANS,
+    PROTOCOL_REFUSED,
+    REPLICA_DAMAGED,
+    REPLICA_LOST,
+    ZONE_NEARLY_FULL,
+)
+
+__all__ = [
+    "BANNED_TRIED",
+    "CLOCK_SKEW",
+    "CLOCK_UNVERIFIED",
+    "DOUBLE_ENTRY",
+    "GATE_SILENT",
+    "IMPLAUSIBLE_SCANS",
+    "PROTOCOL_REFUSED",
+    "REPLICA_DAMAGED",
+    "REPLICA_LOST",
+    "ZONE_NEARLY_FULL",
+]
 
 
 def _raise(session: Session, **values: object) -> None:

@@ -20,7 +20,7 @@ from shared.i18n import (
 )
 from shared.model import NOT_PASSED
 from shared.reasons import Reason
-from sync_server import words
+from sync_server import alert_kinds, words
 from sync_server.services import alerts
 
 CATALOGS = {
@@ -94,8 +94,8 @@ def test_times_in_words(seconds: float, language: str, expected: str) -> None:
 
 
 def test_every_alert_kind_has_a_title_and_a_sentence() -> None:
-    kinds = {v for k, v in vars(alerts).items() if k.isupper() and isinstance(v, str)}
-    assert kinds == set(words.ALERTS) == set(words.ALERT_MESSAGES)
+    kinds = {v for k, v in vars(alert_kinds).items() if k.isupper() and isinstance(v, str)}
+    assert kinds == set(alert_kinds.KINDS) == set(words.ALERTS) == set(words.ALERT_MESSAGES)
     assert words.alert_title(alerts.GATE_SILENT, "fr") == "Porte hors ligne"
     assert words.severity_word(3, "ar") == "حرج"
     assert words.severity_word(9, "en") == "9"  # a newer server's

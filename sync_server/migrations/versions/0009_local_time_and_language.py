@@ -21,24 +21,26 @@ branch_labels = None
 depends_on = None
 
 
+# Not in batch mode: on SQLite that copies the table, and zones, events and gates refer to venues
+# (a foreign key the copy's DROP TABLE breaks). ADD and DROP COLUMN are plain statements on both
+# databases.
+def _columns() -> list[tuple[str, sa.Column[object]]]:
+    """Made afresh for each run: a Column belongs to the table it was added to."""
+    return [
+        ("venues", sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC")),
+        ("users", sa.Column("language", sa.String(length=8), nullable=True)),
+        ("alerts", sa.Column("facts", sa.JSON(), nullable=True)),
+    ]
+
+
 def upgrade() -> None:
     default = os.environ.get("ENTRIX_DEFAULT_TIMEZONE", "UTC") or "UTC"
-    with op.batch_alter_table("venues") as batch:
-        batch.add_column(
-            sa.Column("timezone", sa.String(length=64), nullable=False, server_default="UTC")
-        )
+    for table, column in _columns():
+        op.add_column(table, column)
     if default != "UTC":
         op.execute(sa.text("UPDATE venues SET timezone = :zone").bindparams(zone=default))
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("language", sa.String(length=8), nullable=True))
-    with op.batch_alter_table("alerts") as batch:
-        batch.add_column(sa.Column("facts", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alerts") as batch:
-        batch.drop_column("facts")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("language")
-    with op.batch_alter_table("venues") as batch:
-        batch.drop_column("timezone")
+    for table, column in reversed(_columns()):
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column.name}")
