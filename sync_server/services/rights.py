@@ -3,6 +3,7 @@ and issuing their codes. Every change is published to the gates of the right's v
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -201,16 +202,15 @@ class Validated:
 
 def validate_import(
     session: Session,
-    rows: Iterable[RightCreate | RowError],
+    rows: Iterable[Numbered],
     *,
-    first_row: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Validated:
     """Check every row (parse errors included), reading only; ``progress(rows so far)`` is
-    called every 10,000 rows."""
+    called every 10,000 rows. Errors name the rows by their numbers (``Numbered``)."""
     checked = Validated(_Catalogue(session))
     secrets_seen: dict[str, int] = {}
-    for number, data in enumerate(rows, start=first_row):
+    for number, data in rows:
         checked.rows += 1
         if progress is not None and checked.rows % 10_000 == 0:
             progress(checked.rows)
@@ -255,7 +255,7 @@ def import_rights(
     """Validate every row, then import all of them or none, in the caller's transaction; the
     changes to publish on success. The report names every bad row, not only the first. (A large
     import from the back office goes through ``services.imports``, in short transactions.)"""
-    checked = validate_import(session, rows, first_row=first_row)
+    checked = validate_import(session, enumerate(rows, start=first_row))
     if checked.errors:
         return ImportReport(imported=0, errors=checked.errors), []
     pending = insert_rights(session, checked.prepared, checked.catalogue)
@@ -281,19 +281,74 @@ def _existing_secrets(session: Session, candidates: list[str]) -> set[str]:
     return taken
 
 
-def parse_rows(payload: bytes, content_type: str) -> list[RightCreate | RowError]:
+Numbered = tuple[int, RightCreate | RowError]
+"""A row of an import with its number as the user sees it: the spreadsheet's row for a CSV (the
+header is row 1), the position (from 1) in a JSON list."""
+CSV_DELIMITERS = ",;\t"
+"""What spreadsheets write between fields: a comma, a semicolon (Excel in France), a tab."""
+SNIFFED_BYTES = 64 * 1024
+NOT_UTF8 = (
+    'this file is not UTF-8 text ({why}): a spreadsheet\'s plain "CSV" is often Windows-1252. '
+    'Save it as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8) and import it again'
+)
+
+
+def parse_rows(payload: bytes, content_type: str) -> list[Numbered]:
     """Rows of a CSV (header line, ``|`` between zones) or JSON (a list of objects) import."""
     if len(payload) == 0:
         raise Invalid("empty import")
     return list(read_rows(io.BytesIO(payload), content_type))
 
 
-def read_rows(source: BinaryIO, content_type: str) -> Iterator[RightCreate | RowError]:
-    """The rows of an import file, one at a time (a CSV is never read whole into memory)."""
+def _not_utf8(exc: UnicodeDecodeError, line: int | None = None) -> Invalid:
+    byte = exc.object[exc.start : exc.start + 1].hex().upper()
+    where = f"line {line}" if line is not None else f"position {exc.start}"
+    return Invalid(NOT_UTF8.format(why=f"byte 0x{byte} at {where}"))
+
+
+def _first_bad_line(source: BinaryIO) -> int:
+    """The line (from 1) holding the file's first byte that is not UTF-8: read again from the
+    start, only when decoding failed (the text layer decodes ahead of the CSV reader)."""
+    source.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    line = 1
+    while chunk := source.read(SNIFFED_BYTES):
+        try:
+            decoder.decode(chunk)
+        except UnicodeDecodeError as exc:
+            good = chunk[: exc.start]
+            return line + good.count(b"\n") + good.replace(b"\r\n", b"").count(b"\r")
+        line += chunk.count(b"\n") + chunk.replace(b"\r\n", b"").count(b"\r")
+    return line
+
+
+def _csv_dialect(source: BinaryIO) -> str:
+    """The field separator, from the header line; the file must be UTF-8 (a BOM is fine). The
+    source is read from its start again afterwards."""
+    head = source.read(SNIFFED_BYTES)
+    source.seek(0)
+    try:
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(exc) from exc
+    header = text.splitlines()[0] if text else ""
+    try:
+        return csv.Sniffer().sniff(header, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:
+        return ","  # one column, or nothing to tell: the usual comma
+
+
+def read_rows(source: BinaryIO, content_type: str) -> Iterator[Numbered]:
+    """The rows of an import file, one at a time (a CSV is never read whole into memory).
+
+    A CSV may be what a spreadsheet writes: comma, semicolon or tab between fields (told from
+    the header), a byte-order mark, CRLF line ends; it must be UTF-8."""
     if "json" in content_type:
         try:
             items = json.load(source)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        except UnicodeDecodeError as exc:
+            raise _not_utf8(exc) from exc
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise Invalid(f"not valid JSON: {_excerpt(str(exc))}") from exc
         if isinstance(items, dict) and isinstance(items.get("rights"), list):
             items = items["rights"]
@@ -302,30 +357,38 @@ def read_rows(source: BinaryIO, content_type: str) -> Iterator[RightCreate | Row
         if len(items) > MAX_IMPORT_ROWS:
             raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
         for i, entry in enumerate(items, 1):
-            yield _validate(i, entry)
+            yield i, _validate(i, entry)
         return
+    delimiter = _csv_dialect(source)
     text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
     # newline="": the csv module reads the line ends itself (\r\n, \n or a bare \r).
-    reader = csv.DictReader(text)
+    reader = csv.DictReader(text, delimiter=delimiter)
     try:
-        if not reader.fieldnames or "event" not in reader.fieldnames:
-            raise Invalid("the CSV header must name the columns, 'event' and 'zones' at least")
-        for number, record in enumerate(reader, start=1):
-            if number > MAX_IMPORT_ROWS:
+        named = [name.strip() for name in reader.fieldnames or []]
+        reader.fieldnames = named
+        if "event" not in named or "zones" not in named:
+            shown = ", ".join(repr(n) for n in named[:12]) or "nothing"
+            raise Invalid(
+                f"the CSV header must name the columns 'event' and 'zones' at least; its first "
+                f"line names {_excerpt(shown)} (fields separated by {delimiter!r})"
+            )
+        for count, record in enumerate(reader, start=1):
+            if count > MAX_IMPORT_ROWS:
                 raise Invalid(f"at most {MAX_IMPORT_ROWS} rows per import")
+            number = reader.line_num  # the spreadsheet's row (the header is row 1)
             item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
             if None in record:
-                yield RowError(row=number, message="more fields than the header names")
+                yield number, RowError(row=number, message="more fields than the header names")
                 continue
             if "zones" in item:
                 item["zones"] = [
                     z.strip() for z in item["zones"].split(CSV_LIST_SEPARATOR) if z.strip()
                 ]
-            yield _validate(number, item)
+            yield number, _validate(number, item)
     except csv.Error as exc:
         raise Invalid(f"not valid CSV (line {reader.line_num}): {_excerpt(str(exc))}") from exc
     except UnicodeDecodeError as exc:
-        raise Invalid(f"a CSV import is UTF-8 text: {_excerpt(str(exc))}") from exc
+        raise _not_utf8(exc, _first_bad_line(source)) from exc
 
 
 EXCERPT = 120

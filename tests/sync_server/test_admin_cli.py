@@ -209,14 +209,15 @@ def test_bad_rows_are_all_shown_and_nothing_is_imported(admin: Admin, tmp_path: 
     ran = admin("rights", "import", str(rights))
     assert ran.status == EXIT_REFUSED
     assert "nothing imported, 3 bad row(s)" in ran.err
-    assert "row 2: no event 'NO-SUCH-EVENT'" in ran.err
-    assert "row 3: unknown zone(s)" in ran.err and "MARS" in ran.err
-    assert "row 4: policy:" in ran.err and "single, reentry, unlimited" in ran.err
-    assert "row 1" not in ran.err
+    # Numbered as the spreadsheet shows them: the header is row 1.
+    assert "row 3: no event 'NO-SUCH-EVENT'" in ran.err
+    assert "row 4: unknown zone(s)" in ran.err and "MARS" in ran.err
+    assert "row 5: policy:" in ran.err and "single, reentry, unlimited" in ran.err
+    assert "row 2" not in ran.err
     assert admin("--json", "rights", "list", "--event", site.event).json() == []
     # With --json the server's report is printed as is, for scripts.
     report = json.loads(admin("rights", "import", str(rights), "--json").out)
-    assert [e["row"] for e in report["errors"]] == [2, 3, 4] and report["imported"] == 0
+    assert [e["row"] for e in report["errors"]] == [3, 4, 5] and report["imported"] == 0
 
 
 def test_json_rights_import(admin: Admin, tmp_path: Path) -> None:

@@ -219,14 +219,14 @@ def test_rights_csv_names_every_bad_row_and_imports_nothing(
     report = answer.json()
     assert report["imported"] == 0 and report["right_ids"] == []
     errors = {e["row"]: e["message"] for e in report["errors"]}
-    assert sorted(errors) == [2, 3, 4, 5, 6, 7, 8]
-    assert "no event 'NO-SUCH-EVENT'" in errors[2]
-    assert f"unknown zone(s) at {site.venue}: ATLANTIS" in errors[3]
-    assert "policy" in errors[4] and "expected one of single, reentry, unlimited" in errors[4]
-    assert "expires must be after not_before" in errors[5]
-    assert "more fields than the header names" in errors[6]
-    assert "secret repeats row 1" in errors[7]
-    assert "zones: Field required" in errors[8]
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9]  # the spreadsheet's rows: the header is 1
+    assert "no event 'NO-SUCH-EVENT'" in errors[3]
+    assert f"unknown zone(s) at {site.venue}: ATLANTIS" in errors[4]
+    assert "policy" in errors[5] and "expected one of single, reentry, unlimited" in errors[5]
+    assert "expires must be after not_before" in errors[6]
+    assert "more fields than the header names" in errors[7]
+    assert "secret repeats row 2" in errors[8]
+    assert "zones: Field required" in errors[9]
     assert ok(admin.get("/rights", params={"event": event})) == []
     # The one good row was refused only because the import is all or nothing.
     good = "\n".join(csv.splitlines()[:2])
@@ -244,7 +244,7 @@ def test_unusable_imports(admin: httpx.Client, site: Site) -> None:
     huge_field = f"event,zones\n{site.event},{'S' * 200_000}\n"
     assert "not valid CSV" in refused(admin.post("/rights/import", content=huge_field, headers=csv))
     not_utf8 = admin.post("/rights/import", content=b"event,zones\n\xff\xfe,\n", headers=csv)
-    assert "a CSV import is UTF-8 text" in refused(not_utf8)
+    assert 'Save it as "CSV UTF-8"' in refused(not_utf8)
     deep = b"[" * 100_000 + b"]" * 100_000
     assert "not valid JSON" in refused(admin.post("/rights/import", content=deep, headers=as_json))
     not_a_list = admin.post("/rights/import", json={"event": site.event}, headers=as_json)
