@@ -691,7 +691,7 @@ def _ban_line(ban: dict[str, Any]) -> str:
     period = f"from {_when(ban['valid_from'])} until {_when(ban['valid_until'])}"
     state = "active" if ban["active"] else "not active now"
     return (
-        f"ban {ban['id']} on {ban['scope']} {ban['subject']}: {ban['reason']} "
+        f"ban {ban['id']} on {ban['scope']} {ban.get('holder') or ban['subject']}: {ban['reason']} "
         f"(severity {ban['severity']}, {period}, {state})"
     )
 
@@ -710,13 +710,14 @@ def _blacklist_add(server: SyncServer, args: argparse.Namespace) -> Output:
     return Output(ban, _ban_line(ban))
 
 
-def _blacklist_list(server: SyncServer, _args: argparse.Namespace) -> Output:
-    bans = server.call("GET", "bans").json()
+def _blacklist_list(server: SyncServer, args: argparse.Namespace) -> Output:
+    params = {"holder": args.holder, "search": args.search}
+    bans = server.call("GET", "bans", params=params).json()
     rows = [
         (
             b["id"],
             b["scope"],
-            b["subject"],
+            b.get("holder") or _short_subject(b["subject"]),
             b["severity"],
             b["active"],
             _when(b["valid_from"]),
@@ -727,6 +728,11 @@ def _blacklist_list(server: SyncServer, _args: argparse.Namespace) -> Output:
     ]
     header = ["ban", "scope", "subject", "severity", "active", "from", "until", "reason"]
     return Output(bans, _table(header, rows))
+
+
+def _short_subject(subject: str) -> str:
+    """A pseudonym (or a right id) the office did not type: its start is enough to tell."""
+    return subject[:12] + "…"
 
 
 def _blacklist_remove(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -1079,7 +1085,9 @@ def _blacklist_commands(commands: _Commands) -> None:
     add.add_argument("--severity", type=int, choices=[1, 2, 3], default=2)
     add.add_argument("--from", dest="valid_from", metavar="ISO")
     add.add_argument("--until", dest="valid_until", metavar="ISO")
-    blacklist.add("list", _blacklist_list, "bans in force or to come")
+    listing = blacklist.add("list", _blacklist_list, "bans in force or to come")
+    listing.add_argument("--holder", help="the person's own reference: their bans only")
+    listing.add_argument("--search", help="a piece of a reference, a reason or a ban id")
     remove = blacklist.add("remove", _blacklist_remove, "lift a ban")
     remove.add_argument("ban_id")
     keys = commands.noun("keys", "the keys that sign EG1 codes")

@@ -268,6 +268,9 @@ class Ban(Base):
     created_by: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    holder_ref: Mapped[str | None] = mapped_column(String(200))
+    """The back office's own reference of the banned person, as typed (``C-1002``): on the
+    server only, never in the feed (gates get the pseudonym, ``subject``)."""
 
 
 class Scan(Base):

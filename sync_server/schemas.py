@@ -322,6 +322,8 @@ class BanPublic(BaseModel):
     created_by: str
     created_at: datetime
     active: bool
+    holder: str | None = None
+    """The office's own reference of the person, as typed (bans made since it is kept)."""
 
 
 # -- keys -------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from shared.model import BanScope
 from shared.sync_schema import BanRow, ChangeKind
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import GLOBAL_SCOPE, Pending
-from sync_server.models import Ban
+from sync_server.models import AccessRight, Ban
 from sync_server.schemas import BanCreate, BanPublic
 from sync_server.services.holders import holder_id
 
@@ -42,6 +42,7 @@ def add_ban(session: Session, *, data: BanCreate, actor: str) -> tuple[Ban, list
         valid_from=_seconds(data.valid_from),
         valid_until=_seconds(data.valid_until),
         created_by=actor,
+        holder_ref=None if data.holder is None else " ".join(data.holder.split()),
     )
     session.add(ban)
     session.flush()
@@ -71,10 +72,37 @@ def ban_row(ban: Ban) -> BanRow:
     )
 
 
-def list_bans(session: Session, *, include_removed: bool = False) -> list[Ban]:
+def list_bans(
+    session: Session,
+    *,
+    include_removed: bool = False,
+    holder: str | None = None,
+    search: str | None = None,
+) -> list[Ban]:
+    """Bans, newest first. ``holder``: the person's own reference, exactly as the office knows
+    it (spaces and case aside): their holder bans, and the bans on any right of theirs, old
+    ones without a stored reference included. ``search``: a piece of the reference or of the
+    reason."""
     query = select(Ban).order_by(Ban.created_at.desc())
     if not include_removed:
         query = query.where(Ban.removed_at.is_(None))
+    if holder is not None:
+        pseudonym = holder_id(holder)
+        theirs = select(AccessRight.id).where(AccessRight.holder == pseudonym)
+        query = query.where(
+            or_(
+                and_(Ban.scope == BanScope.HOLDER.value, Ban.subject == pseudonym),
+                and_(Ban.scope == BanScope.RIGHT.value, Ban.subject.in_(theirs)),
+            )
+        )
+    if search:
+        query = query.where(
+            or_(
+                Ban.holder_ref.icontains(search, autoescape=True),
+                Ban.reason.icontains(search, autoescape=True),
+                Ban.id.icontains(search, autoescape=True),
+            )
+        )
     return list(session.scalars(query))
 
 
@@ -94,4 +122,5 @@ def to_public(ban: Ban) -> BanPublic:
         created_by=ban.created_by,
         created_at=ban.created_at,
         active=active,
+        holder=ban.holder_ref,
     )

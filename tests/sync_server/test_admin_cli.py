@@ -515,3 +515,30 @@ def test_the_cli_language_follows_the_environment() -> None:
     assert cli_language({"LANG": "en_GB.UTF-8"}) == "en"
     assert cli_language({"LANG": "de_DE.UTF-8"}) == "fr"
     assert cli_language({"ENTRIX_LANG": "ar", "LANG": "en_US.UTF-8"}) == "ar"
+
+
+def test_a_ban_is_found_by_the_reference_the_office_typed(
+    admin: Admin, server: RunningServer, tmp_path: Path
+) -> None:
+    """Issue 17: `blacklist add --holder C-1002` then `blacklist list` showed a pseudonym. The
+    reference is kept as typed on the server, searched by, and never sent to the gates."""
+    site = new_site(admin, tmp_path)
+    reference = unique("C")
+    created = admin("--json", "rights", "create", "--event", site.event, "--zones", "SUD",
+                    "--holder", reference).json()  # fmt: skip
+    added = admin("blacklist", "add", "--holder", f"  {reference} ", "--reason", "pitch invasion")
+    assert added.status == EXIT_OK and f"on holder {reference}:" in added.out
+    on_right = admin("--json", "blacklist", "add", "--right", created["right_id"],
+                     "--reason", "resold ticket").json()  # fmt: skip
+    table = admin("blacklist", "list").out
+    assert any(reference in line and "pitch invasion" in line for line in table.splitlines())
+    theirs = admin("--json", "blacklist", "list", "--holder", reference.lower()).json()
+    assert {b["reason"] for b in theirs} == {"pitch invasion", "resold ticket"}  # both of theirs
+    assert {b["holder"] for b in theirs} == {reference, None}
+    found = admin("--json", "blacklist", "list", "--search", reference[2:6]).json()
+    assert [b["reason"] for b in found] == ["pitch invasion"]
+    assert admin("--json", "blacklist", "list", "--search", "100%_x").json() == []  # no wildcards
+    # The gates' feed carries the pseudonym and the reason, never the reference.
+    enrolled = enroll(server, admin("gate", "create", site.venue, "G-BAN", "--zones", "SUD").out)
+    feed = enrolled.get("/changes", params={"since": 0}).text
+    assert on_right["id"] in feed and "pitch invasion" in feed and reference not in feed

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from sync_server.api.deps import AdminDep, SessionDep, UserDep
 from sync_server.schemas import BanCreate, BanPublic
@@ -28,8 +30,17 @@ def add_ban(data: BanCreate, session: SessionDep, actor: AdminDep) -> BanPublic:
 
 
 @router.get("")
-def list_bans(session: SessionDep, _: UserDep, include_removed: bool = False) -> list[BanPublic]:
-    return [bans.to_public(b) for b in bans.list_bans(session, include_removed=include_removed)]
+def list_bans(
+    session: SessionDep,
+    _: UserDep,
+    include_removed: bool = False,
+    holder: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    search: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> list[BanPublic]:
+    """Bans, newest first; ``holder``: the person's own reference (their bans, on them or on
+    any right of theirs); ``search``: a piece of a reference, a reason or a ban id."""
+    found = bans.list_bans(session, include_removed=include_removed, holder=holder, search=search)
+    return [bans.to_public(b) for b in found]
 
 
 @router.delete("/{ban_id}")
