@@ -369,7 +369,13 @@ def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "ends_at": args.ends,
     }
     event = server.call("POST", "events", body=body).json()
-    return Output(event, _event_line(event))
+    text = _event_line(event)
+    if event.get("over"):
+        text += (
+            f"\nwarning: this event ended at {_when(event['ends_at'], event['venue'])}, before "
+            "now: its rights admit nobody. Check --starts and --ends (a time zone missing?)."
+        )
+    return Output(event, text)
 
 
 def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:

@@ -147,6 +147,8 @@ class EventPublic(BaseModel):
     season: str | None
     starts_at: datetime
     ends_at: datetime
+    over: bool = False
+    """It ended before now: its rights admit nobody (created so on purpose, for a record?)."""
 
 
 # -- gates and devices --------------------------------------------------------------------------

@@ -542,3 +542,18 @@ def test_a_ban_is_found_by_the_reference_the_office_typed(
     enrolled = enroll(server, admin("gate", "create", site.venue, "G-BAN", "--zones", "SUD").out)
     feed = enrolled.get("/changes", params={"since": 0}).text
     assert on_right["id"] in feed and "pitch invasion" in feed and reference not in feed
+
+
+def test_an_event_already_over_is_created_with_a_warning(admin: Admin, tmp_path: Path) -> None:
+    site = new_site(admin, tmp_path)
+    code = unique("PAST")
+    ran = admin(
+        "event", "create", code, "--name", "Last season", "--venue", site.venue,
+        "--starts", _iso(-3 * 86_400), "--ends", _iso(-3 * 86_400 + 7200),
+    )  # fmt: skip
+    assert ran.status == EXIT_OK and "warning: this event ended at" in ran.out
+    listed = {e["code"]: e for e in admin("--json", "event", "list").json()}
+    assert listed[code]["over"] is True and listed[site.event]["over"] is False
+    current = admin("event", "create", unique("NEXT"), "--name", "Next", "--venue", site.venue,
+                    "--starts", _iso(3600), "--ends", _iso(7200))  # fmt: skip
+    assert current.status == EXIT_OK and "warning" not in current.out

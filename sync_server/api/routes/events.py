@@ -27,6 +27,7 @@ def _event_public(session: SessionDep, event: Event) -> EventPublic:
         season=None if season is None else season.code,
         starts_at=datetime.fromtimestamp(event.starts_at, UTC),
         ends_at=datetime.fromtimestamp(event.ends_at, UTC),
+        over=event.ends_at <= datetime.now(UTC).timestamp(),
     )
 
 
