@@ -12,7 +12,6 @@ import csv
 import io
 import json
 import os
-import ssl
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,14 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
 from shared.i18n import DEFAULT_LANGUAGE, Language
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
-from shared.pinning import EnrollmentLink, is_pin, spki_pin
-from sync_server import localtime, qr, words
+from shared.pinning import spki_pin
+from sync_server import enrollment_link, localtime, qr, words
 
 EXIT_OK, EXIT_REFUSED, EXIT_USAGE = 0, 1, 2
 DEFAULT_SERVER = "http://127.0.0.1:8000"
@@ -428,29 +427,19 @@ def _new_enrollment(server: SyncServer, venue: str, name: str) -> dict[str, Any]
 def _server_pins(server: SyncServer, args: argparse.Namespace) -> tuple[str, list[str], str]:
     """The URL gates use, the pins they will trust, and where the pins came from."""
     url = (args.gate_url or server.url).rstrip("/")
-    pins = list(args.pin)
-    for path in args.cert:
-        pins.append(spki_pin(_read(path)))
-    bad = [p for p in pins if not is_pin(p)]
-    if bad:
-        raise AdminError(f"--pin {bad[0][:60]!r}: a pin is sha256/ and 32 bytes in base64")
-    if pins:
-        return url, pins, "given"
-    parts = urlsplit(url)
-    if parts.scheme != "https":
-        return url, [], "none (plain HTTP: put TLS in front, docs/deploy.md)"
+    given = list(args.pin) + [spki_pin(_read(path)) for path in args.cert]
     try:
-        pem = ssl.get_server_certificate((parts.hostname or "", parts.port or 443), timeout=10)
-    except OSError as exc:
-        raise AdminError(f"cannot read the certificate of {url}: {exc}") from exc
-    return url, [spki_pin(pem.encode())], f"the certificate {url} presents to this machine"
+        pins, source = enrollment_link.pins_for(url, given)
+    except enrollment_link.PinError as exc:
+        raise AdminError(f"--pin {exc}" if given else str(exc)) from exc
+    return url, pins, source
 
 
 def _enrollment_output(
     server: SyncServer, args: argparse.Namespace, enrollment: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     url, pins, source = _server_pins(server, args)
-    link = EnrollmentLink(url, enrollment["code"], tuple(pins)).text()
+    link = enrollment_link.link(url, enrollment["code"], pins)
     lines = [_enrollment_line(enrollment)]
     lines += [f"server pin: {pin} ({source})" for pin in pins] or [f"server pin: {source}"]
     lines.append(f"enrollment link: {link}")

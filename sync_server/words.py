@@ -131,10 +131,11 @@ ALERT_MESSAGES: Words = {
     },
     kinds.IMPLAUSIBLE_SCANS: {
         _.FR: "La porte {gate} a envoyé des passages invraisemblables : {refused} refusés, "
-        "{held} mis en quarantaine",
-        _.AR: "أرسلت البوابة {gate} عمليات مسح غير معقولة: {refused} مرفوضة، {held} في الحجر",
+        "{held} mis en quarantaine ({why})",
+        _.AR: "أرسلت البوابة {gate} عمليات مسح غير معقولة: {refused} مرفوضة، {held} في الحجر "
+        "({why})",
         _.EN: "Gate {gate} uploaded implausible scans: {refused} refused, {held} held in "
-        "quarantine",
+        "quarantine ({why})",
     },
 }
 """An alert's sentence, from the facts it was raised with (``Alert.facts``)."""
@@ -430,6 +431,169 @@ TEXTS: Words = {
         _.AR: "بدون منطقة",
         _.EN: "No zone",
     },
+    # The back office (admins write; supervisors read)
+    "office": {_.FR: "Back-office", _.AR: "المكتب الخلفي", _.EN: "Back office"},
+    "to_office": {_.FR: "Back-office →", _.AR: "← المكتب الخلفي", _.EN: "Back office →"},
+    "events": {_.FR: "Événements", _.AR: "الأحداث", _.EN: "Events"},
+    "rights": {_.FR: "Billets", _.AR: "التذاكر", _.EN: "Tickets"},
+    "bans": {_.FR: "Interdictions", _.AR: "المنع", _.EN: "Bans"},
+    "audit": {_.FR: "Journal", _.AR: "السجل", _.EN: "Audit log"},
+    "read_only": {
+        _.FR: "Lecture seule : seuls les administrateurs modifient.",
+        _.AR: "للقراءة فقط: المسؤولون وحدهم يعدّلون.",
+        _.EN: "Read only: only admins make changes.",
+    },
+    "done": {_.FR: "Enregistré.", _.AR: "تم الحفظ.", _.EN: "Saved."},
+    "refused": {_.FR: "Refusé : {why}", _.AR: "مرفوض: {why}", _.EN: "Refused: {why}"},
+    "code": {_.FR: "Code", _.AR: "الرمز", _.EN: "Code"},
+    "venue": {_.FR: "Lieu", _.AR: "المكان", _.EN: "Venue"},
+    "season": {_.FR: "Saison", _.AR: "الموسم", _.EN: "Season"},
+    "none_option": {_.FR: "— aucune —", _.AR: "— لا شيء —", _.EN: "— none —"},
+    "starts": {_.FR: "Début", _.AR: "البداية", _.EN: "Starts"},
+    "ends": {_.FR: "Fin", _.AR: "النهاية", _.EN: "Ends"},
+    "local_time_of": {
+        _.FR: "heure locale du lieu",
+        _.AR: "بالتوقيت المحلي للمكان",
+        _.EN: "the venue's local time",
+    },
+    "create": {_.FR: "Créer", _.AR: "إنشاء", _.EN: "Create"},
+    "new_event": {_.FR: "Nouvel événement", _.AR: "حدث جديد", _.EN: "New event"},
+    "event_over": {_.FR: "terminé", _.AR: "انتهى", _.EN: "over"},
+    "event_over_warning": {
+        _.FR: "Attention : l'événement {event} s'est terminé le {time}, avant maintenant : ses "
+        "billets n'admettent personne. Vérifiez le début et la fin.",
+        _.AR: "تنبيه: انتهى الحدث {event} في {time}، قبل الآن: تذاكره لا تسمح بدخول أحد. تحقق "
+        "من البداية والنهاية.",
+        _.EN: "Warning: event {event} ended at {time}, before now: its tickets admit nobody. "
+        "Check its start and end.",
+    },
+    "no_events": {_.FR: "Aucun événement.", _.AR: "لا توجد أحداث.", _.EN: "No events."},
+    # gates
+    "new_gate": {_.FR: "Nouvelle porte", _.AR: "بوابة جديدة", _.EN: "New gate"},
+    "gate_zones": {
+        _.FR: "Zones où elle mène",
+        _.AR: "المناطق التي تؤدي إليها",
+        _.EN: "Zones it leads into",
+    },
+    "direction": {_.FR: "Sens", _.AR: "الاتجاه", _.EN: "Direction"},
+    "enabled": {_.FR: "Ouverte", _.AR: "مفتوحة", _.EN: "Enabled"},
+    "last_seen": {_.FR: "Dernier signal", _.AR: "آخر إشارة", _.EN: "Last heard"},
+    "enroll": {
+        _.FR: "Code d'enrôlement",
+        _.AR: "رمز التسجيل",
+        _.EN: "Enrollment code",
+    },
+    "enroll_title": {
+        _.FR: "Enrôler un terminal comme porte {gate}",
+        _.AR: "تسجيل جهاز كبوابة {gate}",
+        _.EN: "Enroll a terminal as gate {gate}",
+    },
+    "enroll_how": {
+        _.FR: "Au premier démarrage du terminal, montrez ce QR code à sa caméra ; ou tapez : "
+        "gate-scanner enroll --link '{link}'. Une seule utilisation, valable jusqu'au {time}.",
+        _.AR: "عند أول تشغيل للجهاز، اعرض رمز QR هذا أمام كاميرته؛ أو اكتب: "
+        "gate-scanner enroll --link '{link}'. استعمال واحد، صالح حتى {time}.",
+        _.EN: "At the terminal's first start, show this QR code to its camera; or type: "
+        "gate-scanner enroll --link '{link}'. One use, valid until {time}.",
+    },
+    "enroll_pin_none": {
+        _.FR: "Sans épinglage TLS : cette page est servie en HTTP simple (mettez TLS devant, "
+        "docs/deploy.md).",
+        _.AR: "بدون تثبيت TLS: هذه الصفحة مقدّمة عبر HTTP عادي (ضع TLS أمامها، docs/deploy.md).",
+        _.EN: "No TLS pin: this page is served over plain HTTP (put TLS in front, docs/deploy.md).",
+    },
+    # bans
+    "new_ban": {_.FR: "Nouvelle interdiction", _.AR: "منع جديد", _.EN: "New ban"},
+    "holder_ref": {
+        _.FR: "Référence de la personne (la vôtre)",
+        _.AR: "مرجع الشخص (مرجعكم)",
+        _.EN: "The person's reference (yours)",
+    },
+    "or_right": {
+        _.FR: "ou identifiant d'un billet",
+        _.AR: "أو معرّف تذكرة",
+        _.EN: "or a ticket's id",
+    },
+    "reason": {_.FR: "Motif", _.AR: "السبب", _.EN: "Reason"},
+    "severity": {_.FR: "Gravité", _.AR: "الخطورة", _.EN: "Severity"},
+    "until": {_.FR: "Jusqu'au", _.AR: "حتى", _.EN: "Until"},
+    "search": {_.FR: "Chercher", _.AR: "بحث", _.EN: "Search"},
+    "search_hint": {
+        _.FR: "référence, motif ou identifiant",
+        _.AR: "المرجع أو السبب أو المعرّف",
+        _.EN: "reference, reason or id",
+    },
+    "active": {_.FR: "En vigueur", _.AR: "سارٍ", _.EN: "Active"},
+    "lift": {_.FR: "Lever", _.AR: "رفع", _.EN: "Lift"},
+    "no_bans": {_.FR: "Aucune interdiction.", _.AR: "لا يوجد منع.", _.EN: "No bans."},
+    "ban_on_right": {_.FR: "billet {id}", _.AR: "تذكرة {id}", _.EN: "ticket {id}"},
+    "ban_on_holder": {
+        _.FR: "personne (référence non gardée)",
+        _.AR: "شخص (المرجع غير محفوظ)",
+        _.EN: "person (reference not kept)",
+    },
+    # rights and imports
+    "import_title": {
+        _.FR: "Importer des billets",
+        _.AR: "استيراد التذاكر",
+        _.EN: "Import tickets",
+    },
+    "import_hint": {
+        _.FR: "Un fichier CSV (virgule ou point-virgule, « CSV UTF-8 » d'Excel) ou JSON ; "
+        "colonnes event, zones (séparées par |), holder, policy, kind, seat, display_name. "
+        "Tout ou rien : une seule ligne fausse et rien n'est importé.",
+        _.AR: "ملف CSV (فاصلة أو فاصلة منقوطة، «CSV UTF-8» من Excel) أو JSON؛ الأعمدة event "
+        "و zones (مفصولة بـ |) و holder و policy و kind و seat و display_name. الكل أو لا شيء: "
+        "سطر واحد خاطئ ولا يُستورد شيء.",
+        _.EN: 'A CSV file (comma or semicolon, Excel\'s "CSV UTF-8") or JSON; columns event, '
+        "zones (separated by |), holder, policy, kind, seat, display_name. All or nothing: one "
+        "bad row and nothing is imported.",
+    },
+    "file": {_.FR: "Fichier", _.AR: "الملف", _.EN: "File"},
+    "send": {_.FR: "Importer", _.AR: "استيراد", _.EN: "Import"},
+    "job_title": {_.FR: "Import {job}", _.AR: "الاستيراد {job}", _.EN: "Import {job}"},
+    "job_queued": {_.FR: "En attente…", _.AR: "في الانتظار…", _.EN: "Waiting…"},
+    "job_validating": {
+        _.FR: "Vérification des lignes…",
+        _.AR: "التحقق من الأسطر…",
+        _.EN: "Checking the rows…",
+    },
+    "job_writing": {_.FR: "Écriture…", _.AR: "الكتابة…", _.EN: "Writing…"},
+    "job_done": {
+        _.FR: "Terminé : {n} billets importés.",
+        _.AR: "انتهى: استُورد {n} تذكرة.",
+        _.EN: "Done: {n} tickets imported.",
+    },
+    "job_refused": {
+        _.FR: "Refusé : {n} lignes fausses, rien n'est importé. Corrigez-les dans le tableur et "
+        "importez le fichier à nouveau.",
+        _.AR: "مرفوض: {n} سطرا خاطئا، لم يُستورد شيء. صحّحها في جدول البيانات ثم استورد الملف "
+        "من جديد.",
+        _.EN: "Refused: {n} bad rows, nothing imported. Fix them in the spreadsheet and import "
+        "the file again.",
+    },
+    "job_failed": {
+        _.FR: "Échec : {why}",
+        _.AR: "فشل: {why}",
+        _.EN: "Failed: {why}",
+    },
+    "row": {_.FR: "Ligne", _.AR: "السطر", _.EN: "Row"},
+    "problem": {_.FR: "Problème", _.AR: "المشكلة", _.EN: "Problem"},
+    "find_rights": {
+        _.FR: "Billets d'une personne",
+        _.AR: "تذاكر شخص",
+        _.EN: "A person's tickets",
+    },
+    "status": {_.FR: "État", _.AR: "الحالة", _.EN: "Status"},
+    "revoke": {_.FR: "Annuler", _.AR: "إلغاء", _.EN: "Revoke"},
+    "no_rights": {_.FR: "Aucun billet.", _.AR: "لا توجد تذاكر.", _.EN: "No tickets."},
+    # audit
+    "when": {_.FR: "Quand", _.AR: "متى", _.EN: "When"},
+    "who": {_.FR: "Qui", _.AR: "من", _.EN: "Who"},
+    "action": {_.FR: "Action", _.AR: "الإجراء", _.EN: "Action"},
+    "target": {_.FR: "Objet", _.AR: "الهدف", _.EN: "Target"},
+    "from_address": {_.FR: "Depuis", _.AR: "من العنوان", _.EN: "From"},
+    "filter": {_.FR: "Filtrer", _.AR: "تصفية", _.EN: "Filter"},
 }
 """The control room's pages."""
 

@@ -27,6 +27,7 @@ from sync_server.api.routes import (
     venues,
 )
 from sync_server.core.config import get_settings
+from sync_server.dashboard import office as office_routes
 from sync_server.dashboard import routes as dashboard_routes
 from sync_server.dashboard.live import DashboardLive
 from sync_server.db import get_sessionmaker
@@ -104,6 +105,7 @@ def create_app() -> FastAPI:
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(dashboard_routes.router)
+    app.include_router(office_routes.router)
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_routes.STATIC), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

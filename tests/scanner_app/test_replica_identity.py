@@ -24,10 +24,11 @@ from scanner_app.replica import Replica
 from scanner_app.salvage import REBUILD_PENDING, open_sound, salvage
 from scanner_app.sync import SyncClient
 from scanner_app.sync_loop import SyncLoop, SyncState
+from shared.i18n import Language
 from shared.model import Direction, Logged, RightKind, ScanRecord
 from shared.reasons import Reason
 from sync_server.dashboard import snapshot
-from sync_server.dashboard.render import TileRenderer
+from sync_server.dashboard.render import TileRenderer, speakers
 from sync_server.db import make_engine
 from tests.scanner_app.test_salvage import flip_bits_in_table
 from tests.scanner_app.test_sync_faults import enroll_gate, scan_many, wait_for
@@ -254,7 +255,7 @@ def tile_of(site: Site, gate: str, *, now: datetime | None = None) -> tuple[Any,
             snap = snapshot.take(session, silent_after_s=60, unchecked_after_s=6 * 3600, now=now)
     finally:
         engine.dispose()
-    html, _ = TileRenderer().render(snap)
+    html, _ = TileRenderer().render(snap, speakers()[Language.EN])
     (venue,) = [v for v in snap.venues if v.code == site.venue]
     tile = next(g for g in venue.gates if g.name == gate)
     return tile, html[f"{venue.code}/{gate}"]

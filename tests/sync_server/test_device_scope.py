@@ -202,7 +202,7 @@ def test_an_admin_decides_on_the_dashboard_and_the_tile_says_what_is_held(
         signed = browser.post("/dashboard/login", data={"name": name, "password": PASSWORD})
         assert signed.status_code == 303
         page = browser.get("/dashboard").text
-        assert f"⚠ {LANE_LIMIT + 5} scans held in quarantine" in page
+        assert f"⚠ {LANE_LIMIT + 5} passages en quarantaine" in page  # French by default
         action = f"/dashboard/gates/{site.venue}/SUD-1/quarantine"
         assert action in page
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', page)
@@ -210,7 +210,7 @@ def test_an_admin_decides_on_the_dashboard_and_the_tile_says_what_is_held(
         done = browser.post(action, data={"csrf": csrf.group(1), "decision": "discarded"})
         assert done.status_code == 303
         after = browser.get("/dashboard").text  # (other tests' venues may hold some)
-        assert action not in after and f"⚠ {LANE_LIMIT + 5} scans held" not in after
+        assert action not in after and f"⚠ {LANE_LIMIT + 5} passages en" not in after
     assert ok(site.admin.get("/quarantine", params={"venue": site.venue})) == []
     audit = ok(site.admin.get("/audit", params={"action": "quarantine.discarded"}))
     assert any(e["actor"] == name and e["detail"].get("via") == "dashboard" for e in audit)

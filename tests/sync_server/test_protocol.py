@@ -90,11 +90,11 @@ def test_a_gate_the_server_cannot_serve_is_told_what_to_do_and_shown_on_its_tile
     # one alert for the three refused calls (its gate name is unique on this server, not its tile)
     assert [a["gate"] for a in alerts if says in a["message"]] == ["SUD-1"]
     with closing(dashboard(server)) as browser:
-        assert "Cannot sync:" in tile(browser, site, "SUD-1")
+        assert "Synchronisation impossible :" in tile(browser, site, "SUD-1")  # French default
         assert says in html.unescape(tile(browser, site, "SUD-1"))
         # Upgraded: its next heartbeat clears the tile.
         SyncLoop(config).run(once=True)
-        assert "Cannot sync:" not in tile(browser, site, "SUD-1")
+        assert "Synchronisation impossible" not in tile(browser, site, "SUD-1")
 
 
 def dashboard(server: RunningServer) -> httpx.Client:

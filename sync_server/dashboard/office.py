@@ -1,0 +1,539 @@
+"""The back office in the browser (issue 17): events, gates (with their enrollment QR), bans,
+tickets (search, revoke, import with progress) and the audit log, behind the dashboard's
+sign-in, in its three languages.
+
+Every change goes through the very functions the API's routes are (``sync_server.api.routes``):
+the same services, checks and audit entries as ``gate-admin``, under the signed-in person's
+name. Admins change things; supervisors see events, gates and bans and change nothing; the
+tickets, imports and the audit log are the admins' (as in the API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+
+from shared.i18n import Language
+from sync_server import enrollment_link, localtime, qr
+from sync_server.api.deps import Actor, SessionDep, SettingsDep
+from sync_server.api.routes import bans as bans_api
+from sync_server.api.routes import events as events_api
+from sync_server.api.routes import gates as gates_api
+from sync_server.api.routes import monitor as monitor_api
+from sync_server.api.routes import rights as rights_api
+from sync_server.dashboard import render
+from sync_server.dashboard.auth import PREFIX, Viewer, ViewerDep, check_admin, check_csrf
+from sync_server.dashboard.routes import SECURITY_HEADERS
+from sync_server.errors import ServerError
+from sync_server.models import Season, Venue
+from sync_server.schemas import (
+    BanCreate,
+    EventCreate,
+    GateCreate,
+    GateUpdate,
+    RevokeRequest,
+)
+from sync_server.services import imports, site
+from sync_server.services.holders import holder_id
+
+OFFICE = f"{PREFIX}/office"
+router = APIRouter(prefix=OFFICE, include_in_schema=False)
+SECTIONS = ("events", "gates", "rights", "bans", "audit")
+"""The office's pages, in the order of its tabs."""
+ADMIN_SECTIONS = frozenset({"rights", "audit"})
+"""Pages only admins see (the API's rights and audit routes are theirs)."""
+CsrfField = Annotated[str, Form(max_length=200)]
+Text = Annotated[str, Form(max_length=500)]
+OptionalText = Annotated[str, Form(max_length=500)]
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def _actor(viewer: Viewer) -> Actor:
+    return Actor(viewer.name, viewer.role, viewer.remote_addr)
+
+
+def _page(
+    template: str,
+    viewer: Viewer,
+    section: str,
+    *,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    if section in ADMIN_SECTIONS and not viewer.is_admin:
+        check_admin(viewer)
+    body = render.page(
+        template,
+        say=render.speakers()[viewer.language],
+        languages=list(Language),
+        viewer=viewer,
+        section=section,
+        sections=[s for s in SECTIONS if viewer.is_admin or s not in ADMIN_SECTIONS],
+        here=f"{OFFICE}/{section}",
+        **context,
+    )
+    return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
+
+
+def _refusal(exc: Exception) -> str:
+    """What a refused form says: the server's own words, or the first invalid field."""
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
+    return str(exc)
+
+
+def _attempt(build: Callable[[], Model]) -> tuple[Model | None, str]:
+    try:
+        return build(), ""
+    except ValidationError as exc:
+        return None, _refusal(exc)
+
+
+def _local(value: str, timezone: str) -> str:
+    """A browser's ``datetime-local`` value (``2026-12-05T20:00``), read in the venue's time
+    zone, as an ISO instant with its offset."""
+    if not value:
+        return ""
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # let the model say it is no time
+    return naive.replace(tzinfo=localtime.zone(timezone)).isoformat()
+
+
+# -- events -------------------------------------------------------------------------------------
+
+
+def _events_page(
+    viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
+) -> HTMLResponse:
+    venues = list(session.scalars(select(Venue).order_by(Venue.code)))
+    zones = {v.code: v.timezone for v in venues}
+    events = events_api.list_events(session, _actor(viewer))
+    seasons = [s.code for s in session.scalars(select(Season).order_by(Season.code))]
+    return _page(
+        "office_events.html", viewer, "events", status_code=code, events=events,
+        venues=venues, zones=zones, seasons=seasons, message=message, error=error,
+    )  # fmt: skip
+
+
+@router.get("")
+def office_home() -> Response:
+    return RedirectResponse(f"{OFFICE}/events", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.get("/events")
+def events_page(viewer: ViewerDep, session: SessionDep) -> Response:
+    return _events_page(viewer, session)
+
+
+@router.post("/events")
+def create_event(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    code: Text,
+    name: Text,
+    venue: Text,
+    starts: Text,
+    ends: Text,
+    season: OptionalText = "",
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    place = session.scalar(select(Venue).where(Venue.code == venue))
+    timezone = place.timezone if place is not None else localtime.UTC_NAME
+    data, error = _attempt(
+        lambda: EventCreate.model_validate(
+            {"code": code, "name": name, "venue": venue, "season": season or None,
+             "starts_at": _local(starts, timezone), "ends_at": _local(ends, timezone)}
+        )
+    )  # fmt: skip
+    if data is None:
+        return _events_page(viewer, session, error=error, code=422)
+    try:
+        made = events_api.create_event(data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _events_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    say = render.speakers()[viewer.language]
+    message = say.t("done")
+    if made.over:
+        message = say.t(
+            "event_over_warning",
+            event=made.code,
+            time=localtime.day_clock(made.ends_at, timezone),
+        )
+    return _events_page(viewer, session, message=message, code=201)
+
+
+# -- gates --------------------------------------------------------------------------------------
+
+
+def _gates_page(
+    viewer: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    *,
+    message: str = "",
+    error: str = "",
+    code: int = 200,
+) -> HTMLResponse:
+    venues = list(session.scalars(select(Venue).order_by(Venue.code)))
+    zone_codes = {v.code: [z.code for z in site.zones_of(session, v)] for v in venues}
+    gates = gates_api.list_gates(session, _actor(viewer), settings)
+    zones = {v.code: v.timezone for v in venues}
+    return _page(
+        "office_gates.html", viewer, "gates", status_code=code, gates=gates, venues=venues,
+        zone_codes=zone_codes, zones=zones, message=message, error=error,
+    )  # fmt: skip
+
+
+@router.get("/gates")
+def gates_page(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) -> Response:
+    return _gates_page(viewer, session, settings)
+
+
+@router.post("/gates")
+def create_gate(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    venue: Text,
+    name: Text,
+    zones: Text,
+    direction: Annotated[str, Form(max_length=3)] = "in",
+    events: OptionalText = "",
+) -> Response:
+    """Create a gate and show its enrollment QR at once."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    data, error = _attempt(
+        lambda: GateCreate.model_validate(
+            {"venue": venue, "name": name, "zones": _codes(zones),
+             "event_codes": _codes(events), "direction": direction}
+        )
+    )  # fmt: skip
+    if data is None:
+        return _gates_page(viewer, session, settings, error=error, code=422)
+    try:
+        gates_api.create_gate(data, session, _actor(viewer), settings)
+    except ServerError as exc:
+        session.rollback()
+        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+    return _enrollment(request, viewer, session, settings, data.venue, data.name, created=True)
+
+
+def _codes(text: str) -> list[str]:
+    """``NORD, NORD-A`` (commas or spaces between) as a list of codes."""
+    return [c for c in text.replace(",", " ").split() if c]
+
+
+@router.post("/gates/{venue}/{name}/enabled")
+def set_enabled(
+    viewer: ViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    name: Annotated[str, Path(max_length=64)],
+    enabled: Annotated[bool, Form()],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    try:
+        gates_api.update_gate(
+            venue, name, GateUpdate(enabled=enabled), session, _actor(viewer), settings
+        )
+    except ServerError as exc:
+        session.rollback()
+        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+    return RedirectResponse(f"{OFFICE}/gates", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/gates/{venue}/{name}/enrollment")
+def new_enrollment(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    name: Annotated[str, Path(max_length=64)],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    return _enrollment(request, viewer, session, settings, venue, name)
+
+
+def _enrollment(
+    request: Request,
+    viewer: Viewer,
+    session: SessionDep,
+    settings: SettingsDep,
+    venue: str,
+    name: str,
+    *,
+    created: bool = False,
+) -> Response:
+    """A one-time code for the gate, as the link a terminal enrolls with and its QR code: the
+    server's address as this browser reached it, pinned to the certificate it presents."""
+    try:
+        made = gates_api.enrollment_code(venue, name, session, _actor(viewer), settings)
+    except ServerError as exc:
+        session.rollback()
+        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+    url = str(request.base_url).rstrip("/")
+    try:
+        pins, source = enrollment_link.pins_for(url)
+    except enrollment_link.PinError as exc:
+        pins, source = [], str(exc)
+    text = enrollment_link.link(url, made.code, pins)
+    svg = qr.render(text, "svg", scale=8).decode("utf-8")
+    place = site.get_venue(session, venue)
+    return _page(
+        "office_enroll.html", viewer, "gates", status_code=201 if created else 200,
+        enrollment=made, link=text, pins=pins, pin_source=source, qr_svg=Markup(svg),  # noqa: S704 (segno's own SVG of our link)
+        expires=localtime.day_clock(made.expires_at, place.timezone), created=created,
+    )  # fmt: skip
+
+
+# -- bans ---------------------------------------------------------------------------------------
+
+
+def _bans_page(
+    viewer: Viewer,
+    session: SessionDep,
+    *,
+    holder: str | None = None,
+    search: str | None = None,
+    message: str = "",
+    error: str = "",
+    code: int = 200,
+) -> HTMLResponse:
+    found = bans_api.list_bans(session, _actor(viewer), holder=holder or None,
+                               search=search or None)  # fmt: skip
+    return _page(
+        "office_bans.html", viewer, "bans", status_code=code, bans=found, holder=holder or "",
+        search=search or "", message=message, error=error,
+    )  # fmt: skip
+
+
+@router.get("/bans")
+def bans_page(
+    viewer: ViewerDep,
+    session: SessionDep,
+    holder: Annotated[str | None, Query(max_length=200)] = None,
+    search: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    return _bans_page(viewer, session, holder=holder, search=search)
+
+
+@router.post("/bans")
+def add_ban(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    reason: Text,
+    holder: OptionalText = "",
+    right_id: Annotated[str, Form(max_length=64)] = "",
+    severity: Annotated[int, Form(ge=1, le=3)] = 2,
+    until: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    body = {
+        "scope": "right" if right_id.strip() else "holder",
+        "right_id": right_id.strip() or None,
+        "holder": holder.strip() or None,
+        "reason": reason,
+        "severity": severity,
+        "valid_until": _local(until, localtime.UTC_NAME) if until else None,
+    }
+    data, error = _attempt(lambda: BanCreate.model_validate(body))
+    if data is None:
+        return _bans_page(viewer, session, error=error, code=422)
+    try:
+        bans_api.add_ban(data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _bans_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    say = render.speakers()[viewer.language]
+    return _bans_page(viewer, session, holder=data.holder, message=say.t("done"), code=201)
+
+
+@router.post("/bans/{ban_id}/remove")
+def lift_ban(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    ban_id: Annotated[str, Path(max_length=64)],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    try:
+        bans_api.remove_ban(ban_id, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _bans_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    return RedirectResponse(f"{OFFICE}/bans", status_code=status.HTTP_303_SEE_OTHER)
+
+
+# -- tickets ------------------------------------------------------------------------------------
+
+
+def _rights_page(
+    viewer: Viewer,
+    session: SessionDep,
+    *,
+    holder: str = "",
+    event: str = "",
+    message: str = "",
+    error: str = "",
+    code: int = 200,
+) -> HTMLResponse:
+    found = []
+    if holder or event:
+        found = rights_api.list_rights(
+            session, _actor(viewer), event=event or None,
+            holder_id=holder_id(holder).hex() if holder else None, limit=200, offset=0,
+        )  # fmt: skip
+    events = events_api.list_events(session, _actor(viewer))
+    return _page(
+        "office_rights.html", viewer, "rights", status_code=code, rights=found, holder=holder,
+        event=event, events=events, message=message, error=error,
+    )  # fmt: skip
+
+
+@router.get("/rights")
+def rights_page(
+    viewer: ViewerDep,
+    session: SessionDep,
+    holder: Annotated[str, Query(max_length=200)] = "",
+    event: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    check_admin(viewer)
+    return _rights_page(viewer, session, holder=holder.strip(), event=event.strip())
+
+
+@router.post("/rights/{right_id}/revoke")
+def revoke_right(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
+    reason: Text,
+    holder: OptionalText = "",
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    data, error = _attempt(lambda: RevokeRequest(reason=reason))
+    if data is None:
+        return _rights_page(viewer, session, holder=holder, error=error, code=422)
+    try:
+        rights_api.revoke(right_id, data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _rights_page(viewer, session, holder=holder, error=_refusal(exc),
+                            code=exc.status_code)  # fmt: skip
+    say = render.speakers()[viewer.language]
+    return _rights_page(viewer, session, holder=holder, message=say.t("done"))
+
+
+IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}
+
+
+@router.post("/rights/import")
+async def import_rights(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """Spool the file, start the import as a job (the API's), show its progress page."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    session.close()  # the job uses sessions of its own
+    name = (file.filename or "").lower()
+    content_type = next((t for s, t in IMPORT_TYPES.items() if name.endswith(s)), "text/csv")
+    path = imports.spool_path()
+    try:
+        size = 0
+        with path.open("wb") as spool:
+            while chunk := await file.read(1 << 20):
+                size += len(chunk)
+                if size > rights_api.MAX_IMPORT_BYTES:
+                    break
+                spool.write(chunk)
+        if size > rights_api.MAX_IMPORT_BYTES:
+            path.unlink(missing_ok=True)
+            return Response(f"import larger than {rights_api.MAX_IMPORT_BYTES} bytes", 413)
+        job = await run_in_threadpool(imports.new_job, actor=viewer.name, content_type=content_type)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    job_args = {"content_type": content_type, "actor": viewer.name,
+                "remote_addr": viewer.remote_addr}  # fmt: skip
+    threading.Thread(target=_in_background, args=(job, path), kwargs=job_args, daemon=True,
+                     name=f"import-{job[:8]}").start()  # fmt: skip
+    return RedirectResponse(f"{OFFICE}/jobs/{job}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _in_background(job: str, path: Any, **job_args: str) -> None:
+    with contextlib.suppress(Exception):  # the job records what went wrong
+        imports.run_in_process(job, path, **job_args)
+
+
+JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
+
+
+@router.get("/jobs/{job}")
+def job_page(viewer: ViewerDep, session: SessionDep, job: JobId) -> Response:
+    check_admin(viewer)
+    found = rights_api.get_job(job, session, _actor(viewer))
+    return _page("office_job.html", viewer, "rights", job=found)
+
+
+@router.get("/jobs/{job}/state")
+def job_state(viewer: ViewerDep, session: SessionDep, job: JobId) -> Response:
+    """The job as the progress page's script reads it."""
+    check_admin(viewer)
+    found = rights_api.get_job(job, session, _actor(viewer))
+    return JSONResponse(found.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+# -- audit --------------------------------------------------------------------------------------
+
+
+@router.get("/audit")
+def audit_page(
+    viewer: ViewerDep,
+    session: SessionDep,
+    actor: Annotated[str, Query(max_length=80)] = "",
+    action: Annotated[str, Query(max_length=80)] = "",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> Response:
+    check_admin(viewer)
+    entries = monitor_api.list_audit(
+        session, _actor(viewer), action=action or None, actor=actor or None, limit=limit
+    )
+    zones = {v.timezone for v in session.scalars(select(Venue))}
+    timezone = zones.pop() if len(zones) == 1 else localtime.UTC_NAME
+    return _page(
+        "office_audit.html", viewer, "audit", entries=entries, actor=actor, action=action,
+        timezone=timezone, now=datetime.now(UTC),
+    )  # fmt: skip

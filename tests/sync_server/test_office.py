@@ -1,0 +1,240 @@
+"""The back office in Chromium, on SQLite and PostgreSQL (issue 17): an admin sets up an event,
+a gate whose enrollment QR the kiosk's decoder reads from a screenshot of the page (and the code
+in it enrolls a terminal), bans a person by the office's own reference, imports tickets from an
+Excel-in-France CSV with a progress page and every bad row numbered as the spreadsheet shows it;
+a supervisor sees and changes nothing; everything is in the audit log under the person's name.
+
+Screenshots go to docs/screenshots when ENTRIX_SCREENSHOTS=1 (on SQLite)."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import cv2
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from scanner_app.decoders import make_decoder
+from scanner_app.sync import enroll
+from shared.pinning import EnrollmentLink
+from tests.support.browser import needs_chromium, sign_in
+from tests.support.server import REPO, RunningServer
+from tests.support.site import Site, ok
+from tests.sync_server.test_sessions import PASSWORD, add_user
+
+pytestmark = needs_chromium
+SCREENSHOTS = REPO / "docs" / "screenshots"
+TUNIS = ZoneInfo("Africa/Tunis")
+
+
+@pytest.fixture(scope="module")
+def place(server: RunningServer) -> Site:
+    site = Site.create(server)
+    ok(site.admin.patch(f"/venues/{site.venue}", json={"timezone": "Africa/Tunis"}))
+    return site
+
+
+def _admin(browser: Browser, server: RunningServer, **context: object) -> Page:
+    page = sign_in(browser, server.url, add_user(server.database_url, "admin"), PASSWORD,
+                   locale="fr-FR", **context)  # type: ignore[arg-type]  # fmt: skip
+    page.goto(f"{server.url}/dashboard/office")
+    expect(page).to_have_url(f"{server.url}/dashboard/office/events")
+    return page
+
+
+def _shoot(page: Page, server: RunningServer, name: str) -> None:
+    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def test_an_event_in_the_venues_local_time_and_one_already_over(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = _admin(browser, server)
+    code = f"CONCERT-{uuid.uuid4().hex[:6].upper()}"
+    form = page.locator("form[action='/dashboard/office/events']")
+    form.get_by_label("Code", exact=True).fill(code)
+    form.get_by_label("Nom", exact=True).fill("Concert de l'été")
+    form.get_by_label("Lieu", exact=True).select_option(place.venue)
+    starts = (datetime.now(TUNIS) + timedelta(days=3)).replace(hour=20, minute=0, second=0,
+                                                               microsecond=0)  # fmt: skip
+    form.get_by_label("Début").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Fin").fill((starts + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    row = page.locator(f'tr[data-event="{code}"]')
+    expect(row).to_contain_text(starts.strftime("%Y-%m-%d 20:00"))  # as typed, in Tunis time
+    stored = ok(place.admin.get(f"/events/{code}"))
+    assert datetime.fromisoformat(stored["starts_at"]) == starts.astimezone(UTC)  # 19:00 UTC
+    # An event already over is made, and said so.
+    past = f"PAST-{uuid.uuid4().hex[:6].upper()}"
+    form.get_by_label("Code", exact=True).fill(past)
+    form.get_by_label("Nom", exact=True).fill("Match d'hier")
+    form.get_by_label("Lieu", exact=True).select_option(place.venue)
+    yesterday = datetime.now(TUNIS) - timedelta(days=1)
+    form.get_by_label("Début").fill(yesterday.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Fin").fill((yesterday + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_contain_text(f"l'événement {past} s'est terminé le")
+    expect(page.locator(f'tr[data-event="{past}"] .badge')).to_have_text("terminé")
+    # A refusal says why, in the page.
+    form.get_by_label("Code", exact=True).fill(code)
+    form.get_by_label("Nom", exact=True).fill("encore")
+    form.get_by_label("Début").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Fin").fill((starts + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name="Créer").click()
+    expect(page.get_by_role("alert")).to_contain_text(f"event '{code}' exists")
+    _shoot(page, server, "office-events.png")
+    page.context.close()
+
+
+def test_a_new_gate_enrolls_a_terminal_from_its_qr_on_screen(
+    browser: Browser, server: RunningServer, place: Site, tmp_path: Path
+) -> None:
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Portes", exact=True).click()
+    name = f"NEW-{uuid.uuid4().hex[:4].upper()}"
+    form = page.locator("form[action='/dashboard/office/gates']")
+    form.get_by_label("Lieu", exact=True).select_option(place.venue)
+    form.get_by_label("Nom", exact=True).fill(name)
+    form.get_by_label("Zones où elle mène").fill("NORD")
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator("h2")).to_contain_text(f"{place.venue}/{name}")
+    qr_box = page.locator(".qr svg")
+    expect(qr_box).to_be_visible()
+    shot = tmp_path / "qr.png"
+    page.screenshot(path=str(shot))
+    gray = cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2GRAY)
+    texts = make_decoder().decode(gray)  # the kiosk's own decoder, on what the page shows
+    assert len(texts) == 1, texts
+    link = EnrollmentLink.parse(texts[0])
+    assert link.server == server.url and link.pins == ()  # plain HTTP here: nothing to pin
+    assert link.code in page.locator(".code-big").inner_text()
+    enrolled = enroll(link.server, link.code)
+    assert (enrolled.venue, enrolled.gate) == (place.venue, name)
+    _shoot(page, server, "office-enroll.png")
+    # One use only; the gate is listed, and an admin can switch it off.
+    again = httpx.post(f"{server.url}/api/v1/gate/enroll", json={"code": link.code})
+    assert again.status_code in (401, 404, 409, 410, 422), again.text
+    page.get_by_role("link", name="Portes", exact=True).click()
+    row = page.locator(f'tr[data-gate="{place.venue}/{name}"]')
+    row.get_by_role("button", name=f"Fermer {name}").click()
+    expect(row.locator("td").nth(3)).to_have_text("✕")
+    page.context.close()
+
+
+def test_a_ban_by_the_offices_own_reference(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Interdictions", exact=True).click()
+    reference = f"C-{uuid.uuid4().hex[:6].upper()}"
+    form = page.locator("form[action='/dashboard/office/bans'][method='post']")
+    form.get_by_label("Référence de la personne (la vôtre)").fill(reference)
+    form.get_by_label("Motif").fill("envahissement du terrain")
+    form.get_by_label("Gravité").select_option("3")
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    row = page.locator("table.bans-table tbody tr", has_text=reference)
+    expect(row).to_contain_text("envahissement du terrain")
+    expect(row).to_contain_text("critique")
+    search = page.locator("form.search-row")
+    search.get_by_label("Chercher").fill(reference[2:])
+    search.get_by_role("button", name="Chercher").click()
+    expect(page.locator("table.bans-table tbody tr")).to_have_count(1)
+    page.locator("table.bans-table tbody tr").get_by_role("button", name="Lever").click()
+    expect(page.locator("table.bans-table tbody tr", has_text=reference)).to_have_count(0)
+    audit = ok(place.admin.get("/audit", params={"action": "ban.add"}))
+    assert any(e["remote_addr"] == "127.0.0.1" for e in audit)
+    page.context.close()
+
+
+def test_tickets_from_an_excel_csv_with_progress_and_numbered_bad_rows(
+    browser: Browser, server: RunningServer, place: Site, tmp_path: Path
+) -> None:
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Billets", exact=True).click()
+    holder = f"ABO-{uuid.uuid4().hex[:6].upper()}"
+    good = tmp_path / "billets.csv"  # as Excel in France saves "CSV UTF-8": BOM, ;, CRLF
+    lines = ["event;zones;holder;display_name"]
+    lines += [f"{place.event};NORD;{holder if i == 0 else ''};Supporter {i}" for i in range(40)]
+    good.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
+    page.get_by_label("Fichier").set_input_files(str(good))
+    page.get_by_role("button", name="Importer").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/office/jobs/[0-9a-f]{32}$"))
+    expect(page.locator("#job-state")).to_have_text("Terminé : 40 billets importés.",
+                                                    timeout=30_000)  # fmt: skip
+    # The office finds the supporter's ticket by its own reference.
+    page.goto(f"{server.url}/dashboard/office/rights?holder={holder}")
+    expect(page.locator("table.rights-table tbody tr")).to_have_count(1)
+    # A file with bad rows: refused whole, each bad row named by the spreadsheet's number.
+    bad = tmp_path / "erreurs.csv"
+    bad.write_bytes(("event;zones\r\n" f"{place.event};NORD\r\n" "NO-SUCH;NORD\r\n"
+                     f"{place.event};MARS\r\n").encode())  # fmt: skip
+    page.goto(f"{server.url}/dashboard/office/rights")
+    page.get_by_label("Fichier").set_input_files(str(bad))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.locator("#job-state")).to_contain_text("2 lignes fausses", timeout=30_000)
+    rows = page.locator("table.errors-table tbody tr")
+    expect(rows).to_have_count(2)
+    assert [r.get_attribute("data-row") for r in rows.all()] == ["3", "4"]
+    expect(rows.nth(1)).to_contain_text("MARS")
+    _shoot(page, server, "office-import-refused.png")
+    # Windows-1252: refused, saying what to do.
+    latin = tmp_path / "latin.csv"
+    latin.write_bytes("event;zones;display_name\r\nX;NORD;Hélène\r\n".encode("cp1252"))
+    page.goto(f"{server.url}/dashboard/office/rights")
+    page.get_by_label("Fichier").set_input_files(str(latin))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.locator("#job-state")).to_contain_text("CSV UTF-8", timeout=30_000)
+    page.context.close()
+
+
+def test_a_supervisor_sees_but_changes_nothing(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = sign_in(browser, server.url, add_user(server.database_url, "supervisor"), PASSWORD,
+                   locale="fr-FR")  # fmt: skip
+    page.goto(f"{server.url}/dashboard/office/events")
+    expect(page.locator(".read-only")).to_be_visible()
+    expect(page.locator("form[action='/dashboard/office/events']")).to_have_count(0)
+    expect(page.get_by_role("link", name="Billets", exact=True)).to_have_count(0)
+    page.goto(f"{server.url}/dashboard/office/gates")
+    expect(page.locator(f'tr[data-gate="{place.venue}/NORD-1"]')).to_be_visible()
+    expect(page.locator("form[action='/dashboard/office/gates']")).to_have_count(0)
+    for path in ("/dashboard/office/rights", "/dashboard/office/audit"):
+        assert page.request.get(f"{server.url}{path}").status == 403
+    csrf = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    forged = page.request.post(
+        f"{server.url}/dashboard/office/bans",
+        form={"csrf": csrf or "", "holder": "X-1", "reason": "no"},
+    )
+    assert forged.status == 403
+    assert not any(b.get("holder") == "X-1" for b in ok(place.admin.get("/bans")))
+    page.context.close()
+
+
+def test_the_audit_log_names_who_did_what_from_the_office(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = _admin(browser, server)
+    name = page.locator(".who span").first.inner_text().split(" ")[0]
+    page.get_by_role("link", name="Interdictions", exact=True).click()
+    form = page.locator("form[action='/dashboard/office/bans'][method='post']")
+    form.get_by_label("Référence de la personne (la vôtre)").fill("AUDIT-1")
+    form.get_by_label("Motif").fill("test")
+    form.get_by_role("button", name="Créer").click()
+    page.get_by_role("link", name="Journal", exact=True).click()
+    page.get_by_label("Qui").fill(name)
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.locator("table.audit-table tbody tr[data-action='ban.add']")).to_have_count(1)
+    fits = page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    assert fits
+    page.context.close()
