@@ -260,8 +260,11 @@ def implausible_scans(session: Session, *, gate: Gate, verdict: Verdict) -> None
         venue_id=gate.venue_id,
         gate=gate.name,
         dedupe_key=f"{IMPLAUSIBLE_SCANS}:{gate.id}:{first}",
-        facts={"refused": len(verdict.refused), "held": len(verdict.held),
-               "why": reasons[0][:120]},  # fmt: skip
+        facts={
+            "refused": len(verdict.refused),
+            "held": len(verdict.held),
+            "why": reasons[0][:120],
+        },
         message=f"gate {gate.name} uploaded implausible scans: {len(verdict.refused)} refused, "
         f"{len(verdict.held)} held in quarantine (gate-admin quarantine list); "
         f"{reasons[0][:120]}" + (f" (and {len(reasons) - 1} more reasons)" if len(reasons) > 1
