@@ -18,9 +18,10 @@ from scanner_app import __version__
 from scanner_app.checkpoint import Checkpoint, CheckResult
 from scanner_app.config import DEFAULT_CONFIG, DEMO_EVERY_S, ConfigError, TerminalConfig
 from scanner_app.demo import build_demo
-from scanner_app.replica import Replica, ReplicaError, move_replica
-from scanner_app.salvage import VENUE, open_sound
-from scanner_app.sync import SyncError, client_for, enroll
+from scanner_app.enrollment import enroll_terminal
+from scanner_app.replica import Replica, ReplicaError
+from scanner_app.salvage import open_sound
+from scanner_app.sync import SyncError
 from scanner_app.sync_loop import SyncLoop, SyncState
 from shared.demo_site import DEFAULT_GATE, write_samples
 from shared.model import Direction, EntryPolicy, RightKind
@@ -228,41 +229,16 @@ def _default_config() -> Path:
 
 
 def _enroll(args: argparse.Namespace) -> int:
-    config = TerminalConfig.load(args.config) if args.config.exists() else None
-    if config is not None and config.replica_path.exists() and not args.force:
-        with Replica(config.replica_path) as old:
-            pending = old.counts().scans_pending
-        if pending:
-            raise ReplicaError(
-                f"{pending} scans of this terminal are not uploaded yet: run 'gate-scanner sync "
-                "--once' first, or pass --force (they stay in the old replica file)"
-            )
     server, code, pins = _enrollment_args(args)
-    enrollment = enroll(server, code, pins=pins)
-    config = config or TerminalConfig(path=args.config)
-    if config.replica_path.exists() and (config.venue, config.gate) != (
-        enrollment.venue,
-        enrollment.gate,
-    ):
-        # Another gate's data (and maybe its unsent scans): keep the file aside, start afresh.
-        aside = config.replica_path.with_suffix(f".{config.venue}-{config.gate}.old")
-        move_replica(config.replica_path, aside, journal=True)
-    config.server, config.venue, config.gate = enrollment.server, enrollment.venue, enrollment.gate
-    config.server_pins = list(pins)
-    config.save()
-    config.save_token(enrollment.token)
-    with Replica(config.replica_path) as replica, client_for(config, replica) as client:
-        applied = client.pull()
-        replica.set_gate_name(enrollment.gate)
-        replica.set_meta(VENUE, enrollment.venue)
-        counts = replica.counts()
-    print(f"Enrolled as gate {enrollment.gate} of {enrollment.venue} at {enrollment.server}.")
+    done = enroll_terminal(args.config, server, code, pins, force=args.force)
+    config, counts = done.config, done.counts
+    print(f"Enrolled as gate {config.gate} of {config.venue} at {config.server}.")
     print(
         f"Configuration {config.path}, token {config.token_path} (mode 0600), "
         f"replica {config.replica_path}."
     )
     print(
-        f"Pulled {applied} changes: {counts.rights} rights, {counts.bans} bans, "
+        f"Pulled {done.pulled} changes: {counts.rights} rights, {counts.bans} bans, "
         f"{counts.zones} zones, {counts.keys} keys."
     )
     return EXIT_GRANTED
@@ -526,11 +502,12 @@ def _run(args: argparse.Namespace) -> int:
         db = Path(args.db or _default_db()).resolve()
         config = TerminalConfig(path=db.parent / DEFAULT_CONFIG, replica=db.name)
     else:
-        raise ConfigError(
-            f"no configuration at {args.config}: enroll this gate (gate-scanner enroll), or try "
-            "the demo (gate-scanner seed-demo --db demo/gate.db, then gate-scanner run --demo "
-            "--db demo/gate.db)"
-        )
+        config = TerminalConfig(path=args.config)
+    enrolled = bool(config.server) and config.token_path.exists()
+    if not (args.demo or args.db or enrolled or config.replica_path.exists()):
+        # A terminal not enrolled yet, with no data: its first screen reads the back office's
+        # enrollment QR. (A replica without a server is a local gate, the demo's: it runs.)
+        return _first_start(config, fullscreen=args.fullscreen)
     # A rebuild from the server is the kiosk's sync loop's to do: meanwhile it shows the
     # controller it is out of order, and a supervisor may still open by hand.
     _say(open_sound(config, rebuild_later=True))
@@ -550,6 +527,19 @@ def _run(args: argparse.Namespace) -> int:
     except FrameSourceError as exc:
         print(f"gate-scanner: {exc}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _first_start(config: TerminalConfig, *, fullscreen: bool) -> int:
+    try:
+        from scanner_app.ui import run_first_start
+    except ImportError as exc:
+        print(
+            f"gate-scanner: the kiosk needs PySide6 ({exc}); or enroll from a command line: "
+            "gate-scanner enroll --link '...'",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return run_first_start(config, fullscreen=fullscreen)
 
 
 if __name__ == "__main__":

@@ -204,6 +204,40 @@ TEXTS: Words = {
         _.EN: "Gate {gate} · {venue} · version {version} · {relay} · {camera}",
     },
     "language": {_.FR: "Langue", _.AR: "اللغة", _.EN: "Language"},
+    # A terminal's first start, before it is enrolled
+    "first_title": {
+        _.FR: "Terminal à enrôler",
+        _.AR: "جهاز بحاجة إلى تسجيل",
+        _.EN: "Terminal to enroll",
+    },
+    "first_hint": {
+        _.FR: "Back-office → Portes → Code d'enrôlement : montrez le QR code à la caméra, ou "
+        "lisez-le avec le lecteur de codes",
+        _.AR: "المكتب الخلفي ← البوابات ← رمز التسجيل: اعرض رمز QR أمام الكاميرا أو اقرأه "
+        "بقارئ الرموز",
+        _.EN: "Back office → Gates → Enrollment code: show the QR code to the camera, or read "
+        "it with the code reader",
+    },
+    "first_enrolling": {
+        _.FR: "Enrôlement auprès de {server}…",
+        _.AR: "جارٍ التسجيل لدى {server}…",
+        _.EN: "Enrolling with {server}…",
+    },
+    "first_failed": {
+        _.FR: "Enrôlement refusé : {why}",
+        _.AR: "رُفض التسجيل: {why}",
+        _.EN: "Enrollment refused: {why}",
+    },
+    "first_not_link": {
+        _.FR: "Ce n'est pas un code d'enrôlement : montrez celui du back-office",
+        _.AR: "هذا ليس رمز تسجيل: اعرض رمز المكتب الخلفي",
+        _.EN: "Not an enrollment code: show the one from the back office",
+    },
+    "first_done": {
+        _.FR: "Enrôlé comme porte {gate} de {venue} : démarrage…",
+        _.AR: "تم التسجيل كبوابة {gate} في {venue}: جارٍ التشغيل…",
+        _.EN: "Enrolled as gate {gate} of {venue}: starting…",
+    },
 }
 
 

@@ -4,7 +4,7 @@ Widgets take the Qt-free :class:`scanner_app.kiosk.Kiosk` in their constructor a
 through :class:`~scanner_app.ui.bridge.KioskSignals`.
 """
 
-from scanner_app.ui.app import application, run
+from scanner_app.ui.app import application, run, run_first_start
 from scanner_app.ui.window import KioskWindow
 
-__all__ = ["KioskWindow", "application", "run"]
+__all__ = ["KioskWindow", "application", "run", "run_first_start"]

@@ -12,7 +12,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from scanner_app.config import DEMO_EVERY_S, TerminalConfig
+from scanner_app.enrollment import Enrolled
+from scanner_app.first_start import FirstStart
 from scanner_app.health import process_health
+from scanner_app.i18n import Language
 from scanner_app.kiosk import Kiosk
 from scanner_app.ui.window import KioskWindow
 
@@ -84,6 +87,68 @@ def run(
         window.close()
         kiosk.stop()
         window.sounds.close()
+
+
+def run_first_start(config: TerminalConfig, *, fullscreen: bool = False) -> int:
+    """A terminal not enrolled yet: the enrollment screen until a link from the back office is
+    read (camera or code reader), then the kiosk as the gate it became, in the same window's
+    place and the same process."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from scanner_app.frames import FrameSourceError, open_source
+    from scanner_app.scanning import ScanPipeline
+    from scanner_app.ui.bindings import check_bindings
+    from scanner_app.ui.first_start import FirstStartWindow
+
+    app = application()
+    bindings = check_bindings()
+    if not bindings.ok:
+        log.critical("%s", bindings.explain())
+        print(f"gate-scanner: {bindings.explain()}", file=sys.stderr)
+        return EXIT_BAD_BINDINGS
+    try:
+        source = open_source(config.camera_settings())
+    except FrameSourceError as exc:
+        log.warning("no camera for the enrollment screen (%s): the code reader still works", exc)
+        source = None
+    model = FirstStart(
+        config.path, source=source, pipeline=ScanPipeline.from_settings(config.scan_settings()),
+        wedge=config.wedge,
+    )  # fmt: skip
+    running: dict[str, object] = {}
+
+    def enrolled(done: Enrolled) -> None:
+        model.stop()
+        screen.close()
+        kiosk = Kiosk.from_config(TerminalConfig.load(done.config.path))
+        window = KioskWindow(kiosk)
+        running.update(kiosk=kiosk, window=window)
+        kiosk.start()
+        window.showFullScreen() if fullscreen or config.kiosk.fullscreen else window.show()
+
+    screen = FirstStartWindow(model, language=Language(config.kiosk.language), on_enrolled=enrolled)
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    model.start()
+    if fullscreen or config.kiosk.fullscreen:
+        screen.showFullScreen()
+    else:
+        screen.resize(1280, 800)
+        screen.show()
+    try:
+        return app.exec()
+    finally:
+        model.stop()
+        kiosk_running = running.get("kiosk")
+        if isinstance(kiosk_running, Kiosk):
+            window_running = running["window"]
+            assert isinstance(window_running, KioskWindow)
+            window_running.close()
+            kiosk_running.stop()
+            window_running.sounds.close()
 
 
 def screenshot_path(folder: Path, name: str) -> Path:

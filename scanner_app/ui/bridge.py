@@ -19,6 +19,19 @@ PREVIEW_WIDTH = 640
 """Pixels across the preview: enough for aiming, a quarter of 720p's conversion work."""
 
 
+def preview_image(frame: Frame) -> QImage:
+    """A camera frame shrunk to preview size, as a QImage that owns its pixels (made on the
+    camera's thread: QImage, unlike QPixmap, may be)."""
+    image = frame.image
+    height, width = image.shape
+    if width > PREVIEW_WIDTH:
+        size = (PREVIEW_WIDTH, max(1, round(height * PREVIEW_WIDTH / width)))
+        image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
+    height, width = image.shape
+    qimage = QImage(image.data, width, height, image.strides[0], QImage.Format.Format_Grayscale8)
+    return qimage.copy()  # the copy owns its pixels; the array may go
+
+
 class KioskSignals(QObject):
     answered = Signal(object)
     """An :class:`~scanner_app.kiosk.Answer` to show at once."""
@@ -48,13 +61,4 @@ class KioskSignals(QObject):
         made off the UI thread)."""
         if not self.preview_enabled:
             return
-        image = frame.image
-        height, width = image.shape
-        if width > PREVIEW_WIDTH:
-            size = (PREVIEW_WIDTH, max(1, round(height * PREVIEW_WIDTH / width)))
-            image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
-        height, width = image.shape
-        qimage = QImage(
-            image.data, width, height, image.strides[0], QImage.Format.Format_Grayscale8
-        )
-        self.preview.emit(qimage.copy())  # the copy owns its pixels; the array may go
+        self.preview.emit(preview_image(frame))

@@ -7,16 +7,22 @@ event's own timestamp (the time it is handled bunches up when the UI is busy).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent, QWindow
-
-from scanner_app.kiosk import Kiosk
 
 ENTER = frozenset({Qt.Key.Key_Return, Qt.Key.Key_Enter})
 
 
+class KeyReader(Protocol):
+    """What reads the code reader's keys: the kiosk, or a terminal's first start."""
+
+    def key(self, text: str, at: float) -> str | None: ...
+
+
 class WedgeFilter(QObject):
-    def __init__(self, kiosk: Kiosk, parent: QObject | None = None) -> None:
+    def __init__(self, kiosk: KeyReader, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.kiosk = kiosk
 

@@ -199,14 +199,20 @@ def test_a_demo_kiosk_needs_no_camera_no_relay_and_no_config_file(site: Site) ->
         kiosk.stop()
 
 
-def test_run_without_configuration_says_how_to_start(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_run_without_configuration_opens_the_enrollment_screen(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scanner_app.cli import main
+    """A fresh terminal (no configuration, no data) starts on its first screen, which reads the
+    back office's enrollment QR (tests/scanner_app/ui/test_first_start_window.py); the demo
+    without its data says how to make it."""
+    from scanner_app import cli
 
-    assert main(["run", "--config", str(tmp_path / "gate.toml")]) == 2
-    assert "gate-scanner run --demo" in capsys.readouterr().err
-    assert main(["run", "--demo", "--db", str(tmp_path / "none.db")]) == 2
+    opened: list[Path] = []
+    monkeypatch.setattr(cli, "_first_start", lambda config, fullscreen: opened.append(config.path)
+                        or 0)  # fmt: skip
+    assert cli.main(["run", "--config", str(tmp_path / "gate.toml")]) == 0
+    assert opened == [tmp_path / "gate.toml"]
+    assert cli.main(["run", "--demo", "--db", str(tmp_path / "none.db")]) == 2
     assert "seed-demo" in capsys.readouterr().err
 
 
