@@ -29,7 +29,7 @@ def _link(site: Site, gate: str = "NORD-1") -> str:
 
 def _wait(
     model: FirstStart, done: Callable[[FirstStartState], bool], timeout_s: float = 20.0
-) -> FirstStartState:  # noqa: E501
+) -> FirstStartState:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         state = model.state
