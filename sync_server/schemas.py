@@ -229,7 +229,8 @@ class RightPublic(BaseModel):
 
 class RowError(BaseModel):
     row: int
-    """1-based row of the input (the CSV header is row 0)."""
+    """The row as the user sees it: the spreadsheet's row for a CSV (the header is row 1), the
+    position (from 1) in a JSON list."""
     message: str
 
 

@@ -586,6 +586,15 @@ TEXTS: Words = {
     },
     "status": {_.FR: "État", _.AR: "الحالة", _.EN: "Status"},
     "revoke": {_.FR: "Annuler", _.AR: "إلغاء", _.EN: "Revoke"},
+    "ticket_pdf": {_.FR: "Billet (PDF)", _.AR: "التذكرة (PDF)", _.EN: "Ticket (PDF)"},
+    "ticket_title": {_.FR: "Billet", _.AR: "تذكرة", _.EN: "Ticket"},
+    "ticket_seat": {_.FR: "Place", _.AR: "المقعد", _.EN: "Seat"},
+    "ticket_holder": {_.FR: "Titulaire", _.AR: "الحامل", _.EN: "Holder"},
+    "ticket_hint": {
+        _.FR: "Présentez ce code à la porte, écran ou papier. Il est personnel : une seule entrée.",
+        _.AR: "قدّم هذا الرمز عند البوابة، على الشاشة أو على الورق. إنه شخصي: دخول واحد.",
+        _.EN: "Show this code at the gate, on a screen or on paper. It is yours: one entry.",
+    },
     "no_rights": {_.FR: "Aucun billet.", _.AR: "لا توجد تذاكر.", _.EN: "No tickets."},
     # audit
     "when": {_.FR: "Quand", _.AR: "متى", _.EN: "When"},

@@ -1,4 +1,5 @@
-"""The authorities' report as a PDF: the printable page's own HTML, laid out by WeasyPrint.
+"""PDFs: the authorities' report (the printable page's own HTML) and a ticket, laid out by
+WeasyPrint.
 
 WeasyPrint (a well-kept library, BSD) rather than the browser's print-to-PDF: the server needs
 no browser at run time, and Pango shapes Arabic and lays the page out right to left from the same
@@ -40,6 +41,19 @@ def pdf(report: Report, say: render.Speaker, *, printed_by: str) -> bytes:
         viewer=_Printer(printed_by),
         query="",
     )
+    document: bytes = HTML(string=html).write_pdf()
+    return document
+
+
+TICKET_STYLE = Path(__file__).parent / "static" / "ticket.css"
+
+
+def ticket(context: dict[str, object], say: render.Speaker) -> bytes:
+    """A ticket as an A6 PDF: its QR code (an inline SVG), the event, zones, seat and name."""
+    from weasyprint import HTML
+
+    css = TICKET_STYLE.read_text(encoding="utf-8")
+    html = render.page("ticket.html", say=say, css=css, **context)
     document: bytes = HTML(string=html).write_pdf()
     return document
 

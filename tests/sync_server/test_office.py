@@ -8,6 +8,7 @@ Screenshots go to docs/screenshots when ENTRIX_SCREENSHOTS=1 (on SQLite)."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import uuid
@@ -17,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 import cv2
 import httpx
+import numpy as np
+import pypdf
+import pypdfium2
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -174,6 +178,17 @@ def test_tickets_from_an_excel_csv_with_progress_and_numbered_bad_rows(
     # The office finds the supporter's ticket by its own reference.
     page.goto(f"{server.url}/dashboard/office/rights?holder={holder}")
     expect(page.locator("table.rights-table tbody tr")).to_have_count(1)
+    # Its ticket as a PDF: the QR code in it, read back by the kiosk's decoder, is its code.
+    right_id = page.locator("table.rights-table tbody tr").get_attribute("data-right")
+    ticket = page.request.get(f"{server.url}/dashboard/office/rights/{right_id}/ticket.pdf")
+    assert ticket.status == 200 and ticket.headers["content-type"] == "application/pdf"
+    pdf_text = pypdf.PdfReader(io.BytesIO(ticket.body())).pages[0].extract_text()
+    assert "Derby" in pdf_text and "Virage Nord" in pdf_text and "Supporter 0" in pdf_text
+    rendered = pypdfium2.PdfDocument(ticket.body())[0].render(scale=3).to_pil().convert("L")
+    (decoded,) = make_decoder().decode(np.asarray(rendered, dtype=np.uint8))
+    gate = place.terminal("NORD-1", tmp_path / "gate")  # a real gate admits it
+    assert gate.check(decoded).decision.granted
+    gate.close()
     # A file with bad rows: refused whole, each bad row named by the spreadsheet's number.
     bad = tmp_path / "erreurs.csv"
     bad.write_bytes(("event;zones\r\n" f"{place.event};NORD\r\n" "NO-SUCH;NORD\r\n"
