@@ -591,9 +591,9 @@ TEXTS: Words = {
     "ticket_seat": {_.FR: "Place", _.AR: "المقعد", _.EN: "Seat"},
     "ticket_holder": {_.FR: "Titulaire", _.AR: "الحامل", _.EN: "Holder"},
     "ticket_hint": {
-        _.FR: "Présentez ce code à la porte, écran ou papier. Il est personnel : une seule entrée.",
-        _.AR: "قدّم هذا الرمز عند البوابة، على الشاشة أو على الورق. إنه شخصي: دخول واحد.",
-        _.EN: "Show this code at the gate, on a screen or on paper. It is yours: one entry.",
+        _.FR: "Présentez ce code à la porte, sur un écran ou sur papier. Ne le partagez pas.",
+        _.AR: "قدّم هذا الرمز عند البوابة، على الشاشة أو على الورق. لا تشاركه مع أحد.",
+        _.EN: "Show this code at the gate, on a screen or on paper. Do not share it.",
     },
     "no_rights": {_.FR: "Aucun billet.", _.AR: "لا توجد تذاكر.", _.EN: "No tickets."},
     # audit

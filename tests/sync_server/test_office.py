@@ -185,6 +185,8 @@ def test_tickets_from_an_excel_csv_with_progress_and_numbered_bad_rows(
     pdf_text = pypdf.PdfReader(io.BytesIO(ticket.body())).pages[0].extract_text()
     assert "Derby" in pdf_text and "Virage Nord" in pdf_text and "Supporter 0" in pdf_text
     rendered = pypdfium2.PdfDocument(ticket.body())[0].render(scale=3).to_pil().convert("L")
+    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+        rendered.save(SCREENSHOTS / "ticket-fr.png")
     (decoded,) = make_decoder().decode(np.asarray(rendered, dtype=np.uint8))
     gate = place.terminal("NORD-1", tmp_path / "gate")  # a real gate admits it
     assert gate.check(decoded).decision.granted
