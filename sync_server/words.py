@@ -160,6 +160,12 @@ GATE_STATES: Words = {
 """What a gate's heartbeat says of its relay and camera, in words; anything else is shown as
 the gate said it."""
 
+RIGHT_STATES: Words = {
+    "active": {_.FR: "valable", _.AR: "صالحة", _.EN: "valid"},
+    "revoked": {_.FR: "annulé", _.AR: "ملغاة", _.EN: "revoked"},
+}
+"""A ticket's state on the back office's pages; anything else is shown as the server says it."""
+
 TEXTS: Words = {
     # Every page
     "product": {_.FR: "Entrix Gate", _.AR: "Entrix Gate", _.EN: "Entrix Gate"},
@@ -586,6 +592,36 @@ TEXTS: Words = {
     },
     "status": {_.FR: "État", _.AR: "الحالة", _.EN: "Status"},
     "revoke": {_.FR: "Annuler", _.AR: "إلغاء", _.EN: "Revoke"},
+    "transfer": {_.FR: "Transférer", _.AR: "نقل", _.EN: "Transfer"},
+    "new_holder": {
+        _.FR: "Nouveau titulaire (référence)",
+        _.AR: "الحامل الجديد (المرجع)",
+        _.EN: "New holder (reference)",
+    },
+    "transferred": {
+        _.FR: "Transféré : l'ancien billet est annulé, le nouveau est {id}.",
+        _.AR: "تم النقل: أُلغيت التذكرة القديمة، والجديدة هي {id}.",
+        _.EN: "Transferred: the old ticket is revoked, the new one is {id}.",
+    },
+    "keys": {_.FR: "Clés", _.AR: "المفاتيح", _.EN: "Keys"},
+    "keys_hint": {
+        _.FR: "La clé active signe les nouveaux billets ; les anciennes vérifient encore ceux "
+        "qu'elles ont signés jusqu'à ce qu'on les retire (leurs billets sont alors refusés).",
+        _.AR: "المفتاح النشط يوقّع التذاكر الجديدة؛ والقديمة تتحقق من تذاكرها حتى تُسحب (فتُرفض "
+        "تذاكرها عندئذ).",
+        _.EN: "The active key signs new tickets; older ones still verify what they signed until "
+        "retired (their tickets are then refused).",
+    },
+    "rotate_key": {
+        _.FR: "Nouvelle clé de signature",
+        _.AR: "مفتاح توقيع جديد",
+        _.EN: "New signing key",
+    },
+    "retire": {_.FR: "Retirer", _.AR: "سحب", _.EN: "Retire"},
+    "key_active": {_.FR: "active", _.AR: "نشط", _.EN: "active"},
+    "key_verify": {_.FR: "vérifie", _.AR: "للتحقق", _.EN: "verifies"},
+    "key_retired": {_.FR: "retirée", _.AR: "مسحوب", _.EN: "retired"},
+    "created": {_.FR: "Créée", _.AR: "أُنشئ", _.EN: "Created"},
     "ticket_pdf": {_.FR: "Billet (PDF)", _.AR: "التذكرة (PDF)", _.EN: "Ticket (PDF)"},
     "ticket_title": {_.FR: "Billet", _.AR: "تذكرة", _.EN: "Ticket"},
     "ticket_seat": {_.FR: "Place", _.AR: "المقعد", _.EN: "Seat"},

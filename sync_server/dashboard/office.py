@@ -29,6 +29,7 @@ from sync_server.api.deps import Actor, SessionDep, SettingsDep
 from sync_server.api.routes import bans as bans_api
 from sync_server.api.routes import events as events_api
 from sync_server.api.routes import gates as gates_api
+from sync_server.api.routes import keys as keys_api
 from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
 from sync_server.dashboard import render, report_pdf
@@ -43,16 +44,17 @@ from sync_server.schemas import (
     GateCreate,
     GateUpdate,
     RevokeRequest,
+    TransferRequest,
 )
 from sync_server.services import imports, site
 from sync_server.services.holders import holder_id
 
 OFFICE = f"{PREFIX}/office"
 router = APIRouter(prefix=OFFICE, include_in_schema=False)
-SECTIONS = ("events", "gates", "rights", "bans", "audit")
+SECTIONS = ("events", "gates", "rights", "bans", "keys", "audit")
 """The office's pages, in the order of its tabs."""
-ADMIN_SECTIONS = frozenset({"rights", "audit"})
-"""Pages only admins see (the API's rights and audit routes are theirs)."""
+ADMIN_SECTIONS = frozenset({"rights", "keys", "audit"})
+"""Pages only admins see (the API's rights, keys and audit routes are theirs)."""
 CsrfField = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=500)]
 OptionalText = Annotated[str, Form(max_length=500)]
@@ -490,6 +492,33 @@ def ticket_pdf(
     )
 
 
+@router.post("/rights/{right_id}/transfer")
+def transfer_right(
+    viewer: ViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
+    new_holder: Text,
+    holder: OptionalText = "",
+) -> Response:
+    """A new ticket for the new holder, the old one revoked (the API's transfer)."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    data, error = _attempt(lambda: TransferRequest(holder=new_holder.strip()))
+    if data is None:
+        return _rights_page(viewer, session, holder=holder, error=error, code=422)
+    try:
+        done = rights_api.transfer(right_id, data, session, _actor(viewer), settings)
+    except ServerError as exc:
+        session.rollback()
+        return _rights_page(viewer, session, holder=holder, error=_refusal(exc),
+                            code=exc.status_code)  # fmt: skip
+    say = render.speakers()[viewer.language]
+    return _rights_page(viewer, session, holder=data.holder,
+                        message=say.t("transferred", id=done.new.right_id), code=201)  # fmt: skip
+
+
 IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}
 
 
@@ -550,6 +579,53 @@ def job_state(viewer: ViewerDep, session: SessionDep, job: JobId) -> Response:
     check_admin(viewer)
     found = rights_api.get_job(job, session, _actor(viewer))
     return JSONResponse(found.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+# -- keys ---------------------------------------------------------------------------------------
+
+
+def _keys_page(
+    viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
+) -> HTMLResponse:
+    listed = keys_api.list_keys(session, _actor(viewer))
+    zones = {v.timezone for v in session.scalars(select(Venue))}
+    timezone = zones.pop() if len(zones) == 1 else localtime.UTC_NAME
+    return _page("office_keys.html", viewer, "keys", status_code=code, keys=listed,
+                 timezone=timezone, message=message, error=error)  # fmt: skip
+
+
+@router.get("/keys")
+def keys_page(viewer: ViewerDep, session: SessionDep) -> Response:
+    check_admin(viewer)
+    return _keys_page(viewer, session)
+
+
+@router.post("/keys/rotate")
+def rotate_key(
+    viewer: ViewerDep, session: SessionDep, settings: SettingsDep, csrf: CsrfField
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    keys_api.rotate(session, _actor(viewer), settings)
+    return _keys_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
+                      code=201)  # fmt: skip
+
+
+@router.post("/keys/{kid}/retire")
+def retire_key(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    kid: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{16}$")],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    try:
+        keys_api.retire(kid, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _keys_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    return RedirectResponse(f"{OFFICE}/keys", status_code=status.HTTP_303_SEE_OTHER)
 
 
 # -- audit --------------------------------------------------------------------------------------

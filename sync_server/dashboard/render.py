@@ -74,6 +74,10 @@ class Speaker:
             return escape(words_for[self.language])
         return Markup('<bdi dir="ltr">{}</bdi>').format(value)
 
+    def right_state(self, state: str) -> str:
+        words_for = words.RIGHT_STATES.get(state)
+        return state if words_for is None else words_for[self.language]
+
     def zone_state(self, state: str) -> str:
         return words.ZONE_STATES[state][self.language]
 

@@ -32,6 +32,7 @@ CATALOGS = {
     "alert messages": words.ALERT_MESSAGES,
     "zone states": words.ZONE_STATES,
     "gate states": words.GATE_STATES,
+    "right states": words.RIGHT_STATES,
     "severities": {str(k): v for k, v in words.SEVERITIES.items()},
 }
 

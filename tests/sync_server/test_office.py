@@ -255,3 +255,38 @@ def test_the_audit_log_names_who_did_what_from_the_office(
     fits = page.evaluate("document.documentElement.scrollWidth <= innerWidth")
     assert fits
     page.context.close()
+
+
+def test_a_ticket_transferred_and_the_signing_keys_rotated(
+    browser: Browser, server: RunningServer, place: Site, tmp_path: Path
+) -> None:
+    page = _admin(browser, server)
+    seller, buyer = f"S-{uuid.uuid4().hex[:6]}", f"B-{uuid.uuid4().hex[:6]}"
+    old = ok(place.admin.post("/rights", json={"event": place.event, "zones": ["NORD"],
+                                                "holder": seller}), 201)  # fmt: skip
+    page.goto(f"{server.url}/dashboard/office/rights?holder={seller}")
+    row = page.locator(f'tr[data-right="{old["right_id"]}"]')
+    row.get_by_label("Nouveau titulaire (référence)").fill(buyer)
+    row.get_by_role("button", name="Transférer").click()
+    expect(page.locator(".notice")).to_contain_text("Transféré : l'ancien billet est annulé")
+    expect(page.locator("table.rights-table tbody tr")).to_have_count(1)  # the buyer's
+    assert ok(place.admin.get(f"/rights/{old['right_id']}"))["status"] != "active"
+    # Keys: a new one signs from now on, the old one verifies until retired.
+    page.get_by_role("link", name="Clés", exact=True).click()
+    before = {r.get_attribute("data-kid") for r in page.locator("table.keys-table tbody tr").all()}
+    page.get_by_role("button", name="Nouvelle clé de signature").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    rows = page.locator("table.keys-table tbody tr")
+    active = [
+        r.get_attribute("data-kid")
+        for r in rows.all()
+        if r.get_attribute("data-status") == "active"
+    ]
+    assert len(active) == 1 and active[0] not in before
+    older = page.locator('table.keys-table tbody tr[data-status="verify"]').first
+    kid = older.get_attribute("data-kid")
+    older.get_by_role("button", name="Retirer").click()
+    expect(page.locator(f'tr[data-kid="{kid}"]')).to_have_attribute("data-status", "retired")
+    retired = ok(place.admin.get("/audit", params={"action": "key.retire"}))
+    assert any(e["target"] == kid for e in retired)
+    page.context.close()
