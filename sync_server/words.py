@@ -604,6 +604,22 @@ TEXTS: Words = {
         _.EN: "Transferred: the old ticket is revoked, the new one is {id}.",
     },
     "keys": {_.FR: "Clés", _.AR: "المفاتيح", _.EN: "Keys"},
+    "venues": {_.FR: "Lieux", _.AR: "الأماكن", _.EN: "Venues"},
+    "new_venue": {_.FR: "Nouveau lieu", _.AR: "مكان جديد", _.EN: "New venue"},
+    "timezone": {_.FR: "Fuseau horaire", _.AR: "المنطقة الزمنية", _.EN: "Time zone"},
+    "set_timezone": {_.FR: "Changer", _.AR: "تغيير", _.EN: "Change"},
+    "zone_tree": {
+        _.FR: "Zones de {venue}",
+        _.AR: "مناطق {venue}",
+        _.EN: "Zones of {venue}",
+    },
+    "parent": {_.FR: "Dans", _.AR: "ضمن", _.EN: "Inside"},
+    "zone_put": {
+        _.FR: "Ajouter ou modifier une zone",
+        _.AR: "إضافة منطقة أو تعديلها",
+        _.EN: "Add or change a zone",
+    },
+    "save": {_.FR: "Enregistrer", _.AR: "حفظ", _.EN: "Save"},
     "keys_hint": {
         _.FR: "La clé active signe les nouveaux billets ; les anciennes vérifient encore ceux "
         "qu'elles ont signés jusqu'à ce qu'on les retire (leurs billets sont alors refusés).",

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
@@ -32,6 +33,7 @@ from sync_server.api.routes import gates as gates_api
 from sync_server.api.routes import keys as keys_api
 from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
+from sync_server.api.routes import venues as venues_api
 from sync_server.dashboard import render, report_pdf
 from sync_server.dashboard.auth import PREFIX, Viewer, ViewerDep, check_admin, check_csrf
 from sync_server.dashboard.routes import SECURITY_HEADERS
@@ -45,13 +47,16 @@ from sync_server.schemas import (
     GateUpdate,
     RevokeRequest,
     TransferRequest,
+    VenueCreate,
+    VenueUpdate,
+    ZoneIn,
 )
 from sync_server.services import imports, site
 from sync_server.services.holders import holder_id
 
 OFFICE = f"{PREFIX}/office"
 router = APIRouter(prefix=OFFICE, include_in_schema=False)
-SECTIONS = ("events", "gates", "rights", "bans", "keys", "audit")
+SECTIONS = ("venues", "events", "gates", "rights", "bans", "keys", "audit")
 """The office's pages, in the order of its tabs."""
 ADMIN_SECTIONS = frozenset({"rights", "keys", "audit"})
 """Pages only admins see (the API's rights, keys and audit routes are theirs)."""
@@ -114,6 +119,114 @@ def _local(value: str, timezone: str) -> str:
     except ValueError:
         return value  # let the model say it is no time
     return naive.replace(tzinfo=localtime.zone(timezone)).isoformat()
+
+
+# -- venues and their zones ---------------------------------------------------------------------
+
+
+def _venues_page(
+    viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
+) -> HTMLResponse:
+    venues = venues_api.list_venues(session, _actor(viewer))
+    trees = {v.code: _tree_order(v.zones) for v in venues}
+    timezones = sorted(available_timezones())
+    return _page("office_venues.html", viewer, "venues", status_code=code, venues=venues,
+                 trees=trees, timezones=timezones, message=message, error=error)  # fmt: skip
+
+
+def _tree_order(zones: list[Any]) -> list[tuple[int, Any]]:
+    """(depth, zone) depth first, the roots first: how the tree reads top-down."""
+    children: dict[str | None, list[Any]] = {}
+    codes = {z.code for z in zones}
+    for zone in zones:
+        children.setdefault(zone.parent if zone.parent in codes else None, []).append(zone)
+    ordered: list[tuple[int, Any]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for zone in sorted(children.get(parent, []), key=lambda z: z.code):
+            ordered.append((depth, zone))
+            walk(zone.code, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+@router.get("/venues")
+def venues_page(viewer: ViewerDep, session: SessionDep) -> Response:
+    return _venues_page(viewer, session)
+
+
+@router.post("/venues")
+def create_venue(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    code: Text,
+    name: Text,
+    timezone: Annotated[str, Form(max_length=64)],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    data, error = _attempt(
+        lambda: VenueCreate.model_validate({"code": code, "name": name, "timezone": timezone})
+    )
+    if data is None:
+        return _venues_page(viewer, session, error=error, code=422)
+    try:
+        venues_api.create_venue(data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
+                        code=201)  # fmt: skip
+
+
+@router.post("/venues/{venue}/timezone")
+def set_timezone(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    timezone: Annotated[str, Form(max_length=64)],
+) -> Response:
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    data, error = _attempt(lambda: VenueUpdate.model_validate({"timezone": timezone}))
+    if data is None:
+        return _venues_page(viewer, session, error=error, code=422)
+    try:
+        venues_api.update_venue(venue, data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    return RedirectResponse(f"{OFFICE}/venues", status_code=status.HTTP_303_SEE_OTHER)
+
+
+@router.post("/venues/{venue}/zones")
+def put_zone(
+    viewer: ViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    code: Text,
+    name: Text,
+    parent: OptionalText = "",
+    capacity: Annotated[str, Form(max_length=12)] = "",
+) -> Response:
+    """Add a zone to the venue's tree, or change one (its name, parent, capacity)."""
+    check_csrf(viewer, csrf)
+    check_admin(viewer)
+    body = {"code": code.strip(), "name": name, "parent": parent.strip() or None,
+            "capacity": capacity.strip() or None}  # fmt: skip
+    data, error = _attempt(lambda: ZoneIn.model_validate(body))
+    if data is None:
+        return _venues_page(viewer, session, error=error, code=422)
+    try:
+        venues_api.put_zones(venue, [data], session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+    return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"))
 
 
 # -- events -------------------------------------------------------------------------------------

@@ -290,3 +290,44 @@ def test_a_ticket_transferred_and_the_signing_keys_rotated(
     retired = ok(place.admin.get("/audit", params={"action": "key.retire"}))
     assert any(e["target"] == kid for e in retired)
     page.context.close()
+
+
+def test_a_venue_its_time_zone_and_its_zone_tree(browser: Browser, server: RunningServer) -> None:
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Lieux", exact=True).click()
+    code = f"ARENA-{uuid.uuid4().hex[:4].upper()}"
+    new = page.locator("form[action='/dashboard/office/venues']")
+    new.get_by_label("Code", exact=True).fill(code)
+    new.get_by_label("Nom", exact=True).fill("Salle couverte")
+    new.get_by_label("Fuseau horaire").fill("Europe/Paris")
+    new.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    venue = page.locator(f'section.venue[data-venue="{code}"]')
+    expect(venue).to_contain_text("Europe/Paris")
+    for zone, name, parent, capacity in [("SALLE", "Salle", "", "5000"),
+                                         ("FOSSE", "Fosse", "SALLE", "3000")]:  # fmt: skip
+        form = venue.locator("form[action$='/zones']")
+        form.get_by_label("Code", exact=True).fill(zone)
+        form.get_by_label("Nom", exact=True).fill(name)
+        if parent:
+            form.get_by_label("Dans").select_option(parent)
+        form.get_by_label("Capacité").fill(capacity)
+        form.get_by_role("button", name="Enregistrer").click()
+        expect(page.locator(".notice")).to_have_text("Enregistré.")
+        venue = page.locator(f'section.venue[data-venue="{code}"]')
+    expect(venue.locator('tr[data-zone="FOSSE"]')).to_have_class("depth-1")
+    expect(venue.locator('tr[data-zone="FOSSE"] td.num').first).to_have_text("3000")
+    bearer = {"Authorization": f"Bearer {server.tokens['admin']}"}
+    stored = ok(httpx.get(f"{server.url}/api/v1/venues/{code}", headers=bearer))
+    assert stored["timezone"] == "Europe/Paris"
+    assert {(z["code"], z["parent"], z["capacity"]) for z in stored["zones"]} == {
+        ("SALLE", None, 5000),
+        ("FOSSE", "SALLE", 3000),
+    }
+    # A time zone that is none is refused in words; the venue keeps its own.
+    tz = venue.locator("form[action$='/timezone']")
+    tz.get_by_label("Fuseau horaire").fill("Mars/Olympus")
+    tz.get_by_role("button", name="Changer").click()
+    expect(page.get_by_role("alert")).to_contain_text("not an IANA time zone")
+    _shoot(page, server, "office-venues.png")
+    page.context.close()
