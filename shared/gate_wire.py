@@ -169,8 +169,8 @@ class Heartbeat(WireIn):
     version: Annotated[str, Field(max_length=40)] = ""
     cursor: Annotated[int, Field(ge=0)] = 0
     outbox: Annotated[int, Field(ge=0)] = 0
-    last_sync_ms: int | None = None
-    clock_ms: int | None = None
+    last_sync_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)] | None = None
+    clock_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)] | None = None
     camera: State = "unknown"
     relay: State = "unknown"
     counters: dict[str, int] = Field(default_factory=dict, max_length=50)
@@ -181,8 +181,10 @@ class Heartbeat(WireIn):
     """``ok``, ``rebuilding`` (from the server, deciding nothing meanwhile) or ``damaged`` (the
     gate's last heartbeat until it is restarted: its other fields are not read from the file)."""
     replica_error: Detail = ""
-    clock_verified_ms: int | None = None
-    """When the gate last set its clock against the server's (before this heartbeat)."""
+    clock_verified_ms: Annotated[int, Field(ge=0, le=MAX_TIME_MS)] | None = None
+    """When the gate last set its clock against the server's (before this heartbeat). Instants
+    are bounded like a scan's: one beyond the years a date can hold is refused (422), not a
+    server error when the alert or the tile reads it."""
 
 
 class ReplicaLost(WireIn):

@@ -310,3 +310,15 @@ def test_export_of_an_odd_event_name(admin: httpx.Client) -> None:
     answer = admin.get("/exports/entries.csv", params={"event": 'é"\r\nX-Injected: 1'})
     assert answer.status_code == 404
     assert "x-injected" not in answer.headers
+
+
+def test_a_heartbeat_with_instants_no_date_can_hold_is_refused(site: Site) -> None:
+    """Found by schemathesis: a clock check dated 660,000 years before 1970 made the server
+    fail (500) raising the unchecked-clock alert. Refused at the door now, every instant."""
+    for field in ("clock_verified_ms", "last_sync_ms", "clock_ms"):
+        answer = site.gate_client.post("/gate/heartbeat", json={field: -20900159773324548})
+        assert answer.status_code == 422, (field, answer.text)
+        assert f"body.{field}" in refused(answer)
+    assert (
+        site.gate_client.post("/gate/heartbeat", json={"clock_verified_ms": 1}).status_code == 200
+    )
