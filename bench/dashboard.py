@@ -141,14 +141,20 @@ def set_up(server: RunningServer, plan: DashboardPlan) -> list[tuple[str, str, s
     return gates
 
 
+LANGUAGES = ("fr", "ar", "en")
+"""The supervisors' languages, in turn (issue 16: a build renders each language in use)."""
+
+
 def add_supervisors(database_url: str, count: int) -> list[str]:
     """Supervisors with a dashboard password, written straight to the database (fast)."""
     engine = make_engine(database_url)
     names = [f"supervisor-{i + 1}" for i in range(count)]
     with sessionmaker(engine)() as session:
-        for name in names:
+        for i, name in enumerate(names):
             token_hash = hash_token(new_token(USER_TOKEN_PREFIX))
-            user = User(name=name, role="supervisor", token_hash=token_hash)
+            # The three languages in use at once: each build renders the live parts in each.
+            language = LANGUAGES[i % len(LANGUAGES)]
+            user = User(name=name, role="supervisor", token_hash=token_hash, language=language)
             session.add(user)
             sessions.set_password(session, user=user, password=PASSWORD)
         session.commit()
@@ -358,10 +364,11 @@ def details(r: DashboardResults) -> list[str]:
 def render_dashboard(report: DashboardReport) -> str:
     p = report.plan
     lines = [
-        "## Dashboard under load (issue 7)",
+        "## Dashboard under load (issues 7, 16)",
         "",
         f"{p.gates} gates each upload 1–3 scans then send a heartbeat every {p.period_s:.0f} s; "
-        f"{p.supervisors} supervisors hold the live stream open and load the whole page every "
+        f"{p.supervisors} supervisors (French, Arabic and English in turn) hold the live stream "
+        "open and load the whole page every "
         f"{p.period_s:.0f} s; {p.seconds:.0f} s per phase against `gate-server serve` on SQLite "
         "(one uvicorn worker, the default) and on a throwaway PostgreSQL cluster (two workers, "
         "as in production: each keeps its own live view, from the same database), the load "

@@ -662,6 +662,13 @@ def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
     return Output(issued, "\n".join(lines))
 
 
+def _rights_ticket(server: SyncServer, args: argparse.Namespace) -> Output:
+    """The back office's ticket PDF, in the words of --lang."""
+    answer = server.call("GET", "rights", args.id, "ticket.pdf", params={"lang": args.lang})
+    note = _write(args.out, answer.content)
+    return Output({"right_id": args.id, "file": args.out, "bytes": len(answer.content)}, note)
+
+
 def _subscribe(server: SyncServer, args: argparse.Namespace) -> Output:
     body = {
         "season": args.season,
@@ -1059,6 +1066,9 @@ def _rights_commands(commands: _Commands) -> None:
     transfer = rights.add("transfer", _rights_transfer, "give a right to another holder")
     transfer.add_argument("id")
     transfer.add_argument("--holder", required=True)
+    ticket = rights.add("ticket", _rights_ticket, "the ticket as an A6 PDF with its QR code")
+    ticket.add_argument("id")
+    ticket.add_argument("--out", required=True, metavar="FILE", help="the PDF to write")
     issue = commands.add("issue", _issue, "print a right's code and write its QR image(s)")
     issue.add_argument("id")
     issue.add_argument("--png", metavar="FILE", help="write the QR code as a PNG image")

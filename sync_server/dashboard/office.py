@@ -34,7 +34,7 @@ from sync_server.api.routes import keys as keys_api
 from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
 from sync_server.api.routes import venues as venues_api
-from sync_server.dashboard import render, report_pdf
+from sync_server.dashboard import render
 from sync_server.dashboard.auth import PREFIX, Viewer, ViewerDep, check_admin, check_csrf
 from sync_server.dashboard.routes import SECURITY_HEADERS
 from sync_server.db import writes
@@ -578,31 +578,10 @@ def ticket_pdf(
     settings: SettingsDep,
     right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
 ) -> Response:
-    """The ticket to print or send: its QR code (issued as the API issues it, audited), the
-    event in its venue's time, the zones' names, seat and name, in the viewer's language."""
+    """The ticket to print or send (the API's: ``/api/v1/rights/{id}/ticket.pdf``), in the
+    viewer's language."""
     check_admin(viewer)
-    right = rights_api.get_right(right_id, session, _actor(viewer))
-    issued = rights_api.issue_code(right_id, session, _actor(viewer), settings)
-    event = site.get_event(session, right.event)
-    venue = session.get(Venue, event.venue_id)
-    assert venue is not None
-    names = {z.code: z.name for z in site.zones_of(session, venue)}
-    context = {
-        "right": right,
-        "event": events_api.get_event(right.event, session, _actor(viewer)),
-        "venue": venue,
-        "zone_names": [names.get(z, z) for z in right.zones],
-        "qr_svg": Markup(qr.render(issued.code, "svg", scale=4).decode("utf-8")),  # noqa: S704 (segno's SVG)
-    }
-    document = report_pdf.ticket(context, render.speakers()[viewer.language])
-    return Response(
-        document,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="ticket-{right_id.lower()}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return rights_api.ticket_pdf(right_id, session, _actor(viewer), settings, viewer.language)
 
 
 @router.post("/rights/{right_id}/transfer")

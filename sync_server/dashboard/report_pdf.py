@@ -9,9 +9,15 @@ system packages); it is imported only when a PDF is asked for.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
+from markupsafe import Markup
+
+from shared.i18n import Language
+from sync_server import qr
 from sync_server.dashboard import render
+from sync_server.schemas import RightPublic
 from sync_server.services.reports import Report
 
 STYLE = Path(__file__).parent / "static" / "report.css"
@@ -48,12 +54,34 @@ def pdf(report: Report, say: render.Speaker, *, printed_by: str) -> bytes:
 TICKET_STYLE = Path(__file__).parent / "static" / "ticket.css"
 
 
-def ticket(context: dict[str, object], say: render.Speaker) -> bytes:
-    """A ticket as an A6 PDF: its QR code (an inline SVG), the event, zones, seat and name."""
-    from weasyprint import HTML
+def ticket(
+    *,
+    right: RightPublic,
+    event_name: str,
+    starts_at: datetime,
+    venue_name: str,
+    timezone: str,
+    zone_names: list[str],
+    code: str,
+    language: Language,
+) -> bytes:
+    """A ticket as an A6 PDF: its QR code (an inline SVG of ``code``), the event in its venue's
+    time, zones, seat and name, in ``language``."""
+    from weasyprint import HTML  # needs libpango: loaded only for a PDF
 
-    css = TICKET_STYLE.read_text(encoding="utf-8")
-    html = render.page("ticket.html", say=say, css=css, **context)
+    svg = qr.render(code, "svg", scale=4).decode("utf-8")
+    html = render.page(
+        "ticket.html",
+        say=render.speakers()[language],
+        css=TICKET_STYLE.read_text(encoding="utf-8"),
+        right=right,
+        event_name=event_name,
+        starts_at=starts_at,
+        venue_name=venue_name,
+        timezone=timezone,
+        zone_names=zone_names,
+        qr_svg=Markup(svg),  # noqa: S704 (segno's own SVG of our code)
+    )
     document: bytes = HTML(string=html).write_pdf()
     return document
 

@@ -557,3 +557,23 @@ def test_an_event_already_over_is_created_with_a_warning(admin: Admin, tmp_path:
     current = admin("event", "create", unique("NEXT"), "--name", "Next", "--venue", site.venue,
                     "--starts", _iso(3600), "--ends", _iso(7200))  # fmt: skip
     assert current.status == EXIT_OK and "warning" not in current.out
+
+
+def test_a_tickets_pdf_from_the_command_line(admin: Admin, tmp_path: Path) -> None:
+    """The scriptable twin of the back office's ticket PDF: the same document, in --lang."""
+    import io
+
+    import pypdf
+
+    site = new_site(admin, tmp_path)
+    assert admin("keys", "rotate").status == EXIT_OK
+    right = admin("--json", "rights", "create", "--event", site.event, "--zones", "NORD-A",
+                  "--seat", "B-12").json()  # fmt: skip
+    out = tmp_path / "ticket.pdf"
+    ran = admin("--lang", "en", "rights", "ticket", right["right_id"], "--out", str(out))
+    assert ran.status == EXIT_OK and "wrote" in ran.out
+    text = pypdf.PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()
+    assert "Derby" in text and "Nord A" in text and "B-12" in text and "Seat" in text
+    french = admin("rights", "ticket", right["right_id"], "--out", str(out), "--lang", "fr")
+    assert french.status == EXIT_OK
+    assert "Place" in pypdf.PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -12,11 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from shared.i18n import DEFAULT_LANGUAGE, Language
 from sync_server import qr
 from sync_server.api.deps import AdminDep, SessionDep, SettingsDep
+from sync_server.dashboard import report_pdf as ticket_file
 from sync_server.db import writes
 from sync_server.errors import NotFound
-from sync_server.models import AccessRight, Event, ImportJob
+from sync_server.models import AccessRight, Event, ImportJob, Venue
 from sync_server.schemas import (
     MAX_INT,
     ImportJobPublic,
@@ -30,7 +33,7 @@ from sync_server.schemas import (
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import imports, rights
+from sync_server.services import imports, rights, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -257,6 +260,43 @@ def issue_qr(
     media = "image/png" if fmt == "png" else "image/svg+xml"
     return Response(
         qr.render(code, "png" if fmt == "png" else "svg", scale=scale), media_type=media
+    )
+
+
+@router.get(
+    "/rights/{right_id}/ticket.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+@writes
+def ticket_pdf(
+    right_id: str,
+    session: SessionDep,
+    actor: AdminDep,
+    settings: SettingsDep,
+    lang: Annotated[Language, Query()] = DEFAULT_LANGUAGE,
+) -> Response:
+    """The ticket to print or send, as an A6 PDF: its QR code (issued, audited), the event in its
+    venue's time, the zones' names, seat and name, in ``lang`` (fr, ar, en)."""
+    right, event = rights.get_right(session, right_id)
+    venue = session.get(Venue, event.venue_id)
+    assert venue is not None
+    code = _issue(right_id, session, actor, settings.key_passphrase)
+    names = {z.code: z.name for z in site.zones_of(session, venue)}
+    document = ticket_file.ticket(
+        right=rights.to_public(right, event.code),
+        event_name=event.name,
+        starts_at=datetime.fromtimestamp(event.starts_at, UTC),
+        venue_name=venue.name,
+        timezone=venue.timezone,
+        zone_names=[names.get(z, z) for z in right.zones],
+        code=code,
+        language=lang,
+    )
+    return Response(
+        document,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="ticket-{right_id.lower()}.pdf"'},
     )
 
 
