@@ -200,12 +200,14 @@ def prepare_demo(folder: Path, *, rights_count: int) -> DemoServer:
             session, rights_count=rights_count, passphrase=get_settings().key_passphrase
         )
         token = new_token(USER_TOKEN_PREFIX)
-        session.add(User(name=DEMO_ADMIN, role="admin", token_hash=hash_token(token)))
+        admin = User(name=DEMO_ADMIN, role="admin", token_hash=hash_token(token))
         supervisor = User(name=DEMO_SUPERVISOR, role="supervisor",
                           token_hash=hash_token(new_token(USER_TOKEN_PREFIX)))  # fmt: skip
-        session.add(supervisor)
+        session.add_all([admin, supervisor])
         session.flush()
+        # Both sign in to the pages: the supervisor to the dashboard, the admin to the office.
         sessions.set_password(session, user=supervisor, password=DEMO_PASSWORD)
+        sessions.set_password(session, user=admin, password=DEMO_PASSWORD)
         commit(session, actor="demo", action="user.create", target=DEMO_SUPERVISOR)
     engine.dispose()
     write_samples(folder / "gate" / "codes.txt", seeded.samples)
@@ -342,7 +344,8 @@ def _say_where(folder: Path, server_url: str, token: str, seeded: DemoSeed) -> N
 Entrix Gate demo
   server      {server_url}   (API docs: {server_url}/docs; log: {folder / "server.log"})
   dashboard   {server_url}/dashboard   sign in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}
-  back office export ENTRIX_SERVER={server_url} ENTRIX_TOKEN={token}
+  back office {server_url}/dashboard/office   sign in as {DEMO_ADMIN} / {DEMO_PASSWORD}
+  gate-admin  export ENTRIX_SERVER={server_url} ENTRIX_TOKEN={token}
               then e.g.: gate-admin scans --event {EVENT}
   gate        NORD-1 enrolled in {folder / "gate"} ({seeded.rights:,} rights);
               the other gates' one-time codes: SUD-1 {seeded.enrollment["SUD-1"]}, VIP-1 {

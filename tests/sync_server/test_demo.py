@@ -9,7 +9,15 @@ from pathlib import Path
 import httpx
 
 from shared.demo_site import read_sample_codes
-from sync_server.demo import DEMO_GATES, enroll_gate, keep_alive, prepare_demo, start_server
+from sync_server.demo import (
+    DEMO_ADMIN,
+    DEMO_GATES,
+    DEMO_PASSWORD,
+    enroll_gate,
+    keep_alive,
+    prepare_demo,
+    start_server,
+)
 from tests.support.postgres import free_port
 
 
@@ -34,6 +42,14 @@ def test_the_demo_server_serves_and_enrolls_its_kiosk_gate(tmp_path: Path) -> No
             )
             assert gates.status_code == 200, gates.text
             assert {g["name"] for g in gates.json()} >= set(DEMO_GATES)
+            # The admin signs in to the back office's pages with the demo's password.
+            with httpx.Client(base_url=url, timeout=30) as browser:
+                form = {"name": DEMO_ADMIN, "password": DEMO_PASSWORD}
+                signed = browser.post("/dashboard/login", data=form)
+                assert signed.status_code == 303
+                office = browser.get("/dashboard/office/gates")
+                assert office.status_code == 200 and "NORD-1" in office.text
+                assert "Africa/Tunis" in browser.get("/dashboard/office/venues").text
             config = enroll_gate(demo, server_url=url)
         finally:
             server.terminate()
