@@ -331,3 +331,35 @@ def test_a_venue_its_time_zone_and_its_zone_tree(browser: Browser, server: Runni
     expect(page.get_by_role("alert")).to_contain_text("not an IANA time zone")
     _shoot(page, server, "office-venues.png")
     page.context.close()
+
+
+PAGE_FITS = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest(".table-scroll")) continue;  // a wide table scrolls inside its own box
+    const box = el.getBoundingClientRect();
+    if (box.width === 0 && box.height === 0) continue;
+    if (box.right > width + 0.5 || box.left < -0.5) wide.push(el.tagName + "." + el.className);
+  }
+  return {scroll: document.documentElement.scrollWidth, width, wide: wide.slice(0, 10)};
+}"""
+
+
+def test_the_office_on_a_phone_in_french_and_arabic(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = _admin(browser, server, viewport={"width": 390, "height": 844}, is_mobile=True)
+    for section in ("venues", "events", "gates", "rights", "bans", "keys", "audit"):
+        page.goto(f"{server.url}/dashboard/office/{section}")
+        fits = page.evaluate(PAGE_FITS)
+        assert fits["scroll"] == 390 and fits["wide"] == [], (section, fits)
+    page.get_by_role("button", name="العربية").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("link", name="البوابات", exact=True)).to_be_visible()
+    for section in ("events", "bans"):
+        page.goto(f"{server.url}/dashboard/office/{section}")
+        fits = page.evaluate(PAGE_FITS)
+        assert fits["scroll"] == 390 and fits["wide"] == [], (section, fits)
+    _shoot(page, server, "office-bans-ar-phone.png")
+    page.context.close()
