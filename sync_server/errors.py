@@ -4,7 +4,16 @@ from __future__ import annotations
 
 
 class ServerError(Exception):
+    """``str()`` is the English message the API answers with; ``said`` names the same refusal
+    in :data:`sync_server.words.REFUSALS`, with ``values`` for its placeholders, so that a page
+    says it in its own language."""
+
     status_code = 400
+
+    def __init__(self, message: str, *, said: str | None = None, **values: object) -> None:
+        super().__init__(message)
+        self.said = said
+        self.values = values
 
 
 class NotFound(ServerError, LookupError):

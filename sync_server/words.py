@@ -166,6 +166,116 @@ RIGHT_STATES: Words = {
 }
 """A ticket's state on the back office's pages; anything else is shown as the server says it."""
 
+REFUSALS: Words = {
+    "no_venue": {
+        _.FR: "aucun lieu {venue}",
+        _.AR: "لا يوجد مكان {venue}",
+        _.EN: "no venue {venue}",
+    },
+    "no_event": {
+        _.FR: "aucun événement {event}",
+        _.AR: "لا يوجد حدث {event}",
+        _.EN: "no event {event}",
+    },
+    "no_season": {
+        _.FR: "aucune saison {season}",
+        _.AR: "لا يوجد موسم {season}",
+        _.EN: "no season {season}",
+    },
+    "no_gate": {
+        _.FR: "aucune porte {gate} au lieu {venue}",
+        _.AR: "لا توجد بوابة {gate} في المكان {venue}",
+        _.EN: "no gate {gate} at venue {venue}",
+    },
+    "venue_exists": {
+        _.FR: "le lieu {venue} existe déjà",
+        _.AR: "المكان {venue} موجود من قبل",
+        _.EN: "venue {venue} exists",
+    },
+    "zone_parent_unknown": {
+        _.FR: "zone {zone} : {parent} n'est pas une zone de ce lieu",
+        _.AR: "المنطقة {zone}: {parent} ليست منطقة في هذا المكان",
+        _.EN: "zone {zone}: {parent} is not a zone of this venue",
+    },
+    "zone_cycle": {
+        _.FR: "zone {zone} : l'arbre des zones boucle par {parent}",
+        _.AR: "المنطقة {zone}: شجرة المناطق تدور عبر {parent}",
+        _.EN: "zone {zone}: the zone tree has a cycle through {parent}",
+    },
+    "zones_unknown": {
+        _.FR: "zone(s) inconnue(s) au lieu {venue} : {zones}",
+        _.AR: "منطقة (مناطق) غير معروفة في المكان {venue}: {zones}",
+        _.EN: "unknown zone(s) at {venue}: {zones}",
+    },
+    "season_exists": {
+        _.FR: "la saison {season} existe déjà",
+        _.AR: "الموسم {season} موجود من قبل",
+        _.EN: "season {season} exists",
+    },
+    "event_exists": {
+        _.FR: "l'événement {event} existe déjà",
+        _.AR: "الحدث {event} موجود من قبل",
+        _.EN: "event {event} exists",
+    },
+    "event_backwards": {
+        _.FR: "un événement finit après avoir commencé",
+        _.AR: "ينتهي الحدث بعد أن يبدأ",
+        _.EN: "an event ends after it starts",
+    },
+    "gate_exists": {
+        _.FR: "la porte {gate} existe déjà au lieu {venue}",
+        _.AR: "البوابة {gate} موجودة من قبل في المكان {venue}",
+        _.EN: "gate {gate} exists at {venue}",
+    },
+    "ban_right_only": {
+        _.FR: "une interdiction sur un billet nomme le billet, pas de personne",
+        _.AR: "المنع على تذكرة يحدد التذكرة وليس شخصا",
+        _.EN: "a ban on a ticket names the ticket, and no person",
+    },
+    "ban_holder_only": {
+        _.FR: "une interdiction sur une personne nomme sa référence, pas de billet",
+        _.AR: "المنع على شخص يحدد مرجعه وليس تذكرة",
+        _.EN: "a ban on a person names their reference, and no ticket",
+    },
+    "ban_backwards": {
+        _.FR: "la fin de l'interdiction vient après son début",
+        _.AR: "نهاية المنع تأتي بعد بدايته",
+        _.EN: "a ban ends after it starts",
+    },
+    "no_ban": {_.FR: "aucune interdiction {ban}", _.AR: "لا يوجد منع {ban}", _.EN: "no ban {ban}"},
+    "ban_lifted": {
+        _.FR: "l'interdiction {ban} est déjà levée",
+        _.AR: "المنع {ban} مرفوع من قبل",
+        _.EN: "ban {ban} was already lifted",
+    },
+    "no_key": {_.FR: "aucune clé {kid}", _.AR: "لا يوجد مفتاح {kid}", _.EN: "no key {kid}"},
+    "key_active": {
+        _.FR: "créez d'abord une nouvelle clé : la clé active signe les nouveaux billets et ne "
+        "peut pas être retirée",
+        _.AR: "أنشئ مفتاحا جديدا أولا: المفتاح النشط يوقّع التذاكر الجديدة ولا يمكن سحبه",
+        _.EN: "rotate first: the active key signs new tickets and cannot be retired",
+    },
+    "no_signing_key": {
+        _.FR: "pas encore de clé de signature : créez-en une (Clés → Nouvelle clé de signature)",
+        _.AR: "لا يوجد مفتاح توقيع بعد: أنشئ واحدا (المفاتيح ← مفتاح توقيع جديد)",
+        _.EN: "no signing key yet: create one (Keys → New signing key)",
+    },
+}
+"""The services' refusals (``ServerError.said``) as a page says them; the API keeps English."""
+
+
+def refusal(exc: Exception, language: Language | str = DEFAULT_LANGUAGE) -> str:
+    """A refusal in ``language`` when it is one of :data:`REFUSALS`, else its own words."""
+    said = getattr(exc, "said", None)
+    words = REFUSALS.get(said) if isinstance(said, str) else None
+    if words is None:
+        return str(exc)
+    try:
+        return words[Language(language)].format(**getattr(exc, "values", {}))
+    except (KeyError, IndexError):
+        return str(exc)
+
+
 TEXTS: Words = {
     # Every page
     "product": {_.FR: "Entrix Gate", _.AR: "Entrix Gate", _.EN: "Entrix Gate"},

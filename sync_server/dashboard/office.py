@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from shared.i18n import Language
-from sync_server import enrollment_link, localtime, qr
+from sync_server import enrollment_link, localtime, qr, words
 from sync_server.api.deps import Actor, SessionDep, SettingsDep
 from sync_server.api.routes import bans as bans_api
 from sync_server.api.routes import events as events_api
@@ -93,8 +93,11 @@ def _page(
     return HTMLResponse(body, status_code=status_code, headers=SECURITY_HEADERS)
 
 
-def _refusal(exc: Exception) -> str:
-    """What a refused form says: the server's own words, or the first invalid field."""
+def _refusal(exc: Exception, language: Language = Language.EN) -> str:
+    """What a refused form says: the service's refusal in the page's language (its English
+    words when it has none there), or the first invalid field."""
+    if isinstance(exc, ServerError):
+        return words.refusal(exc, language)
     if isinstance(exc, ValidationError):
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
@@ -176,7 +179,9 @@ def create_venue(
         venues_api.create_venue(data, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _venues_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
                         code=201)  # fmt: skip
 
@@ -198,7 +203,9 @@ def set_timezone(
         venues_api.update_venue(venue, data, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _venues_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return RedirectResponse(f"{OFFICE}/venues", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -225,7 +232,9 @@ def put_zone(
         venues_api.put_zones(venue, [data], session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _venues_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _venues_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"))
 
 
@@ -283,7 +292,9 @@ def create_event(
         made = events_api.create_event(data, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _events_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _events_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     say = render.speakers()[viewer.language]
     message = say.t("done")
     if made.over:
@@ -350,7 +361,9 @@ def create_gate(
         gates_api.create_gate(data, session, _actor(viewer), settings)
     except ServerError as exc:
         session.rollback()
-        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+        return _gates_page(
+            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return _enrollment(request, viewer, session, settings, data.venue, data.name, created=True)
 
 
@@ -377,7 +390,9 @@ def set_enabled(
         )
     except ServerError as exc:
         session.rollback()
-        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+        return _gates_page(
+            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return RedirectResponse(f"{OFFICE}/gates", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -412,7 +427,9 @@ def _enrollment(
         made = gates_api.enrollment_code(venue, name, session, _actor(viewer), settings)
     except ServerError as exc:
         session.rollback()
-        return _gates_page(viewer, session, settings, error=_refusal(exc), code=exc.status_code)
+        return _gates_page(
+            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     url = str(request.base_url).rstrip("/")
     try:
         pins, source = enrollment_link.pins_for(url)
@@ -487,7 +504,9 @@ def add_ban(
         bans_api.add_ban(data, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _bans_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _bans_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     say = render.speakers()[viewer.language]
     return _bans_page(viewer, session, holder=data.holder, message=say.t("done"), code=201)
 
@@ -505,7 +524,9 @@ def lift_ban(
         bans_api.remove_ban(ban_id, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _bans_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _bans_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return RedirectResponse(f"{OFFICE}/bans", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -564,7 +585,7 @@ def revoke_right(
         rights_api.revoke(right_id, data, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _rights_page(viewer, session, holder=holder, error=_refusal(exc),
+        return _rights_page(viewer, session, holder=holder, error=_refusal(exc, viewer.language),
                             code=exc.status_code)  # fmt: skip
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=holder, message=say.t("done"))
@@ -604,7 +625,7 @@ def transfer_right(
         done = rights_api.transfer(right_id, data, session, _actor(viewer), settings)
     except ServerError as exc:
         session.rollback()
-        return _rights_page(viewer, session, holder=holder, error=_refusal(exc),
+        return _rights_page(viewer, session, holder=holder, error=_refusal(exc, viewer.language),
                             code=exc.status_code)  # fmt: skip
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=data.holder,
@@ -716,7 +737,9 @@ def retire_key(
         keys_api.retire(kid, session, _actor(viewer))
     except ServerError as exc:
         session.rollback()
-        return _keys_page(viewer, session, error=_refusal(exc), code=exc.status_code)
+        return _keys_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
     return RedirectResponse(f"{OFFICE}/keys", status_code=status.HTTP_303_SEE_OTHER)
 
 

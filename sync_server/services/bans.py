@@ -25,14 +25,16 @@ def add_ban(session: Session, *, data: BanCreate, actor: str) -> tuple[Ban, list
     """Bans travel to every gate (a stadium ban follows the person from venue to venue)."""
     if data.scope is BanScope.RIGHT:
         if data.right_id is None or data.holder is not None:
-            raise Invalid("a ban on a right names right_id (and no holder)")
+            raise Invalid("a ban on a right names right_id (and no holder)", said="ban_right_only")
         subject = bytes.fromhex(data.right_id)
     else:
         if data.holder is None or data.right_id is not None:
-            raise Invalid("a ban on a holder names the holder (and no right_id)")
+            raise Invalid(
+                "a ban on a holder names the holder (and no right_id)", said="ban_holder_only"
+            )
         subject = holder_id(data.holder)
     if data.valid_from and data.valid_until and data.valid_until <= data.valid_from:
-        raise Invalid("valid_until must be after valid_from")
+        raise Invalid("valid_until must be after valid_from", said="ban_backwards")
     ban = Ban(
         id="ban-" + secrets.token_hex(6),
         scope=data.scope.value,
@@ -52,9 +54,9 @@ def add_ban(session: Session, *, data: BanCreate, actor: str) -> tuple[Ban, list
 def remove_ban(session: Session, *, ban_id: str) -> tuple[Ban, list[Pending]]:
     ban = session.get(Ban, ban_id)
     if ban is None:
-        raise NotFound(f"no ban {ban_id!r}")
+        raise NotFound(f"no ban {ban_id!r}", said="no_ban", ban=ban_id)
     if ban.removed_at is not None:
-        raise Conflict(f"ban {ban_id} was already removed")
+        raise Conflict(f"ban {ban_id} was already removed", said="ban_lifted", ban=ban_id)
     ban.removed_at = datetime.now(UTC)
     session.flush()
     return ban, [Pending.delete(ChangeKind.BAN, ban.id, GLOBAL_SCOPE)]

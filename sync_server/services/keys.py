@@ -45,11 +45,14 @@ def create_key(session: Session, *, passphrase: str) -> tuple[SigningKey, list[P
 def retire_key(session: Session, *, kid: str) -> list[Pending]:
     key = session.get(SigningKey, kid)
     if key is None:
-        raise NotFound(f"no key {kid!r}")
+        raise NotFound(f"no key {kid!r}", said="no_key", kid=kid)
     if key.status == "retired":
         return []
     if key.status == "active":
-        raise Conflict("rotate first: the active key signs new codes and cannot be retired")
+        raise Conflict(
+            "rotate first: the active key signs new codes and cannot be retired",
+            said="key_active",
+        )
     key.status = "retired"
     key.retired_at = datetime.now(UTC)
     session.flush()
@@ -59,7 +62,9 @@ def retire_key(session: Session, *, kid: str) -> list[Pending]:
 def active_private_key(session: Session, *, passphrase: str) -> Ed25519PrivateKey:
     key = session.scalar(select(SigningKey).where(SigningKey.status == "active"))
     if key is None:
-        raise Conflict("no signing key yet: create one (gate-admin keys rotate)")
+        raise Conflict(
+            "no signing key yet: create one (gate-admin keys rotate)", said="no_signing_key"
+        )
     private = load_pem_private_key(key.private_pem, passphrase.encode("utf-8"))
     if not isinstance(private, Ed25519PrivateKey):
         raise Conflict(f"key {key.kid} is not an Ed25519 key")

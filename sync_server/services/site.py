@@ -27,28 +27,30 @@ from sync_server.schemas import (
 def get_venue(session: Session, code: str) -> Venue:
     venue = session.scalar(select(Venue).where(Venue.code == code))
     if venue is None:
-        raise NotFound(f"no venue {code!r}")
+        raise NotFound(f"no venue {code!r}", said="no_venue", venue=code)
     return venue
 
 
 def get_event(session: Session, code: str) -> Event:
     event = session.scalar(select(Event).where(Event.code == code))
     if event is None:
-        raise NotFound(f"no event {code!r}")
+        raise NotFound(f"no event {code!r}", said="no_event", event=code)
     return event
 
 
 def get_season(session: Session, code: str) -> Season:
     season = session.scalar(select(Season).where(Season.code == code))
     if season is None:
-        raise NotFound(f"no season {code!r}")
+        raise NotFound(f"no season {code!r}", said="no_season", season=code)
     return season
 
 
 def get_gate(session: Session, venue: Venue, name: str) -> Gate:
     gate = session.scalar(select(Gate).where(Gate.venue_id == venue.id, Gate.name == name))
     if gate is None:
-        raise NotFound(f"no gate {name!r} at venue {venue.code!r}")
+        raise NotFound(
+            f"no gate {name!r} at venue {venue.code!r}", said="no_gate", gate=name, venue=venue.code
+        )
     return gate
 
 
@@ -83,7 +85,7 @@ def event_row(event: Event, venue: Venue) -> EventRow:
 
 def create_venue(session: Session, *, data: VenueCreate) -> tuple[Venue, list[Pending]]:
     if session.scalar(select(Venue).where(Venue.code == data.code)) is not None:
-        raise Conflict(f"venue {data.code!r} exists")
+        raise Conflict(f"venue {data.code!r} exists", said="venue_exists", venue=data.code)
     zone = data.timezone or get_settings().default_timezone
     venue = Venue(code=data.code, name=data.name, timezone=zone)
     session.add(venue)
@@ -126,9 +128,15 @@ def _check_tree(zones: dict[str, Zone]) -> None:
         parent = zone.parent
         while parent is not None:
             if parent not in zones:
-                raise Invalid(f"zone {code!r}: parent {parent!r} is not a zone of this venue")
+                raise Invalid(
+                    f"zone {code!r}: parent {parent!r} is not a zone of this venue",
+                    said="zone_parent_unknown", zone=code, parent=parent,
+                )  # fmt: skip
             if parent in seen:
-                raise Invalid(f"zone {code!r}: the zone tree has a cycle through {parent!r}")
+                raise Invalid(
+                    f"zone {code!r}: the zone tree has a cycle through {parent!r}",
+                    said="zone_cycle", zone=code, parent=parent,
+                )  # fmt: skip
             seen.add(parent)
             parent = zones[parent].parent
 
@@ -137,12 +145,15 @@ def check_zones(session: Session, venue: Venue, codes: Iterable[str]) -> None:
     known = {z.code for z in zones_of(session, venue)}
     unknown = sorted(set(codes) - known)
     if unknown:
-        raise Invalid(f"unknown zone(s) at {venue.code}: {', '.join(unknown)}")
+        raise Invalid(
+            f"unknown zone(s) at {venue.code}: {', '.join(unknown)}",
+            said="zones_unknown", venue=venue.code, zones=", ".join(unknown),
+        )  # fmt: skip
 
 
 def create_season(session: Session, *, code: str, name: str) -> Season:
     if session.scalar(select(Season).where(Season.code == code)) is not None:
-        raise Conflict(f"season {code!r} exists")
+        raise Conflict(f"season {code!r} exists", said="season_exists", season=code)
     season = Season(code=code, name=name)
     session.add(season)
     session.flush()
@@ -151,9 +162,9 @@ def create_season(session: Session, *, code: str, name: str) -> Season:
 
 def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pending]]:
     if session.scalar(select(Event).where(Event.code == data.code)) is not None:
-        raise Conflict(f"event {data.code!r} exists")
+        raise Conflict(f"event {data.code!r} exists", said="event_exists", event=data.code)
     if data.ends_at <= data.starts_at:
-        raise Invalid("an event ends after it starts")
+        raise Invalid("an event ends after it starts", said="event_backwards")
     venue = get_venue(session, data.venue)
     season = get_season(session, data.season) if data.season else None
     event = Event(
@@ -172,7 +183,10 @@ def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pe
 def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pending]]:
     venue = get_venue(session, data.venue)
     if session.scalar(select(Gate).where(Gate.venue_id == venue.id, Gate.name == data.name)):
-        raise Conflict(f"gate {data.name!r} exists at {venue.code}")
+        raise Conflict(
+            f"gate {data.name!r} exists at {venue.code}", said="gate_exists", gate=data.name,
+            venue=venue.code,
+        )  # fmt: skip
     check_zones(session, venue, data.zones)
     for code in data.event_codes:
         get_event(session, code)

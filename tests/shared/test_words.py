@@ -33,6 +33,7 @@ CATALOGS = {
     "zone states": words.ZONE_STATES,
     "gate states": words.GATE_STATES,
     "right states": words.RIGHT_STATES,
+    "refusals": words.REFUSALS,
     "severities": {str(k): v for k, v in words.SEVERITIES.items()},
 }
 
@@ -134,3 +135,25 @@ def test_the_browser_language_picks_one_of_ours(header: str | None, expected: La
 def test_an_unknown_language_is_the_default() -> None:
     assert language_or_default("xx") is Language.FR
     assert language_or_default("ar") is Language.AR
+
+
+def test_every_refusal_a_service_names_has_words() -> None:
+    """Each ``said=`` of the server's code is in REFUSALS (a page would fall back to English)."""
+    import re
+    from pathlib import Path
+
+    root = Path(words.__file__).parent
+    named = {
+        m for path in root.rglob("*.py") for m in re.findall(r'said="(\w+)"', path.read_text())
+    }
+    assert named and named <= set(words.REFUSALS), named - set(words.REFUSALS)
+
+
+def test_a_refusal_in_the_pages_language_or_its_own_words() -> None:
+    from sync_server.errors import Conflict
+
+    said = Conflict("event 'X' exists", said="event_exists", event="X")
+    assert words.refusal(said, "fr") == "l'événement X existe déjà"
+    assert words.refusal(said, "ar") == "الحدث X موجود من قبل"
+    assert words.refusal(Conflict("something new"), "fr") == "something new"
+    assert words.refusal(Conflict("odd", said="no_such_key"), "fr") == "odd"

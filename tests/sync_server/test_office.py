@@ -94,7 +94,7 @@ def test_an_event_in_the_venues_local_time_and_one_already_over(
     form.get_by_label("Début").fill(starts.strftime("%Y-%m-%dT%H:%M"))
     form.get_by_label("Fin").fill((starts + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
     form.get_by_role("button", name="Créer").click()
-    expect(page.get_by_role("alert")).to_contain_text(f"event '{code}' exists")
+    expect(page.get_by_role("alert")).to_contain_text(f"l'événement {code} existe déjà")
     _shoot(page, server, "office-events.png")
     page.context.close()
 
