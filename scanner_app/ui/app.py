@@ -41,14 +41,10 @@ def application(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(
-    config: TerminalConfig,
-    *,
-    fullscreen: bool = False,
-    demo: bool = False,
-    demo_every_s: float = DEMO_EVERY_S,
-) -> int:
-    """Open the kiosk window and run until it is closed (or SIGTERM); returns the exit status."""
+def _started() -> QApplication | int:
+    """The application, logging set up and the Qt bindings checked; the exit status instead
+    when they fail the check (better no kiosk at start-up, said plainly, than one that aborts in
+    front of the crowd)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # One line per HTTP request drowns what matters: sync problems are logged by the loop.
     logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -58,18 +54,37 @@ def run(
     app = application()
     bindings = check_bindings()
     if not bindings.ok:
-        # Better no kiosk at start-up, said plainly, than one that aborts in front of the crowd.
         log.critical("%s", bindings.explain())
         print(f"gate-scanner: {bindings.explain()}", file=sys.stderr)
         return EXIT_BAD_BINDINGS
-    kiosk = Kiosk.from_config(config, demo=demo, demo_every_s=demo_every_s)
-    window = KioskWindow(kiosk)
+    return app
+
+
+def _quit_on_signals(app: QApplication) -> QTimer:
+    """SIGTERM and SIGINT end the application; the timer returned (keep it) wakes Python now
+    and then, which runs signal handlers only between bytecodes."""
     signal.signal(signal.SIGTERM, lambda *_: app.quit())
     signal.signal(signal.SIGINT, lambda *_: app.quit())
-    # Python runs signal handlers only between bytecodes: wake it now and then.
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
+    return wake
+
+
+def run(
+    config: TerminalConfig,
+    *,
+    fullscreen: bool = False,
+    demo: bool = False,
+    demo_every_s: float = DEMO_EVERY_S,
+) -> int:
+    """Open the kiosk window and run until it is closed (or SIGTERM); returns the exit status."""
+    app = _started()
+    if isinstance(app, int):
+        return app
+    kiosk = Kiosk.from_config(config, demo=demo, demo_every_s=demo_every_s)
+    window = KioskWindow(kiosk)
+    _wake = _quit_on_signals(app)  # kept: Python runs signal handlers when it wakes
     health = QTimer()
     if config.kiosk.health_log_s:
         health.timeout.connect(lambda: log.info("%s", process_health().log_line()))
@@ -93,19 +108,13 @@ def run_first_start(config: TerminalConfig, *, fullscreen: bool = False) -> int:
     """A terminal not enrolled yet: the enrollment screen until a link from the back office is
     read (camera or code reader), then the kiosk as the gate it became, in the same window's
     place and the same process."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     from scanner_app.frames import FrameSourceError, open_source
     from scanner_app.scanning import ScanPipeline
-    from scanner_app.ui.bindings import check_bindings
     from scanner_app.ui.first_start import FirstStartWindow
 
-    app = application()
-    bindings = check_bindings()
-    if not bindings.ok:
-        log.critical("%s", bindings.explain())
-        print(f"gate-scanner: {bindings.explain()}", file=sys.stderr)
-        return EXIT_BAD_BINDINGS
+    app = _started()
+    if isinstance(app, int):
+        return app
     try:
         source = open_source(config.camera_settings())
     except FrameSourceError as exc:
@@ -127,11 +136,7 @@ def run_first_start(config: TerminalConfig, *, fullscreen: bool = False) -> int:
         window.showFullScreen() if fullscreen or config.kiosk.fullscreen else window.show()
 
     screen = FirstStartWindow(model, language=Language(config.kiosk.language), on_enrolled=enrolled)
-    signal.signal(signal.SIGTERM, lambda *_: app.quit())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    wake = QTimer()
-    wake.timeout.connect(lambda: None)
-    wake.start(250)
+    _wake = _quit_on_signals(app)  # kept: Python runs signal handlers when it wakes
     model.start()
     if fullscreen or config.kiosk.fullscreen:
         screen.showFullScreen()
