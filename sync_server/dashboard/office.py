@@ -35,7 +35,14 @@ from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
 from sync_server.api.routes import venues as venues_api
 from sync_server.dashboard import render
-from sync_server.dashboard.auth import PREFIX, Viewer, ViewerDep, check_admin, check_csrf
+from sync_server.dashboard.auth import (
+    PREFIX,
+    AdminViewerDep,
+    Viewer,
+    ViewerDep,
+    check_admin,
+    check_csrf,
+)
 from sync_server.dashboard.routes import SECURITY_HEADERS
 from sync_server.db import writes
 from sync_server.errors import ServerError
@@ -161,7 +168,7 @@ def venues_page(viewer: ViewerDep, session: SessionDep) -> Response:
 
 @router.post("/venues")
 def create_venue(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     code: Text,
@@ -169,7 +176,6 @@ def create_venue(
     timezone: Annotated[str, Form(max_length=64)],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     data, error = _attempt(
         lambda: VenueCreate.model_validate({"code": code, "name": name, "timezone": timezone})
     )
@@ -188,14 +194,13 @@ def create_venue(
 
 @router.post("/venues/{venue}/timezone")
 def set_timezone(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     venue: Annotated[str, Path(max_length=64)],
     timezone: Annotated[str, Form(max_length=64)],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     data, error = _attempt(lambda: VenueUpdate.model_validate({"timezone": timezone}))
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
@@ -211,7 +216,7 @@ def set_timezone(
 
 @router.post("/venues/{venue}/zones")
 def put_zone(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     venue: Annotated[str, Path(max_length=64)],
@@ -222,7 +227,6 @@ def put_zone(
 ) -> Response:
     """Add a zone to the venue's tree, or change one (its name, parent, capacity)."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     body = {"code": code.strip(), "name": name, "parent": parent.strip() or None,
             "capacity": capacity.strip() or None}  # fmt: skip
     data, error = _attempt(lambda: ZoneIn.model_validate(body))
@@ -266,7 +270,7 @@ def events_page(viewer: ViewerDep, session: SessionDep) -> Response:
 
 @router.post("/events")
 def create_event(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     code: Text,
@@ -277,7 +281,6 @@ def create_event(
     season: OptionalText = "",
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     place = session.scalar(select(Venue).where(Venue.code == venue))
     timezone = place.timezone if place is not None else localtime.UTC_NAME
     data, error = _attempt(
@@ -336,7 +339,7 @@ def gates_page(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) ->
 @router.post("/gates")
 def create_gate(
     request: Request,
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -348,7 +351,6 @@ def create_gate(
 ) -> Response:
     """Create a gate and show its enrollment QR at once."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     data, error = _attempt(
         lambda: GateCreate.model_validate(
             {"venue": venue, "name": name, "zones": _codes(zones),
@@ -374,7 +376,7 @@ def _codes(text: str) -> list[str]:
 
 @router.post("/gates/{venue}/{name}/enabled")
 def set_enabled(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -383,7 +385,6 @@ def set_enabled(
     enabled: Annotated[bool, Form()],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     try:
         gates_api.update_gate(
             venue, name, GateUpdate(enabled=enabled), session, _actor(viewer), settings
@@ -399,7 +400,7 @@ def set_enabled(
 @router.post("/gates/{venue}/{name}/enrollment")
 def new_enrollment(
     request: Request,
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -407,7 +408,6 @@ def new_enrollment(
     name: Annotated[str, Path(max_length=64)],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     return _enrollment(request, viewer, session, settings, venue, name)
 
 
@@ -478,7 +478,7 @@ def bans_page(
 
 @router.post("/bans")
 def add_ban(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     reason: Text,
@@ -488,7 +488,6 @@ def add_ban(
     until: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     body = {
         "scope": "right" if right_id.strip() else "holder",
         "right_id": right_id.strip() or None,
@@ -513,13 +512,12 @@ def add_ban(
 
 @router.post("/bans/{ban_id}/remove")
 def lift_ban(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     ban_id: Annotated[str, Path(max_length=64)],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     try:
         bans_api.remove_ban(ban_id, session, _actor(viewer))
     except ServerError as exc:
@@ -558,18 +556,17 @@ def _rights_page(
 
 @router.get("/rights")
 def rights_page(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     holder: Annotated[str, Query(max_length=200)] = "",
     event: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    check_admin(viewer)
     return _rights_page(viewer, session, holder=holder.strip(), event=event.strip())
 
 
 @router.post("/rights/{right_id}/revoke")
 def revoke_right(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
@@ -577,7 +574,6 @@ def revoke_right(
     holder: OptionalText = "",
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     data, error = _attempt(lambda: RevokeRequest(reason=reason))
     if data is None:
         return _rights_page(viewer, session, holder=holder, error=error, code=422)
@@ -594,20 +590,19 @@ def revoke_right(
 @router.get("/rights/{right_id}/ticket.pdf")
 @writes
 def ticket_pdf(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
 ) -> Response:
     """The ticket to print or send (the API's: ``/api/v1/rights/{id}/ticket.pdf``), in the
     viewer's language."""
-    check_admin(viewer)
     return rights_api.ticket_pdf(right_id, session, _actor(viewer), settings, viewer.language)
 
 
 @router.post("/rights/{right_id}/transfer")
 def transfer_right(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -617,7 +612,6 @@ def transfer_right(
 ) -> Response:
     """A new ticket for the new holder, the old one revoked (the API's transfer)."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     data, error = _attempt(lambda: TransferRequest(holder=new_holder.strip()))
     if data is None:
         return _rights_page(viewer, session, holder=holder, error=error, code=422)
@@ -637,14 +631,13 @@ IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}
 
 @router.post("/rights/import")
 async def import_rights(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     file: Annotated[UploadFile, File()],
 ) -> Response:
     """Spool the file, start the import as a job (the API's), show its progress page."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     session.close()  # the job uses sessions of its own
     name = (file.filename or "").lower()
     content_type = next((t for s, t in IMPORT_TYPES.items() if name.endswith(s)), "text/csv")
@@ -680,16 +673,14 @@ JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
 
 
 @router.get("/jobs/{job}")
-def job_page(viewer: ViewerDep, session: SessionDep, job: JobId) -> Response:
-    check_admin(viewer)
+def job_page(viewer: AdminViewerDep, session: SessionDep, job: JobId) -> Response:
     found = rights_api.get_job(job, session, _actor(viewer))
     return _page("office_job.html", viewer, "rights", job=found)
 
 
 @router.get("/jobs/{job}/state")
-def job_state(viewer: ViewerDep, session: SessionDep, job: JobId) -> Response:
+def job_state(viewer: AdminViewerDep, session: SessionDep, job: JobId) -> Response:
     """The job as the progress page's script reads it."""
-    check_admin(viewer)
     found = rights_api.get_job(job, session, _actor(viewer))
     return JSONResponse(found.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
 
@@ -708,17 +699,15 @@ def _keys_page(
 
 
 @router.get("/keys")
-def keys_page(viewer: ViewerDep, session: SessionDep) -> Response:
-    check_admin(viewer)
+def keys_page(viewer: AdminViewerDep, session: SessionDep) -> Response:
     return _keys_page(viewer, session)
 
 
 @router.post("/keys/rotate")
 def rotate_key(
-    viewer: ViewerDep, session: SessionDep, settings: SettingsDep, csrf: CsrfField
+    viewer: AdminViewerDep, session: SessionDep, settings: SettingsDep, csrf: CsrfField
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     keys_api.rotate(session, _actor(viewer), settings)
     return _keys_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
                       code=201)  # fmt: skip
@@ -726,13 +715,12 @@ def rotate_key(
 
 @router.post("/keys/{kid}/retire")
 def retire_key(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     kid: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{16}$")],
 ) -> Response:
     check_csrf(viewer, csrf)
-    check_admin(viewer)
     try:
         keys_api.retire(kid, session, _actor(viewer))
     except ServerError as exc:
@@ -748,13 +736,12 @@ def retire_key(
 
 @router.get("/audit")
 def audit_page(
-    viewer: ViewerDep,
+    viewer: AdminViewerDep,
     session: SessionDep,
     actor: Annotated[str, Query(max_length=80)] = "",
     action: Annotated[str, Query(max_length=80)] = "",
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> Response:
-    check_admin(viewer)
     entries = monitor_api.list_audit(
         session, _actor(viewer), action=action or None, actor=actor or None, limit=limit
     )

@@ -363,3 +363,38 @@ def test_the_office_on_a_phone_in_french_and_arabic(
         assert fits["scroll"] == 390 and fits["wide"] == [], (section, fits)
     _shoot(page, server, "office-bans-ar-phone.png")
     page.context.close()
+
+
+def test_every_office_form_refuses_a_supervisor_before_reading_it(server: RunningServer) -> None:
+    """Derived from the application's routes, so a new form is covered the day it lands: a
+    supervisor signed in (with the session's own CSRF token) is refused every POST, and every
+    admin page, before anything is read or looked up."""
+    from fastapi.routing import iter_route_contexts
+
+    from sync_server.api.main import create_app
+
+    samples = {"right_id": "0" * 32, "job": "0" * 32, "kid": "0" * 16}
+    routes = sorted(
+        (method, route.path)
+        for route in iter_route_contexts(create_app().routes)
+        if route.path is not None and route.path.startswith("/dashboard/office")
+        for method in route.methods or ()
+    )
+    posts = [r for r in routes if r[0] == "POST"]
+    assert len(posts) >= 14, posts  # every form of the office today
+    admin_pages = [("GET", p) for p in ("/dashboard/office/rights", "/dashboard/office/keys",
+                                         "/dashboard/office/audit")]  # fmt: skip
+    admin_pages += [r for r in routes if r[0] == "GET" and "{" in r[1]]
+    name = add_user(server.database_url, "supervisor")
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        form = {"name": name, "password": PASSWORD}
+        assert browser.post("/dashboard/login", data=form).status_code == 303
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', browser.get("/dashboard").text)
+        assert csrf is not None
+        wrong = {}
+        for method, path in posts + admin_pages:
+            concrete = re.sub(r"\{(\w+)\}", lambda m: samples.get(m.group(1), "X"), path)
+            answer = browser.request(method, concrete, data={"csrf": csrf.group(1)})
+            if answer.status_code != 403 or "admin role" not in answer.text:
+                wrong[f"{method} {path}"] = f"{answer.status_code}: {answer.text[:120]}"
+    assert wrong == {}
