@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sync_server import __version__
 from sync_server.core.config import get_settings
 from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
+from sync_server.roles import ROLES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,7 +40,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "create-user", help="create a back-office user and print its API token (shown once)"
     )
     user.add_argument("name")
-    user.add_argument("--role", choices=["admin", "supervisor"], required=True)
+    user.add_argument(
+        "--role",
+        choices=list(ROLES),
+        required=True,
+        help="admin: everything; venue_admin: the --venue(s) given; supervisor: reads and "
+        "acknowledges; controller: no back office",
+    )
+    user.add_argument(
+        "--venue", action="append", default=[], metavar="CODE",
+        help="a venue a venue_admin manages (repeat for several)",
+    )  # fmt: skip
     _password_args(user)
     user.set_defaults(run=_create_user)
 
@@ -127,7 +138,8 @@ def _mark_restored(_args: argparse.Namespace) -> int:
 def _create_user(args: argparse.Namespace) -> int:
     from sync_server.db import get_sessionmaker
     from sync_server.migrate import upgrade
-    from sync_server.models import User
+    from sync_server.models import User, UserVenue, Venue
+    from sync_server.roles import VENUE_ADMIN
     from sync_server.services import audit, sessions
 
     upgrade(get_settings().database_url)
@@ -137,13 +149,25 @@ def _create_user(args: argparse.Namespace) -> int:
         if session.scalar(select(User).where(User.name == args.name)) is not None:
             print(f"gate-server: user {args.name!r} exists", file=sys.stderr)
             return 2
+        if (args.role == VENUE_ADMIN) != bool(args.venue):
+            print("gate-server: a venue_admin is given its venues (--venue CODE), and only a "
+                  "venue_admin is", file=sys.stderr)  # fmt: skip
+            return 2
+        venues = list(session.scalars(select(Venue).where(Venue.code.in_(args.venue))))
+        missing = sorted(set(args.venue) - {v.code for v in venues})
+        if missing:
+            print(f"gate-server: no venue {', '.join(missing)}", file=sys.stderr)
+            return 2
         user = User(name=args.name, role=args.role, token_hash=hash_token(token))
         session.add(user)
+        session.flush()
+        session.add_all(UserVenue(user_id=user.id, venue_id=v.id) for v in venues)
         if password is not None:
             sessions.set_password(session, user=user, password=password)
         audit.record(
-            session, actor="cli", action="user.create", target=args.name, detail={"role": args.role}
-        )
+            session, actor="cli", action="user.create", target=args.name,
+            detail={"role": args.role, "venues": sorted(args.venue)},
+        )  # fmt: skip
         session.commit()
     print(f"user {args.name} ({args.role}) created. API token, shown only now:")
     print(token)

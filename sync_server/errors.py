@@ -20,6 +20,10 @@ class NotFound(ServerError, LookupError):
     status_code = 404
 
 
+class Forbidden(ServerError):
+    status_code = 403
+
+
 class Conflict(ServerError):
     status_code = 409
 

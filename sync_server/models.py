@@ -51,7 +51,7 @@ class User(Base):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80), unique=True)
-    role: Mapped[str] = mapped_column(String(20))  # admin | supervisor
+    role: Mapped[str] = mapped_column(String(20))  # sync_server.roles.ROLES
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -62,6 +62,14 @@ class User(Base):
     login_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     language: Mapped[str | None] = mapped_column(String(8))
     """The pages' language this user chose (``fr``, ``ar``, ``en``); None: the browser's."""
+
+
+class UserVenue(Base):
+    """The venues a venue admin (``sync_server.roles``) manages."""
+
+    __tablename__ = "user_venues"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), primary_key=True)
 
 
 class SignInLock(Base):

@@ -248,6 +248,16 @@ REFUSALS: Words = {
         _.AR: "المنع {ban} مرفوع من قبل",
         _.EN: "ban {ban} was already lifted",
     },
+    "not_your_venue": {
+        _.FR: "ce compte ne gère pas le lieu {venue}",
+        _.AR: "هذا الحساب لا يدير المكان {venue}",
+        _.EN: "this account does not manage venue {venue}",
+    },
+    "not_your_ban": {
+        _.FR: "l'interdiction {ban} est de {by} : seul un administrateur la lève",
+        _.AR: "المنع {ban} من إنشاء {by}: المسؤول وحده يرفعه",
+        _.EN: "ban {ban} was made by {by}: only an admin lifts it",
+    },
     "no_key": {_.FR: "aucune clé {kid}", _.AR: "لا يوجد مفتاح {kid}", _.EN: "no key {kid}"},
     "key_active": {
         _.FR: "créez d'abord une nouvelle clé : la clé active signe les nouveaux billets et ne "
@@ -314,6 +324,12 @@ TEXTS: Words = {
     "sign_out": {_.FR: "Se déconnecter", _.AR: "خروج", _.EN: "Sign out"},
     "role_admin": {_.FR: "administrateur", _.AR: "مسؤول", _.EN: "admin"},
     "role_supervisor": {_.FR: "superviseur", _.AR: "مشرف", _.EN: "supervisor"},
+    "role_venue_admin": {
+        _.FR: "administrateur de lieu",
+        _.AR: "مسؤول مكان",
+        _.EN: "venue admin",
+    },
+    "role_controller": {_.FR: "contrôleur", _.AR: "مراقب", _.EN: "controller"},
     # The dashboard's frame
     "supervision": {_.FR: "supervision", _.AR: "المتابعة", _.EN: "supervision"},
     "connecting": {_.FR: "◌ Connexion…", _.AR: "◌ جارٍ الاتصال…", _.EN: "◌ Connecting…"},

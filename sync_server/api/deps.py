@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 
 from shared import protocol
 from shared.gate_wire import NUL_MESSAGE
+from sync_server import roles
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.limits import guesses
 from sync_server.core.security import DEVICE_TOKEN_PREFIX, USER_TOKEN_PREFIX, hash_token
 from sync_server.db import get_db, get_sessionmaker, read_only
-from sync_server.models import Device, Gate, User, Venue
+from sync_server.models import Device, Gate, User, UserVenue, Venue
 from sync_server.services import alerts
 
 SessionDep = Annotated[Session, Depends(get_db)]
@@ -33,6 +34,8 @@ class Actor:
     name: str
     role: str
     remote_addr: str
+    venues: frozenset[str] | None = None
+    """A venue admin's venues (``sync_server.roles``); None: every venue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,16 +85,42 @@ def current_user(request: Request, session: SessionDep, credentials: BearerDep) 
     # (all of them queued behind that lock) deadlocks the server until busy timeouts expire.
     read_only(session)
     user = session.scalar(select(User).where(User.token_hash == hash_token(token)))
-    session.commit()
     if user is None or user.disabled:
+        session.commit()
         guesses().failed(client)
         raise _unauthorized("unknown or disabled user token")
-    return Actor(user.name, user.role, client)
+    if user.role not in roles.BACK_OFFICE:
+        session.commit()
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {user.role} has no back office")
+    venues = user_venues(session, user.id) if user.role == roles.VENUE_ADMIN else None
+    session.commit()
+    return Actor(user.name, user.role, client, venues)
+
+
+def user_venues(session: Session, user_id: int) -> frozenset[str]:
+    """The codes of the venues a venue admin manages."""
+    return frozenset(
+        session.scalars(
+            select(Venue.code)
+            .join(UserVenue, UserVenue.venue_id == Venue.id)
+            .where(UserVenue.user_id == user_id)
+        )
+    )
 
 
 def require_admin(actor: Annotated[Actor, Depends(current_user)]) -> Actor:
-    if actor.role != "admin":
+    if actor.role != roles.ADMIN:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the admin role")
+    return actor
+
+
+def require_writer(actor: Annotated[Actor, Depends(current_user)]) -> Actor:
+    """An admin, or a venue admin (each route then checks the venue: ``roles.require_venue``)."""
+    if actor.role not in roles.WRITERS:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this action needs the admin role (or venue_admin, for its own venues)",
+        )
     return actor
 
 
@@ -150,4 +179,5 @@ def gate_protocol(request: Request, session: SessionDep, credentials: BearerDep)
 
 UserDep = Annotated[Actor, Depends(current_user)]
 AdminDep = Annotated[Actor, Depends(require_admin)]
+WriterDep = Annotated[Actor, Depends(require_writer)]
 GateDep = Annotated[GateIdentity, Depends(current_gate)]

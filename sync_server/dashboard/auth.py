@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response, status
 
 from shared.i18n import Language, from_accept_language, language_or_default
-from sync_server.api.deps import SessionDep
+from sync_server import roles
+from sync_server.api.deps import SessionDep, user_venues
 from sync_server.db import get_sessionmaker, read_only
 from sync_server.services import sessions
 
@@ -29,6 +30,8 @@ class Viewer:
     remote_addr: str
     session_id: int = 0
     language: Language = Language.FR
+    venues: frozenset[str] | None = None
+    """A venue admin's venues (``sync_server.roles``); None: every venue."""
 
     @property
     def csrf(self) -> str:
@@ -36,7 +39,16 @@ class Viewer:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        """Everything, every venue (the platform's superadmin)."""
+        return self.role == roles.ADMIN
+
+    @property
+    def writes(self) -> bool:
+        """An admin, or a venue admin (in their venues)."""
+        return self.role in roles.WRITERS
+
+    def manages(self, venue: str) -> bool:
+        return roles.manages(self, venue)
 
 
 def set_cookie(response: Response, request: Request, token: str) -> None:
@@ -95,7 +107,11 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
             sessions.touch(writer, user.session_id)
     client = request.client.host if request.client else ""
     language = request_language(request, user.language)
-    return Viewer(user.name, user.role, token, client, user.session_id, language)
+    venues = None
+    if user.role == roles.VENUE_ADMIN:
+        venues = user_venues(read_only(session), user.user_id)
+        session.commit()
+    return Viewer(user.name, user.role, token, client, user.session_id, language, venues)
 
 
 OptionalViewerDep = Annotated[Viewer | None, Depends(optional_viewer)]
@@ -127,12 +143,31 @@ def check_csrf(viewer: Viewer, given: str) -> None:
 
 
 def admin_viewer(viewer: Annotated[Viewer, Depends(page_viewer)]) -> Viewer:
-    """For the back office's admin pages and forms: refused (403) before the form is read."""
+    """For the admin's pages and forms (keys, the audit log, new venues): refused (403) before
+    the form is read."""
     check_admin(viewer)
     return viewer
 
 
+def writer_viewer(viewer: Annotated[Viewer, Depends(page_viewer)]) -> Viewer:
+    """For the back office's forms: an admin, or a venue admin (each change then checks the
+    venue, in the API's own functions); refused (403) before the form is read."""
+    if not viewer.writes:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this action needs the admin role (or venue_admin, for its own venues)",
+        )
+    return viewer
+
+
 AdminViewerDep = Annotated[Viewer, Depends(admin_viewer)]
+WriterViewerDep = Annotated[Viewer, Depends(writer_viewer)]
+
+
+def check_writer(viewer: Viewer, venue: str) -> None:
+    """An admin, or that venue's admin."""
+    if not viewer.manages(venue):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this action needs the admin role")
 
 
 def check_admin(viewer: Viewer) -> None:

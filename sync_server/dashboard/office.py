@@ -40,6 +40,7 @@ from sync_server.dashboard.auth import (
     AdminViewerDep,
     Viewer,
     ViewerDep,
+    WriterViewerDep,
     check_admin,
     check_csrf,
 )
@@ -65,8 +66,10 @@ OFFICE = f"{PREFIX}/office"
 router = APIRouter(prefix=OFFICE, include_in_schema=False)
 SECTIONS = ("venues", "events", "gates", "rights", "bans", "keys", "audit")
 """The office's pages, in the order of its tabs."""
-ADMIN_SECTIONS = frozenset({"rights", "keys", "audit"})
-"""Pages only admins see (the API's rights, keys and audit routes are theirs)."""
+ADMIN_SECTIONS = frozenset({"keys", "audit"})
+"""Pages only admins see (the API's keys and audit routes are theirs)."""
+WRITER_SECTIONS = frozenset({"rights"})
+"""Pages for admins and venue admins (tickets: their venues' only)."""
 CsrfField = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=500)]
 OptionalText = Annotated[str, Form(max_length=500)]
@@ -74,7 +77,8 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def _actor(viewer: Viewer) -> Actor:
-    return Actor(viewer.name, viewer.role, viewer.remote_addr)
+    """The signed-in person as the API's functions take them: role and venues included."""
+    return Actor(viewer.name, viewer.role, viewer.remote_addr, viewer.venues)
 
 
 def _page(
@@ -87,13 +91,20 @@ def _page(
 ) -> HTMLResponse:
     if section in ADMIN_SECTIONS and not viewer.is_admin:
         check_admin(viewer)
+    if section in WRITER_SECTIONS and not viewer.writes:
+        check_admin(viewer)
     body = render.page(
         template,
         say=render.speakers()[viewer.language],
         languages=list(Language),
         viewer=viewer,
         section=section,
-        sections=[s for s in SECTIONS if viewer.is_admin or s not in ADMIN_SECTIONS],
+        sections=[
+            s
+            for s in SECTIONS
+            if viewer.is_admin
+            or (s not in ADMIN_SECTIONS and (viewer.writes or s not in WRITER_SECTIONS))
+        ],
         here=f"{OFFICE}/{section}",
         **context,
     )
@@ -194,7 +205,7 @@ def create_venue(
 
 @router.post("/venues/{venue}/timezone")
 def set_timezone(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     venue: Annotated[str, Path(max_length=64)],
@@ -216,7 +227,7 @@ def set_timezone(
 
 @router.post("/venues/{venue}/zones")
 def put_zone(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     venue: Annotated[str, Path(max_length=64)],
@@ -270,7 +281,7 @@ def events_page(viewer: ViewerDep, session: SessionDep) -> Response:
 
 @router.post("/events")
 def create_event(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     code: Text,
@@ -339,7 +350,7 @@ def gates_page(viewer: ViewerDep, session: SessionDep, settings: SettingsDep) ->
 @router.post("/gates")
 def create_gate(
     request: Request,
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -376,7 +387,7 @@ def _codes(text: str) -> list[str]:
 
 @router.post("/gates/{venue}/{name}/enabled")
 def set_enabled(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -400,7 +411,7 @@ def set_enabled(
 @router.post("/gates/{venue}/{name}/enrollment")
 def new_enrollment(
     request: Request,
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -478,7 +489,7 @@ def bans_page(
 
 @router.post("/bans")
 def add_ban(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     reason: Text,
@@ -512,7 +523,7 @@ def add_ban(
 
 @router.post("/bans/{ban_id}/remove")
 def lift_ban(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     ban_id: Annotated[str, Path(max_length=64)],
@@ -556,7 +567,7 @@ def _rights_page(
 
 @router.get("/rights")
 def rights_page(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     holder: Annotated[str, Query(max_length=200)] = "",
     event: Annotated[str, Query(max_length=64)] = "",
@@ -566,7 +577,7 @@ def rights_page(
 
 @router.post("/rights/{right_id}/revoke")
 def revoke_right(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
@@ -590,7 +601,7 @@ def revoke_right(
 @router.get("/rights/{right_id}/ticket.pdf")
 @writes
 def ticket_pdf(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
@@ -602,7 +613,7 @@ def ticket_pdf(
 
 @router.post("/rights/{right_id}/transfer")
 def transfer_right(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
     csrf: CsrfField,
@@ -631,7 +642,7 @@ IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}
 
 @router.post("/rights/import")
 async def import_rights(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     file: Annotated[UploadFile, File()],
@@ -673,13 +684,13 @@ JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
 
 
 @router.get("/jobs/{job}")
-def job_page(viewer: AdminViewerDep, session: SessionDep, job: JobId) -> Response:
+def job_page(viewer: WriterViewerDep, session: SessionDep, job: JobId) -> Response:
     found = rights_api.get_job(job, session, _actor(viewer))
     return _page("office_job.html", viewer, "rights", job=found)
 
 
 @router.get("/jobs/{job}/state")
-def job_state(viewer: AdminViewerDep, session: SessionDep, job: JobId) -> Response:
+def job_state(viewer: WriterViewerDep, session: SessionDep, job: JobId) -> Response:
     """The job as the progress page's script reads it."""
     found = rights_api.get_job(job, session, _actor(viewer))
     return JSONResponse(found.model_dump(mode="json"), headers={"Cache-Control": "no-store"})

@@ -25,8 +25,8 @@ from sync_server.dashboard.auth import (
     DataViewerDep,
     OptionalViewerDep,
     ViewerDep,
-    check_admin,
     check_csrf,
+    check_writer,
     clear_cookie,
     request_language,
     set_cookie,
@@ -276,9 +276,9 @@ def set_gate_enabled(
     csrf: CsrfField,
     enabled: Annotated[bool, Form()],
 ) -> Response:
-    """Admin only: switch a gate off (it refuses everyone) or on again."""
+    """An admin, or the venue's admin: switch a gate off (it refuses everyone) or on again."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
+    check_writer(viewer, venue)
     place = site.get_venue(session, venue)
     gate = site.get_gate(session, place, name)
     pending = site.update_gate(session, venue=place, gate=gate, data=GateUpdate(enabled=enabled))
@@ -303,9 +303,10 @@ def decide_held(
     csrf: CsrfField,
     decision: Annotated[Literal["applied", "discarded"], Form()],
 ) -> Response:
-    """Admin only: apply (they count) or discard a gate's scans held in quarantine; audited."""
+    """An admin, or the venue's admin: apply (they count) or discard a gate's scans held in
+    quarantine; audited."""
     check_csrf(viewer, csrf)
-    check_admin(viewer)
+    check_writer(viewer, venue)
     ids = [h.scan.scan_id for h in quarantine.held(session, venue=venue, gate=name)]
     if not ids:
         return _see(PREFIX)  # decided meanwhile (another admin, gate-admin)

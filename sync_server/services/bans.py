@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shared.model import BanScope
 from shared.sync_schema import BanRow, ChangeKind
-from sync_server.errors import Conflict, Invalid, NotFound
+from sync_server.errors import Conflict, Forbidden, Invalid, NotFound
 from sync_server.feed import GLOBAL_SCOPE, Pending
 from sync_server.models import AccessRight, Ban
 from sync_server.schemas import BanCreate, BanPublic
@@ -49,6 +49,18 @@ def add_ban(session: Session, *, data: BanCreate, actor: str) -> tuple[Ban, list
     session.add(ban)
     session.flush()
     return ban, [Pending.upsert(ban_row(ban), GLOBAL_SCOPE)]
+
+
+def require_may_lift(session: Session, *, ban_id: str, actor: str, admin: bool) -> None:
+    """Only an admin lifts another's ban (a venue admin's scope is their own)."""
+    ban = session.get(Ban, ban_id)
+    if ban is not None and not admin and ban.created_by != actor:
+        raise Forbidden(
+            f"ban {ban_id} was made by {ban.created_by}: only an admin lifts it",
+            said="not_your_ban",
+            ban=ban_id,
+            by=ban.created_by,
+        )
 
 
 def remove_ban(session: Session, *, ban_id: str) -> tuple[Ban, list[Pending]]:

@@ -35,12 +35,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sync_server import roles
 from sync_server.db import get_read_sessionmaker, get_sessionmaker
 from sync_server.errors import Invalid
-from sync_server.models import ImportJob
+from sync_server.models import ImportJob, User, UserVenue, Venue
 from sync_server.schemas import ImportReport, RowError
 from sync_server.services import rights
 from sync_server.services.writes import commit
@@ -102,6 +103,7 @@ def _run(
             reading,
             rights.read_rows(source, content_type),
             progress=lambda done: _set(job_id, rows=done),
+            venues=_scope(reading, actor),
         )
     if checked.errors:
         kept = [_short(e) for e in checked.errors[:ERRORS_KEPT]]
@@ -139,6 +141,20 @@ def _run(
                detail={"rows": checked.rows, "content_type": content_type, "job": job_id},
                remote_addr=remote_addr)  # fmt: skip
     return ImportReport(imported=written, errors=[], right_ids=ids, job=job_id)
+
+
+def _scope(session: Session, actor: str) -> frozenset[str] | None:
+    """The venues whose events the importing account may give tickets for (None: all)."""
+    user = session.scalar(select(User).where(User.name == actor))
+    if user is None or user.role != roles.VENUE_ADMIN:
+        return None
+    return frozenset(
+        session.scalars(
+            select(Venue.code)
+            .join(UserVenue, UserVenue.venue_id == Venue.id)
+            .where(UserVenue.user_id == user.id)
+        )
+    )
 
 
 def run_in_process(

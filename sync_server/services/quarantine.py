@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from shared.gate_wire import ScanIn
 from shared.model import Direction
+from sync_server.db import IN_CHUNK
 from sync_server.errors import Invalid
 from sync_server.models import Gate, Scan, Venue
 from sync_server.services import scans
@@ -41,6 +42,22 @@ def held(session: Session, *, venue: str | None = None, gate: str | None = None)
         query = query.where(Gate.name == gate)
     rows = session.execute(query.order_by(Scan.scanned_at_ms, Scan.scan_id)).all()
     return [Held(scan, gate_name, venue_code) for scan, gate_name, venue_code in rows]
+
+
+def venues_of(session: Session, scan_ids: Sequence[str]) -> set[str]:
+    """The venues of these scans (a venue admin decides on their own venues' only)."""
+    ids = sorted(set(scan_ids))
+    found: set[str] = set()
+    for start in range(0, len(ids), IN_CHUNK):
+        found.update(
+            session.scalars(
+                select(Venue.code)
+                .join(Scan, Scan.venue_id == Venue.id)
+                .where(Scan.scan_id.in_(ids[start : start + IN_CHUNK]))
+                .distinct()
+            )
+        )
+    return found
 
 
 def decide(

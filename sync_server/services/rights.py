@@ -205,6 +205,7 @@ def validate_import(
     rows: Iterable[Numbered],
     *,
     progress: Callable[[int], None] | None = None,
+    venues: frozenset[str] | None = None,
 ) -> Validated:
     """Check every row (parse errors included), reading only; ``progress(rows so far)`` is
     called every 10,000 rows. Errors name the rows by their numbers (``Numbered``)."""
@@ -218,6 +219,11 @@ def validate_import(
             checked.errors.append(data)
             continue
         event, problems = _row_problems(data, checked.catalogue)
+        if event is not None and venues is not None:
+            at = checked.catalogue.venue_code(event)
+            if at not in venues:
+                event, problems = None, [f"event {data.event!r} is at venue {at!r}, which this "
+                                         "account does not manage"]  # fmt: skip
         if data.secret is not None:
             if data.secret in secrets_seen:
                 problems.append(f"secret repeats row {secrets_seen[data.secret]}")

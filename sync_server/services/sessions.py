@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from sync_server import roles
 from sync_server.core.security import hash_token
 from sync_server.db import read_only
 from sync_server.models import SignInLock, User, WebSession
@@ -27,7 +28,7 @@ FREE_ATTEMPTS = 3
 LOCK_BASE_S = 5
 LOCK_MAX_S = 900
 MIN_PASSWORD = 8
-DASHBOARD_ROLES = ("admin", "supervisor")
+DASHBOARD_ROLES = tuple(sorted(roles.BACK_OFFICE))
 
 _N, _R, _P = 2**14, 8, 1  # 16 MiB and ~50 ms per hash: slow for guessing, fine for a sign-in
 _SALT_BYTES = 16
@@ -89,6 +90,7 @@ class SessionUser:
     last_seen_at: datetime
     language: str | None = None
     """The pages' language the user chose, if any."""
+    user_id: int = 0
 
 
 def csrf_token(session_token: str) -> str:
@@ -187,7 +189,7 @@ def find(session: Session, token: str, *, now: datetime | None = None) -> Sessio
         return None
     if user.disabled or user.role not in DASHBOARD_ROLES:
         return None
-    return SessionUser(web.id, user.name, user.role, web.last_seen_at, user.language)
+    return SessionUser(web.id, user.name, user.role, web.last_seen_at, user.language, user.id)
 
 
 def set_language(session: Session, name: str, language: str) -> None:

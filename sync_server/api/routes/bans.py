@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server.api.deps import SessionDep, UserDep, WriterDep
 from sync_server.schemas import BanCreate, BanPublic
 from sync_server.services import bans
 from sync_server.services.writes import commit
@@ -15,7 +15,8 @@ router = APIRouter(prefix="/bans", tags=["blacklist"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def add_ban(data: BanCreate, session: SessionDep, actor: AdminDep) -> BanPublic:
+def add_ban(data: BanCreate, session: SessionDep, actor: WriterDep) -> BanPublic:
+    """A ban follows the person to every venue: an admin or any venue admin may add one."""
     ban, pending = bans.add_ban(session, data=data, actor=actor.name)
     commit(
         session,
@@ -44,7 +45,9 @@ def list_bans(
 
 
 @router.delete("/{ban_id}")
-def remove_ban(ban_id: str, session: SessionDep, actor: AdminDep) -> BanPublic:
+def remove_ban(ban_id: str, session: SessionDep, actor: WriterDep) -> BanPublic:
+    """An admin lifts any ban; a venue admin, the bans of their own making."""
+    bans.require_may_lift(session, ban_id=ban_id, actor=actor.name, admin=actor.venues is None)
     ban, pending = bans.remove_ban(session, ban_id=ban_id)
     commit(
         session,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server import roles
+from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
 from sync_server.models import Event, Season, Venue
 from sync_server.schemas import EventCreate, EventPublic, SeasonCreate, SeasonPublic
 from sync_server.services import rights, site
@@ -57,8 +58,9 @@ def list_seasons(session: SessionDep, _: UserDep) -> list[SeasonPublic]:
 
 
 @router.post("/events", status_code=status.HTTP_201_CREATED)
-def create_event(data: EventCreate, session: SessionDep, actor: AdminDep) -> EventPublic:
+def create_event(data: EventCreate, session: SessionDep, actor: WriterDep) -> EventPublic:
     """Creating an event in a season gives each of the season's subscribers a right for it."""
+    roles.require_venue(actor, data.venue)
     event, pending = site.create_event(session, data=data)
     pending += rights.rights_for_new_event(session, event=event)
     commit(
@@ -85,9 +87,10 @@ def get_event(code: str, session: SessionDep, _: UserDep) -> EventPublic:
 
 
 @router.post("/events/{code}/open-gates")
-def open_gates(code: str, session: SessionDep, actor: AdminDep) -> EventPublic:
+def open_gates(code: str, session: SessionDep, actor: WriterDep) -> EventPublic:
     """Make every gate of the event's venue control this event (match day)."""
     event = site.get_event(session, code)
+    roles.require_venue(actor, rights.venue_code(session, event))
     pending = site.open_event_at_gates(session, event=event)
     commit(
         session,

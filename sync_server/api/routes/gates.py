@@ -8,7 +8,8 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from shared.model import Direction
-from sync_server.api.deps import AdminDep, SessionDep, SettingsDep, UserDep
+from sync_server import roles
+from sync_server.api.deps import SessionDep, SettingsDep, UserDep, WriterDep
 from sync_server.models import Device, Gate, Venue
 from sync_server.schemas import EnrollmentCodePublic, GateCreate, GatePublic, GateUpdate
 from sync_server.services import site
@@ -36,8 +37,9 @@ def gate_public(gate: Gate, venue_code: str, silent_after_s: int) -> GatePublic:
 
 @router.post("/gates", status_code=status.HTTP_201_CREATED)
 def create_gate(
-    data: GateCreate, session: SessionDep, actor: AdminDep, settings: SettingsDep
+    data: GateCreate, session: SessionDep, actor: WriterDep, settings: SettingsDep
 ) -> GatePublic:
+    roles.require_venue(actor, data.venue)
     gate, pending = site.create_gate(session, data=data)
     commit(
         session,
@@ -68,9 +70,10 @@ def update_gate(
     name: str,
     data: GateUpdate,
     session: SessionDep,
-    actor: AdminDep,
+    actor: WriterDep,
     settings: SettingsDep,
 ) -> GatePublic:
+    roles.require_venue(actor, venue)
     place = site.get_venue(session, venue)
     gate = site.get_gate(session, place, name)
     pending = site.update_gate(session, venue=place, gate=gate, data=data)
@@ -88,9 +91,10 @@ def update_gate(
 
 @router.post("/venues/{venue}/gates/{name}/enrollment", status_code=status.HTTP_201_CREATED)
 def enrollment_code(
-    venue: str, name: str, session: SessionDep, actor: AdminDep, settings: SettingsDep
+    venue: str, name: str, session: SessionDep, actor: WriterDep, settings: SettingsDep
 ) -> EnrollmentCodePublic:
     """A one-time code to enroll a terminal as this gate (valid 24 h by default)."""
+    roles.require_venue(actor, venue)
     place = site.get_venue(session, venue)
     gate = site.get_gate(session, place, name)
     code, enrollment = site.new_enrollment(session, gate=gate, ttl_s=settings.enrollment_code_ttl_s)
@@ -105,8 +109,9 @@ def enrollment_code(
 
 
 @router.post("/venues/{venue}/gates/{name}/revoke-devices")
-def revoke_devices(venue: str, name: str, session: SessionDep, actor: AdminDep) -> dict[str, int]:
+def revoke_devices(venue: str, name: str, session: SessionDep, actor: WriterDep) -> dict[str, int]:
     """Cut off every terminal enrolled as this gate (a stolen or replaced terminal)."""
+    roles.require_venue(actor, venue)
     place = site.get_venue(session, venue)
     gate = site.get_gate(session, place, name)
     now = datetime.now(UTC)

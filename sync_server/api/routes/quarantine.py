@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter
 
-from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server import roles
+from sync_server.api.deps import SessionDep, UserDep, WriterDep
 from sync_server.schemas import HeldScan, QuarantineDecided, QuarantineDecision
 from sync_server.services import quarantine
 from sync_server.services.writes import commit
@@ -36,8 +37,11 @@ def list_held(
 
 
 @router.post("")
-def decide(data: QuarantineDecision, session: SessionDep, actor: AdminDep) -> QuarantineDecided:
-    """Apply held scans (they count and move usage) or discard them (never counted); audited."""
+def decide(data: QuarantineDecision, session: SessionDep, actor: WriterDep) -> QuarantineDecided:
+    """Apply held scans (they count and move usage) or discard them (never counted); audited.
+    A venue admin decides on their venues' scans only."""
+    for venue in quarantine.venues_of(session, data.scan_ids):
+        roles.require_venue(actor, venue)
     decided, result = quarantine.decide(session, scan_ids=data.scan_ids, decision=data.decision)
     commit(
         session,

@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from shared.i18n import DEFAULT_LANGUAGE, Language
-from sync_server import qr
-from sync_server.api.deps import AdminDep, SessionDep, SettingsDep
+from sync_server import qr, roles
+from sync_server.api.deps import Actor, AdminDep, SessionDep, SettingsDep, WriterDep
 from sync_server.dashboard import report_pdf as ticket_file
 from sync_server.db import writes
 from sync_server.errors import NotFound
@@ -40,8 +40,16 @@ router = APIRouter(tags=["access rights"])
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
 
 
+def _their_right(session: SessionDep, right_id: str, actor: Actor) -> tuple[AccessRight, Event]:
+    """The right, if the caller manages its event's venue (``roles``)."""
+    right, event = rights.get_right(session, right_id)
+    roles.require_venue(actor, rights.venue_code(session, event))
+    return right, event
+
+
 @router.post("/rights", status_code=status.HTTP_201_CREATED)
-def create_right(data: RightCreate, session: SessionDep, actor: AdminDep) -> RightPublic:
+def create_right(data: RightCreate, session: SessionDep, actor: WriterDep) -> RightPublic:
+    roles.require_venue(actor, rights.venue_code(session, site.get_event(session, data.event)))
     right, event, pending = rights.create_right(session, data=data)
     commit(
         session,
@@ -78,7 +86,7 @@ def create_right(data: RightCreate, session: SessionDep, actor: AdminDep) -> Rig
 async def import_rights(
     request: Request,
     session: SessionDep,
-    actor: AdminDep,
+    actor: WriterDep,
     content_type: Annotated[str, Header()] = "text/csv",
     background: bool = False,
 ) -> Response:
@@ -132,10 +140,10 @@ def _in_background(job: str, path: FilePath, **job_args: str) -> None:
 
 @router.get("/jobs/{job}")
 def get_job(job: Annotated[str, Path(pattern="^[0-9a-f]{32}$")], session: SessionDep,
-            _: AdminDep) -> ImportJobPublic:  # fmt: skip
-    """An import's progress and outcome."""
+            actor: WriterDep) -> ImportJobPublic:  # fmt: skip
+    """An import's progress and outcome (a venue admin's own imports only)."""
     found = session.get(ImportJob, job)
-    if found is None:
+    if found is None or (actor.venues is not None and found.actor != actor.name):
         raise NotFound(f"no job {job}")
     return ImportJobPublic(
         job=found.id,
@@ -154,13 +162,17 @@ def get_job(job: Annotated[str, Path(pattern="^[0-9a-f]{32}$")], session: Sessio
 @router.get("/rights")
 def list_rights(
     session: SessionDep,
-    _: AdminDep,
+    actor: WriterDep,
     event: str | None = None,
     holder_id: Annotated[str | None, Query(pattern=r"^[0-9a-fA-F]{32}$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> list[RightPublic]:
     query = select(AccessRight, Event.code).join(Event, Event.id == AccessRight.event_id)
+    if actor.venues is not None:  # a venue admin reads their venues' tickets only
+        query = query.join(Venue, Venue.id == Event.venue_id).where(
+            Venue.code.in_(sorted(actor.venues))
+        )
     if event is not None:
         query = query.where(Event.code == event)
     if holder_id is not None:
@@ -170,14 +182,16 @@ def list_rights(
 
 
 @router.get("/rights/{right_id}")
-def get_right(right_id: str, session: SessionDep, _: AdminDep) -> RightPublic:
-    right, event = rights.get_right(session, right_id)
+def get_right(right_id: str, session: SessionDep, actor: WriterDep) -> RightPublic:
+    right, event = _their_right(session, right_id, actor)
     return rights.to_public(right, event.code)
 
 
 @router.post("/rights/{right_id}/revoke")
-def revoke(right_id: str, data: RevokeRequest, session: SessionDep, actor: AdminDep) -> RightPublic:
-    right, event = rights.get_right(session, right_id)
+def revoke(
+    right_id: str, data: RevokeRequest, session: SessionDep, actor: WriterDep
+) -> RightPublic:
+    right, event = _their_right(session, right_id, actor)
     pending = rights.revoke_right(session, right=right, event=event, reason=data.reason)
     commit(
         session,
@@ -196,11 +210,11 @@ def transfer(
     right_id: str,
     data: TransferRequest,
     session: SessionDep,
-    actor: AdminDep,
+    actor: WriterDep,
     settings: SettingsDep,
 ) -> TransferPublic:
     """A new right and a new code for the new holder; the old right is revoked."""
-    right, event = rights.get_right(session, right_id)
+    right, event = _their_right(session, right_id, actor)
     new, pending = rights.transfer_right(session, right=right, event=event, data=data)
     code = rights.issue_code(session, right=new, event=event, passphrase=settings.key_passphrase)
     commit(
@@ -217,8 +231,8 @@ def transfer(
     )
 
 
-def _issue(right_id: str, session: SessionDep, actor: AdminDep, passphrase: str) -> str:
-    right, event = rights.get_right(session, right_id)
+def _issue(right_id: str, session: SessionDep, actor: WriterDep, passphrase: str) -> str:
+    right, event = _their_right(session, right_id, actor)
     code = rights.issue_code(session, right=right, event=event, passphrase=passphrase)
     commit(
         session,
@@ -233,7 +247,7 @@ def _issue(right_id: str, session: SessionDep, actor: AdminDep, passphrase: str)
 @router.get("/rights/{right_id}/code")
 @writes
 def issue_code(
-    right_id: str, session: SessionDep, actor: AdminDep, settings: SettingsDep
+    right_id: str, session: SessionDep, actor: WriterDep, settings: SettingsDep
 ) -> IssuedCode:
     """The text of the right's QR code (a signed EG1 credential, or its plain secret)."""
     return IssuedCode(
@@ -251,7 +265,7 @@ def issue_qr(
     right_id: str,
     fmt: Annotated[str, Path(pattern="^(png|svg)$")],
     session: SessionDep,
-    actor: AdminDep,
+    actor: WriterDep,
     settings: SettingsDep,
     scale: Annotated[int, Query(ge=1, le=40)] = 6,
 ) -> Response:
@@ -272,13 +286,13 @@ def issue_qr(
 def ticket_pdf(
     right_id: str,
     session: SessionDep,
-    actor: AdminDep,
+    actor: WriterDep,
     settings: SettingsDep,
     lang: Annotated[Language, Query()] = DEFAULT_LANGUAGE,
 ) -> Response:
     """The ticket to print or send, as an A6 PDF: its QR code (issued, audited), the event in its
     venue's time, the zones' names, seat and name, in ``lang`` (fr, ar, en)."""
-    right, event = rights.get_right(session, right_id)
+    right, event = _their_right(session, right_id, actor)
     venue = session.get(Venue, event.venue_id)
     assert venue is not None
     code = _issue(right_id, session, actor, settings.key_passphrase)

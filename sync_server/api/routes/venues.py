@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from sqlalchemy import select
 
-from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server import roles
+from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
 from sync_server.models import Occupancy, Venue
 from sync_server.schemas import VenueCreate, VenuePublic, VenueUpdate, ZoneIn, ZonePublic
 from sync_server.services import site
@@ -58,8 +59,11 @@ def get_venue(code: str, session: SessionDep, _: UserDep) -> VenuePublic:
 
 
 @router.patch("/{code}")
-def update_venue(code: str, data: VenueUpdate, session: SessionDep, actor: AdminDep) -> VenuePublic:
+def update_venue(
+    code: str, data: VenueUpdate, session: SessionDep, actor: WriterDep
+) -> VenuePublic:
     """Rename a venue or set its time zone (IANA name): its times are shown in it."""
+    roles.require_venue(actor, code)
     venue = site.get_venue(session, code)
     changed = site.update_venue(session, venue=venue, data=data)
     commit(
@@ -74,8 +78,9 @@ def update_venue(code: str, data: VenueUpdate, session: SessionDep, actor: Admin
 
 
 @router.put("/{code}/zones")
-def put_zones(code: str, zones: list[ZoneIn], session: SessionDep, actor: AdminDep) -> VenuePublic:
+def put_zones(code: str, zones: list[ZoneIn], session: SessionDep, actor: WriterDep) -> VenuePublic:
     """Create or update zones (a whole tree or a few nodes); capacities included."""
+    roles.require_venue(actor, code)
     venue = site.get_venue(session, code)
     pending = site.put_zones(session, venue=venue, zones=zones)
     commit(

@@ -1,0 +1,186 @@
+"""Venue admins (issue 17): an account given venues changes their venues' zones, events, gates
+and tickets and nothing else; the admin keeps everything. Two clubs' venues side by side: club
+A's venue admin can neither see nor change club B's tickets, in the API, in an import and in the
+back office's pages. The routes are classified from the application itself, so a new write route
+must say who may call it before its tests pass."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.support.server import REPO, RunningServer, server_env
+from tests.support.site import Site, ok
+from tests.sync_server.test_authorization import BACK_OFFICE_WRITES, concrete
+from tests.sync_server.test_sessions import PASSWORD
+
+ADMIN_ONLY = {
+    ("POST", "/api/v1/venues"),
+    ("POST", "/api/v1/seasons"),
+    ("POST", "/api/v1/subscriptions"),
+    ("POST", "/api/v1/keys/rotate"),
+    ("POST", "/api/v1/keys/{kid}/retire"),
+}
+"""Platform-wide: new venues, seasons (they span venues), season tickets, the signing keys."""
+OPEN_TO_VENUE_ADMINS = {("POST", "/api/v1/bans"), ("DELETE", "/api/v1/bans/{ban_id}")}
+"""A ban follows the person everywhere; a venue admin lifts only their own (tested below)."""
+SCOPED = {
+    ("PATCH", "/api/v1/venues/{code}"),
+    ("PUT", "/api/v1/venues/{code}/zones"),
+    ("POST", "/api/v1/events"),
+    ("POST", "/api/v1/events/{code}/open-gates"),
+    ("POST", "/api/v1/gates"),
+    ("PATCH", "/api/v1/venues/{venue}/gates/{name}"),
+    ("POST", "/api/v1/venues/{venue}/gates/{name}/enrollment"),
+    ("POST", "/api/v1/venues/{venue}/gates/{name}/revoke-devices"),
+    ("POST", "/api/v1/rights"),
+    ("POST", "/api/v1/rights/import"),
+    ("POST", "/api/v1/rights/{right_id}/revoke"),
+    ("POST", "/api/v1/rights/{right_id}/transfer"),
+    ("POST", "/api/v1/quarantine"),
+}
+"""Checked against the venue they touch (quarantine: the venues of the scans decided)."""
+
+
+def venue_admin(database_url: str, *venues: str) -> tuple[str, str]:
+    """A venue admin of ``venues`` made by the real CLI, with a password: (name, API token)."""
+    name = f"club-{uuid.uuid4().hex[:8]}"
+    made = subprocess.run(
+        [sys.executable, "-m", "sync_server.cli", "create-user", name, "--role", "venue_admin",
+         *(a for v in venues for a in ("--venue", v)), "--password-stdin"],
+        input=PASSWORD + "\n", env=server_env(database_url), cwd=REPO, text=True,
+        capture_output=True, check=True,
+    )  # fmt: skip
+    return name, made.stdout.strip().splitlines()[-1]
+
+
+@pytest.fixture(scope="module")
+def clubs(server: RunningServer) -> tuple[Site, Site]:
+    return Site.create(server), Site.create(server)
+
+
+@pytest.fixture(scope="module")
+def club_a(server: RunningServer, clubs: tuple[Site, Site]) -> Iterator[httpx.Client]:
+    _, token = venue_admin(server.database_url, clubs[0].venue)
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
+        yield client
+
+
+def test_every_write_route_says_who_may_call_it() -> None:
+    classified = ADMIN_ONLY | OPEN_TO_VENUE_ADMINS | SCOPED
+    assert set(BACK_OFFICE_WRITES) - {("POST", "/api/v1/alerts/{alert_id}/ack")} == classified
+
+
+def test_a_venue_admin_cannot_call_the_admins_routes(club_a: httpx.Client) -> None:
+    wrong = {}
+    for method, path in sorted(ADMIN_ONLY):
+        answer = club_a.request(method, concrete(path), timeout=5)
+        if answer.status_code != 403 or "needs the admin role" not in answer.text:
+            wrong[f"{method} {path}"] = f"{answer.status_code}: {answer.text[:160]}"
+    assert wrong == {}
+    assert club_a.get("/keys").status_code == 403 and club_a.get("/audit").status_code == 403
+
+
+def test_a_venue_admin_changes_its_venue_and_not_the_other(
+    server: RunningServer, clubs: tuple[Site, Site], club_a: httpx.Client
+) -> None:
+    a, b = clubs
+    theirs = a.right()["right_id"], b.right()["right_id"]
+    event = {"name": "Match", "starts_at": "2027-01-10T20:00:00+01:00",
+             "ends_at": "2027-01-10T22:00:00+01:00"}  # fmt: skip
+    refused = {
+        "event at B": club_a.post(
+            "/events", json={**event, "code": f"X{uuid.uuid4().hex[:6]}", "venue": b.venue}
+        ),
+        "gate at B": club_a.post(
+            "/gates", json={"venue": b.venue, "name": "NEW", "zones": ["NORD"]}
+        ),
+        "ticket at B": club_a.post("/rights", json={"event": b.event, "zones": ["NORD"]}),
+        "B's zones": club_a.put(f"/venues/{b.venue}/zones", json=[{"code": "X", "name": "X"}]),
+        "B's time zone": club_a.patch(f"/venues/{b.venue}", json={"timezone": "UTC"}),
+        "B's gate": club_a.patch(f"/venues/{b.venue}/gates/NORD-1", json={"enabled": False}),
+        "B's enrollment": club_a.post(f"/venues/{b.venue}/gates/NORD-1/enrollment"),
+        "B's devices": club_a.post(f"/venues/{b.venue}/gates/NORD-1/revoke-devices"),
+        "B's gates opened": club_a.post(f"/events/{b.event}/open-gates"),
+        "B's ticket read": club_a.get(f"/rights/{theirs[1]}"),
+        "B's ticket revoked": club_a.post(f"/rights/{theirs[1]}/revoke", json={"reason": "x"}),
+        "B's ticket given": club_a.post(f"/rights/{theirs[1]}/transfer", json={"holder": "me"}),
+        "B's code": club_a.get(f"/rights/{theirs[1]}/code"),
+        "B's ticket PDF": club_a.get(f"/rights/{theirs[1]}/ticket.pdf"),
+    }
+    wrong = {k: f"{r.status_code} {r.text[:120]}" for k, r in refused.items()
+             if r.status_code != 403 or "does not manage venue" not in r.text}  # fmt: skip
+    assert wrong == {}
+    # Its own venue: all of it.
+    made = ok(club_a.post("/events", json={**event, "code": f"A{uuid.uuid4().hex[:6]}",
+                                            "venue": a.venue}), 201)  # fmt: skip
+    assert made["venue"] == a.venue
+    ok(club_a.post("/gates", json={"venue": a.venue, "name": "A-NEW", "zones": ["NORD"]}), 201)
+    assert ok(club_a.get(f"/rights/{theirs[0]}/code"))["code"].startswith("EG1:")
+    ok(club_a.post(f"/rights/{theirs[0]}/revoke", json={"reason": "resold"}))
+    listed = {r["right_id"] for r in ok(club_a.get("/rights", params={"limit": 1000}))}
+    assert theirs[0] in listed and theirs[1] not in listed  # B's tickets: not even seen
+    # An import naming B's event is refused, row by row, whatever else it holds.
+    csv = f"event,zones\n{a.event},NORD\n{b.event},NORD\n"
+    answer = club_a.post("/rights/import", content=csv, headers={"Content-Type": "text/csv"})
+    assert answer.status_code == 422, answer.text
+    errors = {e["row"]: e["message"] for e in answer.json()["errors"]}
+    assert list(errors) == [3] and f"is at venue '{b.venue}'" in errors[3]
+
+
+def test_a_venue_admin_lifts_its_own_bans_only(
+    server: RunningServer, clubs: tuple[Site, Site], club_a: httpx.Client
+) -> None:
+    mine = ok(club_a.post("/bans", json={"scope": "holder", "holder": "P-1", "reason": "x"}), 201)
+    admins = ok(clubs[0].admin.post("/bans", json={"scope": "holder", "holder": "P-2",
+                                                   "reason": "y"}), 201)  # fmt: skip
+    refused = club_a.delete(f"/bans/{admins['id']}")
+    assert refused.status_code == 403 and "only an admin lifts it" in refused.text
+    assert ok(club_a.delete(f"/bans/{mine['id']}"))["active"] is False
+
+
+def test_the_back_office_pages_show_and_change_its_venues_only(
+    server: RunningServer, clubs: tuple[Site, Site]
+) -> None:
+    a, b = clubs
+    name, _ = venue_admin(server.database_url, a.venue)
+    theirs = b.right(holder="B-HOLDER")["right_id"]
+    with httpx.Client(base_url=server.url, timeout=30) as browser:
+        form = {"name": name, "password": PASSWORD}
+        assert browser.post("/dashboard/login", data=form).status_code == 303
+        gates = browser.get("/dashboard/office/gates").text
+        csrf = re.search(r'name="csrf-token" content="([^"]+)"', gates)
+        assert csrf is not None
+        assert f'action="/dashboard/office/gates/{a.venue}/NORD-1/enabled"' in gates
+        assert f'action="/dashboard/office/gates/{b.venue}/NORD-1/enabled"' not in gates
+        assert f'<option value="{b.venue}">' not in gates  # no creating gates at B
+        found = browser.get("/dashboard/office/rights", params={"holder": "B-HOLDER"}).text
+        assert theirs not in found
+        forged = browser.post(f"/dashboard/office/gates/{b.venue}/NORD-1/enabled",
+                              data={"csrf": csrf.group(1), "enabled": "false"})  # fmt: skip
+        assert forged.status_code == 403 and "ne gère pas le lieu" in forged.text
+        for path in ("/dashboard/office/keys", "/dashboard/office/audit"):
+            assert browser.get(path).status_code == 403
+    assert next(g for g in ok(b.admin.get("/gates", params={"venue": b.venue}))
+                if g["name"] == "NORD-1")["enabled"] is True  # fmt: skip
+
+
+def test_create_user_checks_the_venues(server: RunningServer) -> None:
+    def create(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "sync_server.cli", "create-user", *args],
+            env=server_env(server.database_url), cwd=REPO, text=True, capture_output=True,
+            check=False,
+        )  # fmt: skip
+
+    assert "given its venues" in create("nobody-1", "--role", "venue_admin").stderr
+    assert "no venue MARS" in create("nobody-2", "--role", "venue_admin", "--venue", "MARS").stderr
+    assert "given its venues" in create("nobody-3", "--role", "supervisor", "--venue", "X").stderr
