@@ -1102,6 +1102,41 @@ def _blacklist_commands(commands: _Commands) -> None:
     retire.add_argument("kid")
 
 
+def _user_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
+    body = {"name": args.name, "role": args.role, "venues": args.venue, "password": password}
+    made = server.call("POST", "users", body=_given(body)).json()
+    where = f", venues {', '.join(made['venues'])}" if made["venues"] else ""
+    text = (
+        f"user {made['name']} ({made['role']}{where}) created. API token, shown only now:\n"
+        f"{made['token']}"
+    )
+    return Output(made, text)
+
+
+def _user_list(server: SyncServer, _args: argparse.Namespace) -> Output:
+    listed = server.call("GET", "users").json()
+    rows = [(u["name"], u["role"], ",".join(u["venues"]) or "-", u["has_password"], u["disabled"])
+            for u in listed]  # fmt: skip
+    return Output(listed, _table(["user", "role", "venues", "password", "disabled"], rows))
+
+
+def _user_commands(commands: _Commands) -> None:
+    user = commands.noun("user", "back-office accounts (admin only)")
+    create = user.add("create", _user_create, "an account: its role, a venue admin's venues")
+    create.add_argument("name")
+    create.add_argument("--role", required=True,
+                        choices=["admin", "venue_admin", "supervisor", "controller"])  # fmt: skip
+    create.add_argument("--venue", action="append", default=[], metavar="CODE",
+                        help="a venue a venue_admin manages (repeat for several)")  # fmt: skip
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="a password for the pages, read from the first line of stdin",
+    )
+    user.add("list", _user_list, "every account, its role and venues")
+
+
 def _monitoring_commands(commands: _Commands) -> None:
     scans = commands.add("scans", _scans, "scans uploaded by gates, newest first")
     for name in ("event", "gate", "zone", "reason"):
@@ -1154,6 +1189,7 @@ def build_parser() -> argparse.ArgumentParser:
         _gate_commands,
         _rights_commands,
         _blacklist_commands,
+        _user_commands,
         _monitoring_commands,
     ):
         add(commands)

@@ -13,7 +13,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from sync_server import __version__
 from sync_server.core.config import get_settings
-from sync_server.core.security import USER_TOKEN_PREFIX, hash_token, new_token
 from sync_server.roles import ROLES
 
 
@@ -137,33 +136,20 @@ def _mark_restored(_args: argparse.Namespace) -> int:
 
 def _create_user(args: argparse.Namespace) -> int:
     from sync_server.db import get_sessionmaker
+    from sync_server.errors import Conflict, Invalid
     from sync_server.migrate import upgrade
-    from sync_server.models import User, UserVenue, Venue
-    from sync_server.roles import VENUE_ADMIN
-    from sync_server.services import audit, sessions
+    from sync_server.services import audit, users
 
     upgrade(get_settings().database_url)
     password = _read_password(args)
-    token = new_token(USER_TOKEN_PREFIX)
     with get_sessionmaker()() as session:
-        if session.scalar(select(User).where(User.name == args.name)) is not None:
-            print(f"gate-server: user {args.name!r} exists", file=sys.stderr)
+        try:
+            _, token = users.create_user(
+                session, name=args.name, role=args.role, venues=args.venue, password=password
+            )
+        except (Conflict, Invalid) as exc:
+            print(f"gate-server: {exc}", file=sys.stderr)
             return 2
-        if (args.role == VENUE_ADMIN) != bool(args.venue):
-            print("gate-server: a venue_admin is given its venues (--venue CODE), and only a "
-                  "venue_admin is", file=sys.stderr)  # fmt: skip
-            return 2
-        venues = list(session.scalars(select(Venue).where(Venue.code.in_(args.venue))))
-        missing = sorted(set(args.venue) - {v.code for v in venues})
-        if missing:
-            print(f"gate-server: no venue {', '.join(missing)}", file=sys.stderr)
-            return 2
-        user = User(name=args.name, role=args.role, token_hash=hash_token(token))
-        session.add(user)
-        session.flush()
-        session.add_all(UserVenue(user_id=user.id, venue_id=v.id) for v in venues)
-        if password is not None:
-            sessions.set_password(session, user=user, password=password)
         audit.record(
             session, actor="cli", action="user.create", target=args.name,
             detail={"role": args.role, "venues": sorted(args.venue)},

@@ -329,6 +329,30 @@ class BanPublic(BaseModel):
     """The office's own reference of the person, as typed (bans made since it is kept)."""
 
 
+# -- accounts ------------------------------------------------------------------------------------
+
+
+class UserCreate(_In):
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@+-]+$")]
+    role: Literal["admin", "venue_admin", "supervisor", "controller"]
+    venues: list[Code] = Field(default_factory=list, max_length=100)
+    password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    """For the pages (dashboard, back office); the API token is made either way."""
+
+
+class UserPublic(BaseModel):
+    name: str
+    role: str
+    venues: list[str]
+    disabled: bool
+    has_password: bool
+
+
+class UserCreated(UserPublic):
+    token: str
+    """The account's API token: shown only now (the server keeps its hash)."""
+
+
 # -- keys -------------------------------------------------------------------------------------
 
 

@@ -258,6 +258,21 @@ REFUSALS: Words = {
         _.AR: "المنع {ban} من إنشاء {by}: المسؤول وحده يرفعه",
         _.EN: "ban {ban} was made by {by}: only an admin lifts it",
     },
+    "venue_admin_venues": {
+        _.FR: "un administrateur de lieu reçoit ses lieux, et lui seul",
+        _.AR: "مسؤول المكان يُعطى أماكنه، وهو وحده",
+        _.EN: "a venue admin is given its venues, and only a venue admin is",
+    },
+    "user_exists": {
+        _.FR: "le compte {user} existe déjà",
+        _.AR: "الحساب {user} موجود من قبل",
+        _.EN: "user {user} exists",
+    },
+    "password_short": {
+        _.FR: "un mot de passe a au moins {n} caractères",
+        _.AR: "كلمة المرور لا تقل عن {n} أحرف",
+        _.EN: "a password has at least {n} characters",
+    },
     "no_key": {_.FR: "aucune clé {kid}", _.AR: "لا يوجد مفتاح {kid}", _.EN: "no key {kid}"},
     "key_active": {
         _.FR: "créez d'abord une nouvelle clé : la clé active signe les nouveaux billets et ne "
@@ -731,6 +746,20 @@ TEXTS: Words = {
     },
     "keys": {_.FR: "Clés", _.AR: "المفاتيح", _.EN: "Keys"},
     "venues": {_.FR: "Lieux", _.AR: "الأماكن", _.EN: "Venues"},
+    "accounts": {_.FR: "Comptes", _.AR: "الحسابات", _.EN: "Accounts"},
+    "new_account": {_.FR: "Nouveau compte", _.AR: "حساب جديد", _.EN: "New account"},
+    "role": {_.FR: "Rôle", _.AR: "الدور", _.EN: "Role"},
+    "its_venues": {
+        _.FR: "Ses lieux (administrateur de lieu)",
+        _.AR: "أماكنه (مسؤول مكان)",
+        _.EN: "Its venues (venue admin)",
+    },
+    "account_token": {
+        _.FR: "Compte {user} créé. Son jeton d'API, affiché une seule fois : {token}",
+        _.AR: "أُنشئ الحساب {user}. رمزه للواجهة البرمجية، يُعرض مرة واحدة: {token}",
+        _.EN: "Account {user} made. Its API token, shown only now: {token}",
+    },
+    "has_password": {_.FR: "Mot de passe", _.AR: "كلمة مرور", _.EN: "Password"},
     "new_venue": {_.FR: "Nouveau lieu", _.AR: "مكان جديد", _.EN: "New venue"},
     "timezone": {_.FR: "Fuseau horaire", _.AR: "المنطقة الزمنية", _.EN: "Time zone"},
     "set_timezone": {_.FR: "Changer", _.AR: "تغيير", _.EN: "Change"},

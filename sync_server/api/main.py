@@ -24,6 +24,7 @@ from sync_server.api.routes import (
     monitor,
     quarantine,
     rights,
+    users,
     venues,
 )
 from sync_server.core.config import get_settings
@@ -101,7 +102,9 @@ def create_app() -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status_code)
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(url_without_nul)])
-    for module in (venues, events, gates, rights, bans, keys, monitor, quarantine, gate_api):
+    for module in (
+        venues, events, gates, rights, bans, keys, users, monitor, quarantine, gate_api,
+    ):  # fmt: skip
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(dashboard_routes.router)

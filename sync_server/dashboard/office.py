@@ -25,7 +25,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 from shared.i18n import Language
-from sync_server import enrollment_link, localtime, qr, words
+from sync_server import enrollment_link, localtime, qr, roles, words
 from sync_server.api.deps import Actor, SessionDep, SettingsDep
 from sync_server.api.routes import bans as bans_api
 from sync_server.api.routes import events as events_api
@@ -33,6 +33,7 @@ from sync_server.api.routes import gates as gates_api
 from sync_server.api.routes import keys as keys_api
 from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
+from sync_server.api.routes import users as users_api
 from sync_server.api.routes import venues as venues_api
 from sync_server.dashboard import render
 from sync_server.dashboard.auth import (
@@ -55,6 +56,7 @@ from sync_server.schemas import (
     GateUpdate,
     RevokeRequest,
     TransferRequest,
+    UserCreate,
     VenueCreate,
     VenueUpdate,
     ZoneIn,
@@ -64,10 +66,10 @@ from sync_server.services.holders import holder_id
 
 OFFICE = f"{PREFIX}/office"
 router = APIRouter(prefix=OFFICE, include_in_schema=False)
-SECTIONS = ("venues", "events", "gates", "rights", "bans", "keys", "audit")
+SECTIONS = ("venues", "events", "gates", "rights", "bans", "keys", "accounts", "audit")
 """The office's pages, in the order of its tabs."""
-ADMIN_SECTIONS = frozenset({"keys", "audit"})
-"""Pages only admins see (the API's keys and audit routes are theirs)."""
+ADMIN_SECTIONS = frozenset({"keys", "accounts", "audit"})
+"""Pages only admins see (the API's keys, accounts and audit routes are theirs)."""
 WRITER_SECTIONS = frozenset({"rights"})
 """Pages for admins and venue admins (tickets: their venues' only)."""
 CsrfField = Annotated[str, Form(max_length=200)]
@@ -740,6 +742,53 @@ def retire_key(
             viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
         )
     return RedirectResponse(f"{OFFICE}/keys", status_code=status.HTTP_303_SEE_OTHER)
+
+
+# -- accounts -----------------------------------------------------------------------------------
+
+
+def _accounts_page(
+    viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
+) -> HTMLResponse:
+    listed = users_api.list_users(session, _actor(viewer))
+    venues = [v.code for v in session.scalars(select(Venue).order_by(Venue.code))]
+    return _page("office_accounts.html", viewer, "accounts", status_code=code, accounts=listed,
+                 venues=venues, roles=list(roles.ROLES), message=message, error=error)  # fmt: skip
+
+
+@router.get("/accounts")
+def accounts_page(viewer: AdminViewerDep, session: SessionDep) -> Response:
+    return _accounts_page(viewer, session)
+
+
+@router.post("/accounts")
+def create_account(
+    viewer: AdminViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    name: Annotated[str, Form(max_length=80)],
+    role: Annotated[str, Form(max_length=20)],
+    password: Annotated[str, Form(max_length=200)] = "",
+    venues: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """An account made in the browser: role, a venue admin's venues, a password for the pages;
+    its API token shown once on the answer."""
+    check_csrf(viewer, csrf)
+    body = {"name": name.strip(), "role": role, "venues": venues or [],
+            "password": password or None}  # fmt: skip
+    data, error = _attempt(lambda: UserCreate.model_validate(body))
+    if data is None:
+        return _accounts_page(viewer, session, error=error, code=422)
+    try:
+        made = users_api.create_user(data, session, _actor(viewer))
+    except ServerError as exc:
+        session.rollback()
+        return _accounts_page(
+            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
+        )
+    say = render.speakers()[viewer.language]
+    shown = say.t("account_token", user=made.name, token=made.token)
+    return _accounts_page(viewer, session, code=201, message=shown)
 
 
 # -- audit --------------------------------------------------------------------------------------

@@ -577,3 +577,22 @@ def test_a_tickets_pdf_from_the_command_line(admin: Admin, tmp_path: Path) -> No
     french = admin("rights", "ticket", right["right_id"], "--out", str(out), "--lang", "fr")
     assert french.status == EXIT_OK
     assert "Place" in pypdf.PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text()
+
+
+def test_accounts_from_the_command_line(
+    admin: Admin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    site = new_site(admin, tmp_path)
+    name = unique("office").lower()
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-password\n"))
+    made = admin("user", "create", name, "--role", "venue_admin", "--venue", site.venue,
+                 "--password-stdin")  # fmt: skip
+    assert made.status == EXIT_OK and f"venues {site.venue}) created" in made.out
+    assert made.out.strip().splitlines()[-1].startswith("egu_")
+    listed = admin("user", "list").out
+    assert any(name in line and "venue_admin" in line and site.venue in line
+               for line in listed.splitlines())  # fmt: skip
+    refused = admin("user", "create", name, "--role", "supervisor", role="supervisor")
+    assert refused.status == EXIT_REFUSED and "admin role" in refused.err

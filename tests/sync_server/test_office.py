@@ -398,3 +398,28 @@ def test_every_office_form_refuses_a_supervisor_before_reading_it(server: Runnin
             if answer.status_code != 403 or "admin role" not in answer.text:
                 wrong[f"{method} {path}"] = f"{answer.status_code}: {answer.text[:120]}"
     assert wrong == {}
+
+
+def test_an_admin_makes_a_clubs_account_in_the_browser(
+    browser: Browser, server: RunningServer, place: Site
+) -> None:
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Comptes", exact=True).click()
+    name = f"club-{uuid.uuid4().hex[:6]}"
+    form = page.locator("form[action='/dashboard/office/accounts']")
+    form.get_by_label("Nom", exact=True).fill(name)
+    form.get_by_label("Rôle").select_option("venue_admin")
+    form.get_by_label("Ses lieux (administrateur de lieu)").select_option([place.venue])
+    form.get_by_label("Mot de passe").fill(PASSWORD)
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_contain_text(f"Compte {name} créé")
+    expect(page.locator(".notice")).to_contain_text("egu_")  # its token, shown once
+    expect(page.locator(f'tr[data-user="{name}"]')).to_contain_text("administrateur de lieu")
+    page.context.close()
+    # The club's office signs in and manages its venue only.
+    theirs = sign_in(browser, server.url, name, PASSWORD, locale="fr-FR")
+    theirs.goto(f"{server.url}/dashboard/office/gates")
+    expect(theirs.locator(".who .role")).to_contain_text(place.venue)
+    expect(theirs.get_by_role("link", name="Comptes", exact=True)).to_have_count(0)
+    assert theirs.request.get(f"{server.url}/dashboard/office/accounts").status == 403
+    theirs.context.close()

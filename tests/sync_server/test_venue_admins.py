@@ -6,6 +6,7 @@ must say who may call it before its tests pass."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -26,8 +27,10 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/subscriptions"),
     ("POST", "/api/v1/keys/rotate"),
     ("POST", "/api/v1/keys/{kid}/retire"),
+    ("POST", "/api/v1/users"),
 }
-"""Platform-wide: new venues, seasons (they span venues), season tickets, the signing keys."""
+"""Platform-wide: new venues, seasons (they span venues), season tickets, the signing keys,
+accounts."""
 OPEN_TO_VENUE_ADMINS = {("POST", "/api/v1/bans"), ("DELETE", "/api/v1/bans/{ban_id}")}
 """A ban follows the person everywhere; a venue admin lifts only their own (tested below)."""
 SCOPED = {
@@ -184,3 +187,39 @@ def test_create_user_checks_the_venues(server: RunningServer) -> None:
     assert "given its venues" in create("nobody-1", "--role", "venue_admin").stderr
     assert "no venue MARS" in create("nobody-2", "--role", "venue_admin", "--venue", "MARS").stderr
     assert "given its venues" in create("nobody-3", "--role", "supervisor", "--venue", "X").stderr
+
+
+def test_an_admin_makes_a_clubs_account_through_the_api(
+    server: RunningServer, clubs: tuple[Site, Site], club_a: httpx.Client
+) -> None:
+    a, b = clubs
+    name = f"office-{uuid.uuid4().hex[:6]}"
+    body = {"name": name, "role": "venue_admin", "venues": [a.venue], "password": PASSWORD}
+    made = ok(a.admin.post("/users", json=body), 201)
+    assert (made["role"], made["venues"], made["has_password"]) == ("venue_admin", [a.venue], True)
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Bearer {made['token']}"}) as theirs:  # fmt: skip
+        assert theirs.post(f"/venues/{b.venue}/gates/NORD-1/enrollment").status_code == 403
+        assert theirs.post(f"/venues/{a.venue}/gates/NORD-1/enrollment").status_code == 201
+    listed = ok(a.admin.get("/users"))
+    mine = next(u for u in listed if u["name"] == name)
+    assert set(mine) == {"name", "role", "venues", "disabled", "has_password"}  # no secret
+    assert made["token"] not in json.dumps(listed)
+    refusals = {
+        "twice": (a.admin.post("/users", json=body), 409, "exists"),
+        "no venues": (a.admin.post("/users", json={**body, "name": "x-1", "venues": []}), 422,
+                      "given its venues"),
+        "unknown venue": (a.admin.post("/users", json={**body, "name": "x-2", "venues": ["MARS"]}),
+                          422, "no venue MARS"),
+        "short password": (a.admin.post("/users", json={**body, "name": "x-3", "password": "1"}),
+                           422, "password"),
+        "by a venue admin": (club_a.post("/users", json={**body, "name": "x-4"}), 403,
+                             "needs the admin role"),
+    }  # fmt: skip
+    wrong = {k: f"{r.status_code} {r.text[:100]}" for k, (r, code, words) in refusals.items()
+             if r.status_code != code or words not in r.text}  # fmt: skip
+    assert wrong == {}
+    audit = ok(a.admin.get("/audit", params={"action": "user.create"}))
+    entry = next(e for e in audit if e["target"] == name)
+    assert entry["detail"] == {"role": "venue_admin", "venues": [a.venue], "password": True}
+    assert PASSWORD not in json.dumps(audit)
