@@ -211,8 +211,7 @@ class LocalTimes:
                 self._zones = {}
         if venue is not None and venue in self._zones:
             return self._zones[venue]
-        shared = set(self._zones.values())
-        return shared.pop() if len(shared) == 1 else localtime.UTC_NAME
+        return localtime.common(self._zones.values())
 
     def __call__(self, value: str | None, venue: str | None = None) -> str:
         if value is None:

@@ -7,6 +7,7 @@ is shown.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -34,6 +35,12 @@ def zone(name: str | None) -> tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return UTC
+
+
+def common(names: Iterable[str]) -> str:
+    """The time of a page about several venues: their zone when they share one, else UTC."""
+    distinct = set(names)
+    return distinct.pop() if len(distinct) == 1 else UTC_NAME
 
 
 def offset(at: datetime, name: str | None) -> str:

@@ -125,6 +125,12 @@ def _refusal(exc: Exception, language: Language = Language.EN) -> str:
     return str(exc)
 
 
+def _refused(session: SessionDep, viewer: Viewer, exc: ServerError) -> dict[str, Any]:
+    """A change the service refused: undone, and what its page shows (its words, its status)."""
+    session.rollback()
+    return {"error": _refusal(exc, viewer.language), "code": exc.status_code}
+
+
 def _attempt(build: Callable[[], Model]) -> tuple[Model | None, str]:
     try:
         return build(), ""
@@ -197,10 +203,7 @@ def create_venue(
     try:
         venues_api.create_venue(data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _venues_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _venues_page(viewer, session, **_refused(session, viewer, exc))
     return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
                         code=201)  # fmt: skip
 
@@ -220,10 +223,7 @@ def set_timezone(
     try:
         venues_api.update_venue(venue, data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _venues_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _venues_page(viewer, session, **_refused(session, viewer, exc))
     return RedirectResponse(f"{OFFICE}/venues", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -248,10 +248,7 @@ def put_zone(
     try:
         venues_api.put_zones(venue, [data], session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _venues_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _venues_page(viewer, session, **_refused(session, viewer, exc))
     return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"))
 
 
@@ -307,10 +304,7 @@ def create_event(
     try:
         made = events_api.create_event(data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _events_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _events_page(viewer, session, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     message = say.t("done")
     if made.over:
@@ -375,10 +369,7 @@ def create_gate(
     try:
         gates_api.create_gate(data, session, _actor(viewer), settings)
     except ServerError as exc:
-        session.rollback()
-        return _gates_page(
-            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _gates_page(viewer, session, settings, **_refused(session, viewer, exc))
     return _enrollment(request, viewer, session, settings, data.venue, data.name, created=True)
 
 
@@ -403,10 +394,7 @@ def set_enabled(
             venue, name, GateUpdate(enabled=enabled), session, _actor(viewer), settings
         )
     except ServerError as exc:
-        session.rollback()
-        return _gates_page(
-            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _gates_page(viewer, session, settings, **_refused(session, viewer, exc))
     return RedirectResponse(f"{OFFICE}/gates", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -439,10 +427,7 @@ def _enrollment(
     try:
         made = gates_api.enrollment_code(venue, name, session, _actor(viewer), settings)
     except ServerError as exc:
-        session.rollback()
-        return _gates_page(
-            viewer, session, settings, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _gates_page(viewer, session, settings, **_refused(session, viewer, exc))
     url = str(request.base_url).rstrip("/")
     try:
         pins, source = enrollment_link.pins_for(url)
@@ -515,10 +500,7 @@ def add_ban(
     try:
         bans_api.add_ban(data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _bans_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _bans_page(viewer, session, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     return _bans_page(viewer, session, holder=data.holder, message=say.t("done"), code=201)
 
@@ -534,10 +516,7 @@ def lift_ban(
     try:
         bans_api.remove_ban(ban_id, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _bans_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _bans_page(viewer, session, **_refused(session, viewer, exc))
     return RedirectResponse(f"{OFFICE}/bans", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -593,9 +572,7 @@ def revoke_right(
     try:
         rights_api.revoke(right_id, data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _rights_page(viewer, session, holder=holder, error=_refusal(exc, viewer.language),
-                            code=exc.status_code)  # fmt: skip
+        return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=holder, message=say.t("done"))
 
@@ -631,9 +608,7 @@ def transfer_right(
     try:
         done = rights_api.transfer(right_id, data, session, _actor(viewer), settings)
     except ServerError as exc:
-        session.rollback()
-        return _rights_page(viewer, session, holder=holder, error=_refusal(exc, viewer.language),
-                            code=exc.status_code)  # fmt: skip
+        return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=data.holder,
                         message=say.t("transferred", id=done.new.right_id), code=201)  # fmt: skip
@@ -705,8 +680,7 @@ def _keys_page(
     viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
 ) -> HTMLResponse:
     listed = keys_api.list_keys(session, _actor(viewer))
-    zones = {v.timezone for v in session.scalars(select(Venue))}
-    timezone = zones.pop() if len(zones) == 1 else localtime.UTC_NAME
+    timezone = localtime.common(session.scalars(select(Venue.timezone)))
     return _page("office_keys.html", viewer, "keys", status_code=code, keys=listed,
                  timezone=timezone, message=message, error=error)  # fmt: skip
 
@@ -737,10 +711,7 @@ def retire_key(
     try:
         keys_api.retire(kid, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _keys_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _keys_page(viewer, session, **_refused(session, viewer, exc))
     return RedirectResponse(f"{OFFICE}/keys", status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -782,10 +753,7 @@ def create_account(
     try:
         made = users_api.create_user(data, session, _actor(viewer))
     except ServerError as exc:
-        session.rollback()
-        return _accounts_page(
-            viewer, session, error=_refusal(exc, viewer.language), code=exc.status_code
-        )
+        return _accounts_page(viewer, session, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     shown = say.t("account_token", user=made.name, token=made.token)
     return _accounts_page(viewer, session, code=201, message=shown)
@@ -805,8 +773,7 @@ def audit_page(
     entries = monitor_api.list_audit(
         session, _actor(viewer), action=action or None, actor=actor or None, limit=limit
     )
-    zones = {v.timezone for v in session.scalars(select(Venue))}
-    timezone = zones.pop() if len(zones) == 1 else localtime.UTC_NAME
+    timezone = localtime.common(session.scalars(select(Venue.timezone)))
     return _page(
         "office_audit.html", viewer, "audit", entries=entries, actor=actor, action=action,
         timezone=timezone, now=datetime.now(UTC),

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sync_server import localtime
 from sync_server.feed import current_seq
 from sync_server.models import Alert, AuditEntry, Event, Gate, Occupancy, Scan, Venue, Zone
 from sync_server.services import entries
@@ -347,8 +348,7 @@ def take(
         view.zones = _zone_rows(zones[venue_id], heads[venue_id], mine)
     open_alerts, acked_alerts = _alerts(session)
     shown = sorted(venues.values(), key=lambda v: v.code)
-    zones_in_use = {v.timezone for v in shown}
-    page_zone = zones_in_use.pop() if len(zones_in_use) == 1 else "UTC"
+    page_zone = localtime.common(v.timezone for v in shown)
     return Snapshot(now, shown, open_alerts, acked_alerts, page_zone)
 
 
