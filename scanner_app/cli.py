@@ -239,7 +239,7 @@ def _enroll(args: argparse.Namespace) -> int:
     )
     print(
         f"Pulled {done.pulled} changes: {counts.rights} rights, {counts.bans} bans, "
-        f"{counts.zones} zones, {counts.keys} keys."
+        f"{counts.layouts} layouts, {counts.keys} keys."
     )
     return EXIT_GRANTED
 
@@ -332,7 +332,7 @@ def _seed_demo(args: argparse.Namespace) -> int:
     write_samples(codes_path, site.samples)
     print(
         f"Demo replica {db} built in {elapsed:.1f} s: {counts.rights} rights, {counts.bans} bans, "
-        f"{counts.zones} zones, {counts.gates} gates, {counts.keys} public key."
+        f"{counts.layouts} layouts, {counts.gates} gates, {counts.keys} public key."
     )
     print(f"This terminal is gate {args.gate}. Sample codes in {codes_path}.")
     print(
@@ -385,7 +385,8 @@ def result_fields(result: CheckResult, replica: Replica) -> dict[str, Any]:
     """The decision as plain data (the ``--json`` output)."""
     decision, record = result.decision, result.record
     right = decision.right
-    zone = replica.zone(decision.zone) if decision.zone else None
+    layout = None if right is None else replica.layout_of(right.event)
+    zone = layout.zone(decision.zone) if layout is not None and decision.zone else None
     return {
         "granted": decision.granted,
         "reason": decision.reason.value,

@@ -17,13 +17,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from scanner_app.replica import Replica
 from shared.credential import Credential, issue, key_id, raw_public_key
 from shared.demo_site import (
+    CONCERT_EVENT,
     CROWD,
     EVENT,
     GATES,
+    LAYOUTS,
     OTHER_EVENT,
     PLAIN_SECRET_SHARE,
     SITE,
-    ZONES,
     SampleCode,
 )
 from shared.model import AccessRight, BanScope, EntryPolicy, RightKind
@@ -92,7 +93,8 @@ def build_demo(
     seed: int = 2026,
     signing_key: Ed25519PrivateKey | None = None,
 ) -> DemoSite:
-    """Fill ``replica`` with the derby: zones, gates, events, ``rights`` rights, ``bans`` bans."""
+    """Fill ``replica`` with the derby: layouts, gates, events, ``rights`` rights, ``bans``
+    bans."""
     rng = random.Random(seed)
     key = signing_key or Ed25519PrivateKey.generate()
     site = DemoSite(signing_key=key, now=now)
@@ -109,8 +111,13 @@ def build_demo(
     feed.add(
         EventRow(code=OTHER_EVENT, name="CA – CSS", starts_at=kickoff + 14 * 86400, venue=SITE)
     )
-    for zone in ZONES:
-        feed.add(zone)
+    feed.add(
+        EventRow(
+            code=CONCERT_EVENT, name="Concert à Radès", starts_at=kickoff + 7 * 86400, venue=SITE
+        )
+    )
+    for layout in LAYOUTS:
+        feed.add(layout)
     for gate in GATES:
         feed.add(gate)
 

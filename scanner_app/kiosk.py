@@ -50,6 +50,7 @@ from shared.model import (
     MANUAL_OPEN,
     RELAY_FAILED,
     Direction,
+    Layout,
     ScanRecord,
 )
 from shared.reasons import Reason
@@ -434,12 +435,13 @@ class Kiosk:
     def _answer(self, replica: Replica, result: CheckResult) -> Answer:
         decision, right = result.decision, result.decision.right
         zone_code = decision.zone or (right.zones[0] if right is not None and right.zones else None)
-        zone = replica.zone(zone_code) if zone_code else None
+        layout = None if right is None else replica.layout_of(right.event)
+        zone = layout.zone(zone_code) if layout is not None and zone_code else None
         gates = ""
         zone_name = None if zone is None else zone.name
-        if decision.reason is Reason.WRONG_ZONE and right is not None:
-            gates = ", ".join(self._gates_for(replica, right.zones, right.event))
-            names = [z.name for code in right.zones if (z := replica.zone(code)) is not None]
+        if decision.reason is Reason.WRONG_ZONE and right is not None and layout is not None:
+            gates = ", ".join(self._gates_for(replica, layout, right.zones, right.event))
+            names = [z.name for code in right.zones if (z := layout.zone(code)) is not None]
             zone_name = ", ".join(names) or ", ".join(right.zones)
         return Answer(
             scan_id=result.record.scan_id,
@@ -455,8 +457,11 @@ class Kiosk:
             gates=gates,
         )
 
-    def _gates_for(self, replica: Replica, zones: tuple[str, ...], event: str) -> list[str]:
-        """The open entry gates that lead into one of ``zones`` (or a zone above or below)."""
+    def _gates_for(
+        self, replica: Replica, layout: Layout, zones: tuple[str, ...], event: str
+    ) -> list[str]:
+        """The open entry gates that lead into one of ``zones`` (or a zone above or below) in
+        the event's ``layout``."""
         found = []
         for gate in replica.gates():
             if (
@@ -467,9 +472,9 @@ class Kiosk:
                 continue
             if event not in gate.event_codes:
                 continue
-            for gate_zone in gate.zones:
-                gate_path = zone_path(replica, gate_zone)
-                if any(z in gate_path or gate_zone in zone_path(replica, z) for z in zones):
+            for gate_zone in layout.entrances(gate.name):
+                gate_path = zone_path(layout, gate_zone)
+                if any(z in gate_path or gate_zone in zone_path(layout, z) for z in zones):
                     found.append(gate.name)
                     break
         return sorted(found)
@@ -545,8 +550,10 @@ class Kiosk:
     def recent_scans(self, limit: int = RECENT_SCANS) -> list[ScanRecord]:
         return self.replica.scans(limit=limit)
 
-    def zone_name(self, code: str | None) -> str | None:
-        zone = self.replica.zone(code) if code else None
+    def zone_name(self, code: str | None, event: str | None) -> str | None:
+        """The name of zone ``code`` in the layout of ``event``."""
+        layout = self.replica.layout_of(event) if event else None
+        zone = layout.zone(code) if layout is not None and code else None
         return None if zone is None else zone.name
 
     def _record_event(self, reason: str, *, operator: str | None, detail: str) -> ScanRecord:

@@ -34,9 +34,9 @@ from shared.model import (
     BlacklistEntry,
     Direction,
     GateConfig,
+    Layout,
     ScanRecord,
     UsageState,
-    Zone,
 )
 from shared.reasons import Reason
 from shared.sync_schema import KINDS, Change, ChangeBatch, ChangeKind, Replicated
@@ -44,6 +44,8 @@ from shared.sync_schema import KINDS, Change, ChangeBatch, ChangeKind, Replicate
 SCHEMA_VERSION = latest()
 """The replica schema this software writes: the last step of ``scanner_app.replica_migrations``."""
 log = logging.getLogger(__name__)
+PROVISIONAL_LAYOUT = ""
+"""The layout replica step 3 made of what a protocol-2 replica knew, until the server's come."""
 
 
 class ReplicaError(Exception):
@@ -73,7 +75,7 @@ def move_replica(path: Path, to: Path, *, journal: bool = False) -> None:
 @dataclass(frozen=True, slots=True)
 class ReplicaCounts:
     events: int
-    zones: int
+    layouts: int
     gates: int
     rights: int
     revocations: int
@@ -112,7 +114,8 @@ class Replica:
             raise
         self._data_version = -1
         self._config_version = -1
-        self._zones: dict[str, Zone] = {}
+        self._layouts: dict[str, Layout] = {}
+        self._layout_of: dict[str, Layout] = {}
         self._gates: dict[str, GateConfig] = {}
         self._keyring = KeyRing()
         self._clock_offset_ms = 0
@@ -172,7 +175,7 @@ class Replica:
         self._db.execute("COMMIT")
 
     def refresh(self) -> None:
-        """Reload the in-memory zones, gates and keys if another connection changed them."""
+        """Reload the in-memory layouts, gates and keys if another connection changed them."""
         data_version = self._db.execute("PRAGMA data_version").fetchone()[0]
         if data_version == self._data_version:
             return
@@ -185,8 +188,14 @@ class Replica:
 
     def _load_config(self) -> None:
         db = self._db
-        zones = (ZONES.read(row).to_zone() for row in db.execute(_SELECT[ChangeKind.ZONE]))
-        self._zones = {zone.code: zone for zone in zones}
+        rows = db.execute(_SELECT[ChangeKind.LAYOUT] + " ORDER BY code")
+        layouts = [LAYOUTS.read(row).to_layout() for row in rows]
+        self._layouts = {layout.code: layout for layout in layouts}
+        # An event in two layouts is bad data: the first by code decides, as on every gate.
+        self._layout_of = {}
+        for layout in layouts:
+            for event in layout.events:
+                self._layout_of.setdefault(event, layout)
         gates = (GATES.read(row).to_gate() for row in db.execute(_SELECT[ChangeKind.GATE]))
         self._gates = {gate.name: gate for gate in gates}
         self._keyring = KeyRing(bytes(k) for (k,) in db.execute("SELECT public_key FROM keys"))
@@ -273,8 +282,8 @@ class Replica:
         row = self._db.execute(DECISION_LOOKUPS["usage"], (right_id,)).fetchone()
         return None if row is None else USAGE.read(row).to_usage()
 
-    def zone(self, code: str) -> Zone | None:
-        return self._zones.get(code)
+    def layout_of(self, event: str) -> Layout | None:
+        return self._layout_of.get(event)
 
     def occupancy(self, zone: str) -> int:
         row = self._db.execute(DECISION_LOOKUPS["occupancy"], (zone,)).fetchone()
@@ -296,8 +305,8 @@ class Replica:
     def gates(self) -> list[GateConfig]:
         return sorted(self._gates.values(), key=lambda g: g.name)
 
-    def zones(self) -> list[Zone]:
-        return sorted(self._zones.values(), key=lambda z: z.code)
+    def layouts(self) -> list[Layout]:
+        return list(self._layouts.values())
 
     def right(self, right_id: bytes) -> AccessRight | None:
         found = self._db.execute(
@@ -315,7 +324,7 @@ class Replica:
 
         return ReplicaCounts(
             events=count("SELECT count(*) FROM events"),
-            zones=count("SELECT count(*) FROM zones"),
+            layouts=count("SELECT count(*) FROM layouts"),
             gates=count("SELECT count(*) FROM gates"),
             rights=count("SELECT count(*) FROM rights"),
             revocations=count("SELECT count(*) FROM revocations"),
@@ -421,7 +430,7 @@ class Replica:
                         "UPDATE scans SET usage_before = ? WHERE scan_id = ?",
                         (_usage_json(before), record.scan_id),
                     )
-                    self._move_usage(db, before, after)
+                    self._move_usage(db, before, after, self.layout_of(right.event))
         self._journaled(record)
         return record
 
@@ -480,14 +489,20 @@ class Replica:
                 # Nothing happened to the right since that scan: put it back exactly.
                 before = _usage_from_json(record.right_id, row[1])
                 restored = before or UsageState(record.right_id, last_scan_at=current.last_scan_at)
-                self._move_usage(db, current, restored)
+                layout = None if record.event is None else self.layout_of(record.event)
+                self._move_usage(db, current, restored, layout)
         self._journaled(annulment)
         return annulment
 
     def _move_usage(
-        self, db: sqlite3.Connection, before: UsageState | None, after: UsageState
+        self,
+        db: sqlite3.Connection,
+        before: UsageState | None,
+        after: UsageState,
+        layout: Layout | None,
     ) -> None:
-        """Write a right's new usage and move the zone head counts accordingly."""
+        """Write a right's new usage and move the zone head counts accordingly (in ``layout``,
+        the right's event's)."""
         db.execute(
             "INSERT INTO usage (right_id, entries, inside, zone, last_scan_at, seq)"
             " VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT (right_id) DO UPDATE SET"
@@ -498,7 +513,7 @@ class Replica:
         db.executemany(
             "INSERT INTO occupancy (zone, count) VALUES (?, ?)"
             " ON CONFLICT (zone) DO UPDATE SET count = count + excluded.count",
-            occupancy_changes(self, before, after).items(),
+            occupancy_changes(layout, before, after).items(),
         )
         # A head count never goes below zero, whatever the server said before.
         db.execute("UPDATE occupancy SET count = 0 WHERE count < 0")
@@ -527,6 +542,8 @@ class Replica:
                     config_touched = config_touched or change.kind in CONFIG_KINDS
                 for run in _runs(batch.changes):
                     _apply_run(db, run)
+                if any(change.kind is ChangeKind.LAYOUT for change in batch.changes):
+                    db.execute("DELETE FROM layouts WHERE code = ?", (PROVISIONAL_LAYOUT,))
                 _set_meta(db, "cursor", str(batch.cursor))
                 if config_touched:
                     version = int(_get_meta(db, "config_version") or 0) + 1
@@ -560,7 +577,7 @@ class Replica:
 
 # -- row mapping ------------------------------------------------------------------------------
 
-ZONES, GATES = KINDS[ChangeKind.ZONE], KINDS[ChangeKind.GATE]
+LAYOUTS, GATES = KINDS[ChangeKind.LAYOUT], KINDS[ChangeKind.GATE]
 RIGHTS, BANS, USAGE = KINDS[ChangeKind.RIGHT], KINDS[ChangeKind.BAN], KINDS[ChangeKind.USAGE]
 _SELECT = {kind: f"SELECT {', '.join(s.fields)} FROM {s.table}" for kind, s in KINDS.items()}
 """Each kind's row as :meth:`Replicated.read` takes it back."""
@@ -571,7 +588,8 @@ DECISION_LOOKUPS: dict[str, str] = {
     "usage": _SELECT[ChangeKind.USAGE] + " WHERE right_id = ?",
     "occupancy": "SELECT count FROM occupancy WHERE zone = ?",
 }
-"""Every query a decision makes (zones, gates, keys are held in memory). Each must use an index."""
+"""Every query a decision makes (layouts, gates, keys are held in memory). Each must use an
+index."""
 _SCAN_COLUMNS = (
     "scan_id, scanned_at_ms, gate, direction, reason, right_id, event, zone, code_kind,"
     " latency_ms, operator, detail, annuls"

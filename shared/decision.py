@@ -7,10 +7,16 @@ Order of checks (each refusal names the first check that failed):
 2. ``gate_disabled``;
 3. exits: any identified code of the gate's events may leave (egress is never blocked);
 4. ``blacklisted`` (the right, then its holder) — first, so security acts whatever else is wrong;
-5. ``revoked``; 6. ``wrong_event``; 7. ``not_yet_valid`` / ``expired`` (with the gate's grace);
-8. ``wrong_zone`` (zone tree); 9. ``already_used`` / ``already_inside`` (entry policy);
+5. ``revoked``; 6. ``wrong_event`` (not an event of this gate, or one whose layout the replica
+   does not hold); 7. ``not_yet_valid`` / ``expired`` (with the gate's grace);
+8. ``wrong_zone`` (the zone tree and access points of the event's layout);
+9. ``already_used`` / ``already_inside`` (entry policy);
 10. ``capacity_full`` (the entry zone and every zone above it; staff are exempt);
 11. ``granted``.
+
+Zones, capacities and where the gate leads are those of the layout the right's event is held in
+(:class:`~shared.model.Layout`): the same gate leads into the north stand at a match and into
+the pit at a concert.
 """
 
 from __future__ import annotations
@@ -29,9 +35,9 @@ from shared.model import (
     Direction,
     EntryPolicy,
     GateConfig,
+    Layout,
     RightKind,
     UsageState,
-    Zone,
 )
 from shared.reasons import Reason
 
@@ -52,7 +58,9 @@ class ReplicaView(Protocol):
 
     def usage(self, right_id: bytes) -> UsageState | None: ...
 
-    def zone(self, code: str) -> Zone | None: ...
+    def layout_of(self, event: str) -> Layout | None:
+        """The layout ``event`` is held in; None if the replica holds none for it."""
+        ...
 
     def occupancy(self, zone: str) -> int: ...
 
@@ -75,12 +83,14 @@ class Decision:
         return self.reason is Reason.GRANTED
 
 
-def zone_path(view: ReplicaView, code: str) -> list[str]:
+def zone_path(layout: Layout | None, code: str) -> list[str]:
     """The zone and its ancestors up to the venue root; empty if the zone is unknown."""
     path: list[str] = []
+    if layout is None:
+        return path
     current: str | None = code
     while current is not None and current not in path:  # a cycle is bad data, not a hang
-        zone = view.zone(current)
+        zone = layout.zone(current)
         if zone is None:
             break
         path.append(current)
@@ -88,20 +98,18 @@ def zone_path(view: ReplicaView, code: str) -> list[str]:
     return path
 
 
-def entry_zone(
-    view: ReplicaView, gate_zones: Sequence[str], right_zones: Sequence[str]
-) -> str | None:
+def entry_zone(layout: Layout, gate_zones: Sequence[str], right_zones: Sequence[str]) -> str | None:
     """Where a right enters through a gate, or None if none of its zones is reachable.
 
     A right for a zone admits to its whole subtree; a gate into a stand admits a right for one of
     its sectors (the holder walks on to the sector). The more specific of the two is entered.
     """
     for gate_zone in gate_zones:
-        gate_path = zone_path(view, gate_zone)
+        gate_path = zone_path(layout, gate_zone)
         for right_zone in right_zones:
             if right_zone in gate_path:
                 return gate_zone
-            if gate_path and gate_zone in zone_path(view, right_zone):
+            if gate_path and gate_zone in zone_path(layout, right_zone):
                 return right_zone
     return None
 
@@ -124,9 +132,11 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
     if not gate.enabled:
         return refuse(Reason.GATE_DISABLED, f"gate {gate.name} is disabled")
     usage = view.usage(right.right_id)
+    layout = view.layout_of(right.event)
+    entrances = () if layout is None else layout.entrances(gate.name)
     if direction is Direction.OUT:
         left_from = usage.zone if usage is not None and usage.inside else None
-        return Decision(Reason.GRANTED, direction, right, zone=left_from or _first(gate.zones))
+        return Decision(Reason.GRANTED, direction, right, zone=left_from or _first(entrances))
 
     now_s = now.timestamp()
     ban = _active_ban(view, right, now_s)
@@ -136,13 +146,17 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
         return refuse(Reason.REVOKED, "the access right was revoked")
     if right.event not in gate.event_codes:
         return refuse(Reason.WRONG_EVENT, f"right for {right.event}, gate controls another event")
+    if layout is None:
+        return refuse(Reason.WRONG_EVENT, f"no layout of event {right.event} in the replica")
     if now_s < right.not_before - gate.grace_s:
         return refuse(Reason.NOT_YET_VALID, "before the right's validity window")
     if now_s >= right.expires + gate.grace_s:
         return refuse(Reason.EXPIRED, "after the right's validity window")
-    zone = entry_zone(view, gate.zones, right.zones)
+    zone = entry_zone(layout, entrances, right.zones)
     if zone is None:
-        return refuse(Reason.WRONG_ZONE, f"right for {', '.join(right.zones)}")
+        return refuse(
+            Reason.WRONG_ZONE, f"right for {', '.join(right.zones)} (layout {layout.code})"
+        )
     if usage is not None:
         if right.policy is EntryPolicy.SINGLE and usage.entries > 0:
             return refuse(
@@ -152,8 +166,8 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
             return refuse(Reason.ALREADY_INSIDE, "must exit before entering again", zone=zone)
     adds_occupant = usage is None or not usage.inside
     if adds_occupant and right.kind is not RightKind.STAFF:
-        for code_ in zone_path(view, zone):
-            above = view.zone(code_)
+        for code_ in zone_path(layout, zone):
+            above = layout.zone(code_)
             capacity = None if above is None else above.capacity
             if capacity is not None and view.occupancy(code_) >= capacity:
                 return refuse(Reason.CAPACITY_FULL, f"zone {code_} is full", zone=zone)
@@ -211,17 +225,18 @@ def usage_after(decision: Decision, before: UsageState | None, at_s: int) -> Usa
 
 
 def occupancy_changes(
-    view: ReplicaView, before: UsageState | None, after: UsageState | None
+    layout: Layout | None, before: UsageState | None, after: UsageState | None
 ) -> dict[str, int]:
-    """How zone head counts move from ``before`` to ``after``: a holder counts in their zone and
-    every zone above it, once, whatever number of times they scan while inside."""
+    """How zone head counts move from ``before`` to ``after`` (in the layout of the right's
+    event): a holder counts in their zone and every zone above it, once, whatever number of
+    times they scan while inside."""
     changes: dict[str, int] = {}
     if after is None:
         return changes
     if before is not None and before.inside and before.zone is not None:
-        for code in zone_path(view, before.zone):
+        for code in zone_path(layout, before.zone):
             changes[code] = changes.get(code, 0) - 1
     if after.inside and after.zone is not None:
-        for code in zone_path(view, after.zone):
+        for code in zone_path(layout, after.zone):
             changes[code] = changes.get(code, 0) + 1
     return {code: delta for code, delta in changes.items() if delta}

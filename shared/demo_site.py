@@ -1,6 +1,7 @@
 """The demo stadium, shared by the gate's standalone demo and the server's: the Radès derby.
 
-Plain data only: zones, gates, the crowd's make-up and the sample codes' labels.
+Plain data only: its two layouts (football and concert) with their zones and access points,
+gates, events, the crowd's make-up and the sample codes' labels.
 """
 
 from __future__ import annotations
@@ -11,14 +12,18 @@ from pathlib import Path
 
 from shared.model import Direction, EntryPolicy, RightKind
 from shared.reasons import Reason
-from shared.sync_schema import GateRow, ZoneRow
+from shared.sync_schema import GateRow, LayoutRow, ZoneRow
 
 SITE = "RADES"
 TIMEZONE = "Africa/Tunis"
 """Radès is at UTC+01:00 all year: the dashboard and the report show its times in it."""
 EVENT = "DERBY-CA-EST"
 OTHER_EVENT = "CA-CSS"
+CONCERT_EVENT = "CONCERT-RADES"
+"""A concert a week after the derby, on the concert layout: gate NORD-1 leads into the pit."""
 DEFAULT_GATE = "NORD-1"
+FOOTBALL = "FOOTBALL"
+CONCERT = "CONCERT"
 
 ZONES = [
     ZoneRow(code="RADES", name="Stade de Radès", capacity=60_000),
@@ -31,16 +36,50 @@ ZONES = [
     ZoneRow(code="TRIB", name="Tribune d'honneur", parent="RADES", capacity=12_000),
     ZoneRow(code="VIP", name="Loges VIP", parent="TRIB", capacity=500),
 ]
+OPEN = [EVENT, CONCERT_EVENT]
+"""The events the gates control: the derby tonight, the concert next week."""
 GATES = [
-    GateRow(name="NORD-1", zones=["NORD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="NORD-2", zones=["NORD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="SUD-1", zones=["SUD"], event_codes=[EVENT], grace_s=300),
-    GateRow(name="VIP-1", zones=["VIP"], event_codes=[EVENT], grace_s=300),
+    GateRow(name="NORD-1", zones=["NORD"], event_codes=OPEN, grace_s=300),
+    GateRow(name="NORD-2", zones=["NORD"], event_codes=OPEN, grace_s=300),
+    GateRow(name="SUD-1", zones=["SUD"], event_codes=OPEN, grace_s=300),
+    GateRow(name="VIP-1", zones=["VIP"], event_codes=OPEN, grace_s=300),
     GateRow(
-        name="NORD-EXIT", zones=["NORD"], event_codes=[EVENT], direction=Direction.OUT, grace_s=300
+        name="NORD-EXIT", zones=["NORD"], event_codes=OPEN, direction=Direction.OUT, grace_s=300
     ),
-    GateRow(name="SUD-2", zones=["SUD"], event_codes=[EVENT], enabled=False),
+    GateRow(name="SUD-2", zones=["SUD"], event_codes=OPEN, enabled=False),
 ]
+FOOTBALL_LAYOUT = LayoutRow(
+    code=FOOTBALL,
+    name="Football",
+    zones=ZONES,
+    access={gate.name: gate.zones for gate in GATES},
+    events=[EVENT, OTHER_EVENT],
+)
+"""The venue's default layout: the gates lead where their ``zones`` say."""
+CONCERT_ZONES = [
+    ZoneRow(code="RADES", name="Stade de Radès (concert)", capacity=40_000),
+    ZoneRow(code="FOSSE", name="Fosse (debout)", parent="RADES", capacity=15_000),
+    ZoneRow(code="NORD", name="Tribune Nord (assis)", parent="RADES", capacity=10_000),
+    ZoneRow(code="SUD", name="Tribune Sud (assis)", parent="RADES", capacity=8_000),
+    ZoneRow(code="TRIB", name="Tribune d'honneur", parent="RADES", capacity=6_500),
+    ZoneRow(code="VIP", name="Loges VIP", parent="TRIB", capacity=500),
+]
+CONCERT_LAYOUT = LayoutRow(
+    code=CONCERT,
+    name="Concert",
+    zones=CONCERT_ZONES,
+    access={
+        "NORD-1": ["FOSSE"],
+        "NORD-2": ["NORD"],
+        "SUD-1": ["FOSSE", "SUD"],
+        "VIP-1": ["VIP"],
+        "NORD-EXIT": ["FOSSE", "NORD"],
+        "SUD-2": ["SUD"],
+    },
+    events=[CONCERT_EVENT],
+)
+"""The same stadium with a standing pit on the pitch: NORD-1 now leads into the pit only."""
+LAYOUTS = [FOOTBALL_LAYOUT, CONCERT_LAYOUT]
 # (share of the rights, zones, policy, kind): the derby's crowd.
 CROWD = [
     (0.50, ["NORD-A"], EntryPolicy.SINGLE, RightKind.TICKET),

@@ -1,4 +1,4 @@
-"""The domain as the decision sees it: access rights, zones, gates, bans and usage.
+"""The domain as the decision sees it: access rights, layouts and their zones, gates, bans, usage.
 
 Times are whole seconds since the Unix epoch (UTC), as in CWT claims; identifiers of rights and
 holders are opaque bytes, as on the credential.
@@ -6,7 +6,8 @@ holders are opaque bytes, as on the credential.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
 
@@ -63,7 +64,8 @@ class AccessRight:
 
 @dataclass(frozen=True, slots=True)
 class Zone:
-    """A node of the venue's zone tree (venue mapping, stand, sector)."""
+    """A node of a layout's zone tree (venue, stand, sector). A code names a place: two layouts
+    of a venue that both have ``NORD`` mean the same stand, and share its head count."""
 
     code: str
     name: str
@@ -72,11 +74,30 @@ class Zone:
 
 
 @dataclass(frozen=True, slots=True)
+class Layout:
+    """One set-up of a venue (football, concert, conference): its zone tree with capacities,
+    where each gate leads (its access points), and the events held in it."""
+
+    code: str
+    name: str
+    zones: Mapping[str, Zone] = field(default_factory=dict)
+    access: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Gate name -> the zones it leads into in this layout (absent: it leads nowhere)."""
+    events: frozenset[str] = frozenset()
+
+    def zone(self, code: str) -> Zone | None:
+        return self.zones.get(code)
+
+    def entrances(self, gate: str) -> tuple[str, ...]:
+        return self.access.get(gate, ())
+
+
+@dataclass(frozen=True, slots=True)
 class GateConfig:
-    """One access point: the zones it leads into, the events it controls, and its state."""
+    """A gate: the events it controls and its state. Where it leads depends on the event's
+    layout (:attr:`Layout.access`)."""
 
     name: str
-    zones: tuple[str, ...]
     event_codes: frozenset[str]
     direction: Direction = Direction.IN
     enabled: bool = True

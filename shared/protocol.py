@@ -11,6 +11,11 @@ Versions:
 - 1: release 0.1.0. Its gates send no header: a call without one is protocol 1.
 - 2: release 0.2.0. The header; the wire is otherwise protocol 1's (scan upload, heartbeat,
   change feed, enrollment: :mod:`shared.sync_schema`).
+- 3: release 0.3.0. Venue layouts: the feed carries ``layout`` rows (each layout's zone tree,
+  access points and events) and no more ``zone`` rows; a gate decides in its event's layout. A
+  protocol-2 gate is sent no layout rows, and is served the feed only while its venue has one
+  layout: with a second, its feed answers 426 (it would decide a concert with the football
+  stands), while its scans and heartbeats are still taken.
 
 A change the previous protocol's gates cannot read gets a new number, and the server answers
 each gate in the protocol it states for as long as that one is served.
@@ -18,14 +23,24 @@ each gate in the protocol it states for as long as that one is served.
 
 from __future__ import annotations
 
-PROTOCOL = 2
+PROTOCOL = 3
 """What this release speaks."""
-SERVED = range(PROTOCOL - 1, PROTOCOL + 1)
-"""What this release's server answers: its own protocol and the one before."""
+SERVED = range(PROTOCOL - 2, PROTOCOL + 1)
+"""What this release's server answers: its own protocol and the one before, 2; and 1, which is
+2's wire without the header (serving 2 serves 1 at no cost)."""
 HEADER = "Entrix-Protocol"
 UNSTATED = 1
 """A call without the header: a gate of release 0.1.0."""
 UPGRADE_REQUIRED = 426
+NOT_SENT: dict[int, frozenset[str]] = {
+    1: frozenset({"layout"}),
+    2: frozenset({"layout"}),
+    3: frozenset({"zone"}),
+}
+"""Kinds of feed rows (``shared.sync_schema.ChangeKind``) not sent to a gate of each protocol:
+what it cannot read, or no longer reads."""
+LAYOUTS_SINCE = 3
+"""The first protocol whose gates read layouts."""
 
 
 def stated(header: str | None) -> int | None:

@@ -16,7 +16,15 @@ from functools import cached_property, lru_cache
 from operator import attrgetter
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    model_validator,
+)
 
 from shared.credential import RIGHT_ID_LENGTH, key_id
 from shared.model import (
@@ -26,6 +34,7 @@ from shared.model import (
     Direction,
     EntryPolicy,
     GateConfig,
+    Layout,
     RightKind,
     UsageState,
     Zone,
@@ -72,7 +81,9 @@ class ZoneRow(_Row):
 
 class GateRow(_Row):
     name: Code
-    zones: list[Code] = Field(min_length=1)
+    zones: list[Code] = []
+    """Where the gate leads in its venue's default layout, for protocol-2 gates (which are
+    served only while their venue has one layout). Protocol 3 reads :class:`LayoutRow`."""
     event_codes: list[Code] = []
     direction: Direction = Direction.IN
     enabled: bool = True
@@ -81,11 +92,31 @@ class GateRow(_Row):
     def to_gate(self) -> GateConfig:
         return GateConfig(
             self.name,
-            tuple(self.zones),
             frozenset(self.event_codes),
             self.direction,
             self.enabled,
             self.grace_s,
+        )
+
+
+class LayoutRow(_Row):
+    """One layout of the venue, whole: its zone tree, where each gate leads, and its events.
+    Small (tens of zones and gates): a change to any part sends the layout again."""
+
+    code: Code
+    name: str
+    zones: list[ZoneRow] = []
+    access: dict[Code, list[Code]] = {}
+    """Gate name -> the zones it leads into in this layout."""
+    events: list[Code] = []
+
+    def to_layout(self) -> Layout:
+        return Layout(
+            self.code,
+            self.name,
+            {z.code: z.to_zone() for z in self.zones},
+            {gate: tuple(zones) for gate, zones in self.access.items()},
+            frozenset(self.events),
         )
 
 
@@ -164,6 +195,7 @@ class ChangeKind(StrEnum):
     EVENT = "event"
     ZONE = "zone"
     GATE = "gate"
+    LAYOUT = "layout"
     RIGHT = "right"
     REVOCATION = "revocation"
     BAN = "ban"
@@ -184,8 +216,11 @@ def _stored(annotation: Any) -> tuple[Codec | None, Codec | None]:
         (annotation,) = (a for a in get_args(annotation) if a is not type(None))
     if get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
-    if get_origin(annotation) is list:
+    if get_origin(annotation) is list and not _holds_models(annotation):
         return _json_list, json.loads
+    if get_origin(annotation) in (list, dict):  # of rows, or a mapping: as JSON, via pydantic
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+        return (lambda value: adapter.dump_json(value).decode()), adapter.validate_json
     if isinstance(annotation, type) and issubclass(annotation, bool):
         return int, bool
     if isinstance(annotation, type) and issubclass(annotation, IntEnum):
@@ -195,6 +230,10 @@ def _stored(annotation: Any) -> tuple[Codec | None, Codec | None]:
     if annotation is bytes:
         return None, bytes
     return None, None
+
+
+def _holds_models(annotation: Any) -> bool:
+    return any(isinstance(a, type) and issubclass(a, BaseModel) for a in get_args(annotation))
 
 
 @lru_cache(maxsize=4096)
@@ -305,6 +344,7 @@ KINDS: dict[ChangeKind, Replicated] = {
         Replicated(ChangeKind.EVENT, EventRow, "events", "code", in_memory=True),
         Replicated(ChangeKind.ZONE, ZoneRow, "zones", "code", in_memory=True),
         Replicated(ChangeKind.GATE, GateRow, "gates", "name", in_memory=True),
+        Replicated(ChangeKind.LAYOUT, LayoutRow, "layouts", "code", in_memory=True),
         Replicated(ChangeKind.RIGHT, RightRow, "rights", "right_id"),
         Replicated(ChangeKind.REVOCATION, RevocationRow, "revocations", "right_id"),
         Replicated(ChangeKind.BAN, BanRow, "blacklist", "ban_id"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from shared.credential import KeyRing
 from shared.decision import Decision, occupancy_changes, usage_after
-from shared.model import AccessRight, BanScope, BlacklistEntry, UsageState, Zone
+from shared.model import AccessRight, BanScope, BlacklistEntry, Layout, UsageState
 
 
 @dataclass
@@ -24,12 +24,12 @@ class MemoryReplicaView:
         default_factory=lambda: defaultdict(list)
     )
     usages: dict[bytes, UsageState] = field(default_factory=dict)
-    zones: dict[str, Zone] = field(default_factory=dict)
+    layouts: dict[str, Layout] = field(default_factory=dict)
     occupancies: dict[str, int] = field(default_factory=dict)
 
-    def add_zones(self, zones: Iterable[Zone]) -> None:
-        for zone in zones:
-            self.zones[zone.code] = zone
+    def add_layouts(self, layouts: Iterable[Layout]) -> None:
+        for layout in layouts:
+            self.layouts[layout.code] = layout
 
     def add_ban(self, ban: BlacklistEntry) -> None:
         self.blacklist[(ban.scope, ban.subject)].append(ban)
@@ -49,8 +49,8 @@ class MemoryReplicaView:
     def usage(self, right_id: bytes) -> UsageState | None:
         return self.usages.get(right_id)
 
-    def zone(self, code: str) -> Zone | None:
-        return self.zones.get(code)
+    def layout_of(self, event: str) -> Layout | None:
+        return next((lay for lay in self.layouts.values() if event in lay.events), None)
 
     def occupancy(self, zone: str) -> int:
         return self.occupancies.get(zone, 0)
@@ -61,7 +61,8 @@ class MemoryReplicaView:
             return
         before = self.usages.get(decision.right.right_id)
         after = usage_after(decision, before, at_s)
-        for zone, delta in occupancy_changes(self, before, after).items():
+        layout = self.layout_of(decision.right.event)
+        for zone, delta in occupancy_changes(layout, before, after).items():
             self.occupancies[zone] = self.occupancies.get(zone, 0) + delta
         if after is not None:
             self.usages[after.right_id] = after

@@ -309,22 +309,78 @@ def _zone_tree(zones: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
     return ordered
 
 
-def _venue_output(venue: dict[str, Any]) -> Output:
+def _zone_table(zones: list[dict[str, Any]]) -> str:
     rows = [
         ("  " * depth + z["code"], z["name"], z["capacity"], z["occupancy"])
-        for depth, z in _zone_tree(venue["zones"])
+        for depth, z in _zone_tree(zones)
     ]
+    return _table(["zone", "name", "capacity", "inside"], rows)
+
+
+def _venue_output(venue: dict[str, Any]) -> Output:
+    layouts = venue.get("layouts") or []
+    default = next((lay for lay in layouts if lay["default"]), None)
     title = (
-        f"venue {venue['code']}: {venue['name']}, {len(venue['zones'])} zone(s), "
-        f"local time {venue['timezone']}"
+        f"venue {venue['code']}: {venue['name']}, {len(venue['zones'])} zone(s)"
+        + (f" in its default layout {default['code']} ({default['name']})" if default else "")
+        + f", local time {venue['timezone']}"
     )
-    table = _table(["zone", "name", "capacity", "inside"], rows)
-    return Output(venue, f"{title}\n{table}")
+    text = f"{title}\n{_zone_table(venue['zones'])}"
+    if layouts:
+        rows = [
+            (lay["code"], lay["name"], "yes" if lay["default"] else "", len(lay["zones"]),
+             _cell(lay["events"]))
+            for lay in layouts
+        ]  # fmt: skip
+        text += "\n\n" + _table(["layout", "name", "default", "zones", "events"], rows)
+    return Output(venue, text)
+
+
+def _layout_output(venue: dict[str, Any], code: str) -> Output:
+    layout = next((lay for lay in venue.get("layouts") or [] if lay["code"] == code), None)
+    if layout is None:
+        raise AdminError(f"no layout {code!r} at venue {venue['code']}")
+    title = (
+        f"layout {venue['code']}/{layout['code']}: {layout['name']}"
+        + (" (the venue's default)" if layout["default"] else "")
+        + f", {len(layout['zones'])} zone(s), events {_cell(layout['events']) or '-'}"
+    )
+    access = _table(
+        ["gate", "leads into"], [(gate, _cell(zones)) for gate, zones in layout["access"].items()]
+    )
+    return Output(layout, f"{title}\n{_zone_table(layout['zones'])}\n\n{access}")
+
+
+def _layout_create(server: SyncServer, args: argparse.Namespace) -> Output:
+    zones = _zones_from_file(args.zones_file) if args.zones_file else []
+    body = _given({"code": args.code, "name": args.name, "zones": zones,
+                   "copy_from": args.copy_from})  # fmt: skip
+    venue = server.call("POST", "venues", args.venue, "layouts", body=body).json()
+    return _layout_output(venue, args.code)
+
+
+def _layout_show(server: SyncServer, args: argparse.Namespace) -> Output:
+    return _layout_output(server.call("GET", "venues", args.venue).json(), args.code)
+
+
+def _layout_rename(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {"name": args.name}
+    venue = server.call("PATCH", "venues", args.venue, "layouts", args.code, body=body).json()
+    return _layout_output(venue, args.code)
+
+
+def _layout_access(server: SyncServer, args: argparse.Namespace) -> Output:
+    if args.nowhere == bool(args.zones):
+        raise AdminError("give --zones Z1,Z2 (where the gate leads) or --nowhere")
+    body = {args.gate: [] if args.nowhere else args.zones}
+    venue = server.call("PUT", "venues", args.venue, "layouts", args.code, "access", body=body)
+    return _layout_output(venue.json(), args.code)
 
 
 def _venue_create(server: SyncServer, args: argparse.Namespace) -> Output:
     zones = _zones_from_file(args.zones_file) if args.zones_file else []
-    body = {"code": args.code, "name": args.name, "timezone": args.timezone, "zones": zones}
+    body = {"code": args.code, "name": args.name, "timezone": args.timezone, "zones": zones,
+            "layout": args.layout, "layout_name": args.layout_name}  # fmt: skip
     return _venue_output(server.call("POST", "venues", body=_given(body)).json())
 
 
@@ -339,7 +395,10 @@ def _venue_show(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _zones_put(server: SyncServer, args: argparse.Namespace) -> Output:
     zones = _zones_from_file(args.file)
-    return _venue_output(server.call("PUT", "venues", args.venue, "zones", body=zones).json())
+    if args.layout is None:
+        return _venue_output(server.call("PUT", "venues", args.venue, "zones", body=zones).json())
+    path = ("venues", args.venue, "layouts", args.layout, "zones")
+    return _layout_output(server.call("PUT", *path, body=zones).json(), args.layout)
 
 
 # -- seasons and events -------------------------------------------------------------------------
@@ -354,7 +413,8 @@ def _event_line(event: dict[str, Any]) -> str:
     season = f", season {event['season']}" if event["season"] else ""
     venue = event.get("venue")
     when = f"{_when(event['starts_at'], venue)} to {_when(event['ends_at'], venue)}"
-    return f"event {event['code']}: {event['name']} at {event['venue']}{season}, {when}"
+    layout = f" ({event['layout']} layout)" if event.get("layout") else ""
+    return f"event {event['code']}: {event['name']} at {event['venue']}{layout}{season}, {when}"
 
 
 def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -362,6 +422,7 @@ def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "code": args.code,
         "name": args.name,
         "venue": args.venue,
+        "layout": args.layout,
         "season": args.season,
         "starts_at": args.starts,
         "ends_at": args.ends,
@@ -404,9 +465,16 @@ def _gate_line(gate: dict[str, Any]) -> str:
     state = "enabled" if gate["enabled"] else "DISABLED"
     return (
         f"gate {gate['venue']}/{gate['name']}: {gate['direction']}, {state}, "
-        f"zones {_cell(gate['zones'])}, events {_cell(gate['event_codes'])}, "
-        f"grace {gate['grace_s']} s"
+        f"zones {_leads(gate)}, events {_cell(gate['event_codes'])}, grace {gate['grace_s']} s"
     )
+
+
+def _leads(gate: dict[str, Any]) -> str:
+    """Where a gate leads: its zones, or per layout when it leads somewhere in several."""
+    access = gate.get("access") or {}
+    if len(access) > 1 or (access and not gate["zones"]):
+        return "; ".join(f"{layout}: {_cell(zones)}" for layout, zones in access.items())
+    return _cell(gate["zones"])
 
 
 def _enrollment_line(enrollment: dict[str, Any]) -> str:
@@ -476,7 +544,7 @@ def _gate_list(server: SyncServer, args: argparse.Namespace) -> Output:
             g["enabled"],
             g["online"],
             _when(g["last_seen_at"], g.get("venue")),
-            g["zones"],
+            _leads(g),
             g["event_codes"],
         )
         for g in gates
@@ -951,7 +1019,7 @@ class _Commands:
 
 
 def _venue_commands(commands: _Commands) -> None:
-    venue = commands.noun("venue", "venues and their zone trees")
+    venue = commands.noun("venue", "venues and their layouts")
     create = venue.add("create", _venue_create, "create a venue, with its zones from a file")
     create.add_argument("code")
     create.add_argument("--name", required=True)
@@ -960,16 +1028,40 @@ def _venue_commands(commands: _Commands) -> None:
     )
     timezone_help = "the venue's time zone, an IANA name (Africa/Tunis): its times are shown in it"
     create.add_argument("--timezone", help=timezone_help + "; the server's default if left out")
+    create.add_argument("--layout", help="its first (default) layout's code (default: MAIN)")
+    create.add_argument("--layout-name", help="its first layout's name (default: Main layout)")
     update = venue.add("update", _venue_update, "rename a venue or set its time zone")
     update.add_argument("code")
     update.add_argument("--name")
     update.add_argument("--timezone", help=timezone_help)
     show = venue.add("show", _venue_show, "a venue's zones with capacity and people inside")
     show.add_argument("code")
-    zones = commands.noun("zones", "a venue's zones")
+    zones = commands.noun("zones", "a layout's zones")
     put = zones.add("put", _zones_put, "create or update zones from a JSON or CSV file")
     put.add_argument("venue")
     put.add_argument("file", help="JSON list or CSV with code,name,parent,capacity")
+    put.add_argument("--layout", help="the layout (default: the venue's default layout)")
+    layout = commands.noun("layout", "a venue's layouts: football, concert... (zones, gates)")
+    create = layout.add("create", _layout_create, "a new layout of a venue")
+    create.add_argument("venue")
+    create.add_argument("code")
+    create.add_argument("--name", required=True)
+    create.add_argument("--zones-file", help="its zones (JSON list or CSV)")
+    create.add_argument("--copy-from", metavar="LAYOUT",
+                        help="start from this layout's zones and access points")  # fmt: skip
+    show = layout.add("show", _layout_show, "a layout's zones and where each gate leads")
+    show.add_argument("venue")
+    show.add_argument("code")
+    rename = layout.add("rename", _layout_rename, "rename a layout")
+    rename.add_argument("venue")
+    rename.add_argument("code")
+    rename.add_argument("--name", required=True)
+    access = layout.add("access", _layout_access, "where a gate leads in a layout")
+    access.add_argument("venue")
+    access.add_argument("code", help="the layout")
+    access.add_argument("gate")
+    access.add_argument("--zones", type=_codes, help="the zones it leads into: Z1,Z2")
+    access.add_argument("--nowhere", action="store_true", help="it leads nowhere in this layout")
 
 
 def _event_commands(commands: _Commands) -> None:
@@ -982,6 +1074,7 @@ def _event_commands(commands: _Commands) -> None:
     create.add_argument("code")
     create.add_argument("--name", required=True)
     create.add_argument("--venue", required=True)
+    create.add_argument("--layout", help="the venue's layout it is held in (default: its default)")
     create.add_argument("--season", help="its season: the season's subscribers get a right")
     create.add_argument("--starts", required=True, metavar="ISO", help="e.g. 2026-11-22T20:00+01")
     create.add_argument("--ends", required=True, metavar="ISO")

@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 
 from shared.credential import Credential, issue
 from shared.demo_site import (
+    CONCERT_EVENT,
+    CONCERT_LAYOUT,
     CROWD,
     EVENT,
+    FOOTBALL_LAYOUT,
     GATES,
     SITE,
     TIMEZONE,
-    ZONES,
     SampleCode,
     read_sample_codes,
     write_samples,
@@ -43,7 +45,7 @@ from sync_server.schemas import (
     VenueCreate,
     ZoneIn,
 )
-from sync_server.services import bans, keys, rights, site
+from sync_server.services import bans, keys, layouts, rights, site
 from sync_server.services.writes import commit
 
 DEMO_GATES = ("NORD-1", "SUD-1", "VIP-1")
@@ -64,9 +66,19 @@ def seed_demo(
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     now = datetime.now(UTC)
     pending: list[Pending] = []
-    zones = [ZoneIn(code=z.code, name=z.name, parent=z.parent, capacity=z.capacity) for z in ZONES]
-    rades = VenueCreate(code=SITE, name="Stade de Radès", timezone=TIMEZONE, zones=zones)
-    _, made = site.create_venue(session, data=rades)
+    football, concert = (
+        [ZoneIn(code=z.code, name=z.name, parent=z.parent, capacity=z.capacity) for z in lay.zones]
+        for lay in (FOOTBALL_LAYOUT, CONCERT_LAYOUT)
+    )
+    rades = VenueCreate(
+        code=SITE, name="Stade de Radès", timezone=TIMEZONE, zones=football,
+        layout=FOOTBALL_LAYOUT.code, layout_name=FOOTBALL_LAYOUT.name,
+    )  # fmt: skip
+    venue, made = site.create_venue(session, data=rades)
+    pending += made
+    concert_layout, made = layouts.create_layout(
+        session, venue=venue, code=CONCERT_LAYOUT.code, name=CONCERT_LAYOUT.name, zones=concert
+    )
     pending += made
     _, made = site.create_event(
         session,
@@ -79,14 +91,33 @@ def seed_demo(
         ),
     )
     pending += made
+    # A week later the stadium holds a concert: a standing pit where the pitch is, and gate
+    # NORD-1 leading into it.
+    _, made = site.create_event(
+        session,
+        data=EventCreate(
+            code=CONCERT_EVENT,
+            name="Concert à Radès",
+            venue=SITE,
+            layout=CONCERT_LAYOUT.code,
+            starts_at=now + timedelta(days=7, hours=1),
+            ends_at=now + timedelta(days=7, hours=4),
+        ),
+    )
+    pending += made
     for gate in GATES:
         if gate.name in DEMO_GATES:
             _, made = site.create_gate(
                 session,
                 data=GateCreate(venue=SITE, name=gate.name, zones=gate.zones,
-                                event_codes=[EVENT], grace_s=gate.grace_s),
+                                event_codes=[EVENT, CONCERT_EVENT], grace_s=gate.grace_s),
             )  # fmt: skip
             pending += made
+    pending += layouts.set_access(
+        session,
+        layout=concert_layout,
+        access={g: z for g, z in CONCERT_LAYOUT.access.items() if g in DEMO_GATES},
+    )
     _, made = keys.create_key(session, passphrase=passphrase)
     pending += made
 

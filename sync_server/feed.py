@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,28 +108,44 @@ def current_seq(session: Session) -> int:
     return int(value or 0)
 
 
-def read_page(session: Session, *, scopes: Sequence[str], since: int, limit: int) -> ChangeBatch:
+def read_page(
+    session: Session,
+    *,
+    scopes: Sequence[str],
+    since: int,
+    limit: int,
+    not_sent: Collection[str] = (),
+) -> ChangeBatch:
     """The changes after ``since`` that concern ``scopes``, oldest first, at most ``limit``."""
     return ChangeBatch.model_validate_json(
-        read_page_json(session, scopes=scopes, since=since, limit=limit)
+        read_page_json(session, scopes=scopes, since=since, limit=limit, not_sent=not_sent)
     )
 
 
-def read_page_json(session: Session, *, scopes: Sequence[str], since: int, limit: int) -> bytes:
+def read_page_json(
+    session: Session,
+    *,
+    scopes: Sequence[str],
+    since: int,
+    limit: int,
+    not_sent: Collection[str] = (),
+) -> bytes:
     """The page as the JSON of a :class:`ChangeBatch`, built from the stored JSON text.
 
     The counter is read first; only changes up to it are returned, all of them committed. A page
     that is not full ends at the counter, so a gate's cursor moves past other sites' changes.
     The rows' data are copied as stored (they were validated when published): decoding and
     re-encoding them cost more than the query for a gate's first sync of a million rights.
+    ``not_sent``: kinds left out (what the gate's protocol does not read); the cursor still
+    moves past them.
     """
     head = current_seq(session)
-    rows = session.execute(
-        select(Change.seq, Change.kind, Change.op, Change.key, cast(Change.data, Text))
-        .where(Change.seq > since, Change.seq <= head, Change.scope.in_(scopes))
-        .order_by(Change.seq)
-        .limit(limit + 1)
-    ).all()
+    query = select(Change.seq, Change.kind, Change.op, Change.key, cast(Change.data, Text)).where(
+        Change.seq > since, Change.seq <= head, Change.scope.in_(scopes)
+    )
+    if not_sent:
+        query = query.where(Change.kind.not_in(sorted(not_sent)))
+    rows = session.execute(query.order_by(Change.seq).limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     cursor = rows[-1][0] if more else max(head, since)

@@ -132,7 +132,7 @@ class AuditEntry(Base):
 
 
 class Venue(Base):
-    """A site (stadium): the unit a gate syncs. Its zone tree hangs below it."""
+    """A site (stadium): the unit a gate syncs. It has one or more layouts (:class:`Layout`)."""
 
     __tablename__ = "venues"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,11 +142,27 @@ class Venue(Base):
     """IANA name (``Africa/Tunis``): every time about this venue is shown in it."""
 
 
-class Zone(Base):
-    __tablename__ = "zones"
-    __table_args__ = (UniqueConstraint("venue_id", "code"),)
+class Layout(Base):
+    """One set-up of a venue (football, concert, conference): its zone tree, where its gates
+    lead (the venue's default layout: ``Gate.zones``; the others: :class:`AccessPoint`), and the
+    events held in it. A venue's first layout is its default, for good."""
+
+    __tablename__ = "layouts"
+    __table_args__ = (UniqueConstraint("venue_id", "code", name="uq_layouts_venue_code"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Zone(Base):
+    """A zone of a layout. The code names a place: layouts that share one share its head count."""
+
+    __tablename__ = "zones"
+    __table_args__ = (UniqueConstraint("layout_id", "code", name="uq_zones_layout_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    layout_id: Mapped[int] = mapped_column(ForeignKey("layouts.id"), index=True)
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
     parent: Mapped[str | None] = mapped_column(String(64))
@@ -169,6 +185,10 @@ class Event(Base):
     season_id: Mapped[int | None] = mapped_column(ForeignKey("seasons.id"))
     starts_at: Mapped[int] = mapped_column(BigInteger)
     ends_at: Mapped[int] = mapped_column(BigInteger)
+    layout_id: Mapped[int | None] = mapped_column(Integer)
+    """The :class:`Layout` it is held in; always set by the services (nullable and without a
+    foreign key only because SQLite cannot add a NOT NULL column or drop a keyed one: see
+    migration 0012, which set every event's)."""
 
 
 class Gate(Base):
@@ -178,12 +198,23 @@ class Gate(Base):
     venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"))
     name: Mapped[str] = mapped_column(String(64))
     zones: Mapped[list[str]] = mapped_column(JSON)
+    """Where it leads in its venue's default layout (empty: nowhere); other layouts:
+    :class:`AccessPoint`."""
     event_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     direction: Mapped[str] = mapped_column(String(3), default="in")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     grace_s: Mapped[int] = mapped_column(Integer, default=0)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AccessPoint(Base):
+    """Where a gate leads in a layout other than its venue's default."""
+
+    __tablename__ = "access_points"
+    layout_id: Mapped[int] = mapped_column(ForeignKey("layouts.id"), primary_key=True)
+    gate_id: Mapped[int] = mapped_column(ForeignKey("gates.id"), primary_key=True)
+    zones: Mapped[list[str]] = mapped_column(JSON)
 
 
 class EnrollmentCode(Base):

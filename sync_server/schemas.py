@@ -95,6 +95,9 @@ class VenueCreate(_In):
     timezone: TimeZoneName | None = None
     """The venue's local time; the server's ``default_timezone`` when left out."""
     zones: list[ZoneIn] = Field(default_factory=list, max_length=10_000)
+    """The zones of its first layout, its default."""
+    layout: Code = "MAIN"
+    layout_name: Name = "Main layout"
 
 
 class VenueUpdate(_In):
@@ -110,11 +113,35 @@ class ZonePublic(BaseModel):
     occupancy: int = 0
 
 
+class LayoutCreate(_In):
+    code: Code
+    name: Name
+    zones: list[ZoneIn] = Field(default_factory=list, max_length=2000)
+    copy_from: Code | None = None
+    """Another layout of the venue whose zones and access points the new one starts from."""
+
+
+class LayoutUpdate(_In):
+    name: Name
+
+
+class LayoutPublic(BaseModel):
+    code: str
+    name: str
+    default: bool
+    zones: list[ZonePublic]
+    access: dict[str, list[str]]
+    """Gate name -> the zones it leads into in this layout."""
+    events: list[str]
+
+
 class VenuePublic(BaseModel):
     code: str
     name: str
     timezone: str
     zones: list[ZonePublic]
+    """Its default layout's zones (also in ``layouts``)."""
+    layouts: list[LayoutPublic] = []
 
 
 # -- seasons and events -------------------------------------------------------------------------
@@ -135,6 +162,8 @@ class EventCreate(_In):
     code: Code
     name: Name
     venue: Code
+    layout: Code | None = None
+    """The venue's layout it is held in; its default if not given."""
     season: Code | None = None
     starts_at: When
     ends_at: When
@@ -144,6 +173,7 @@ class EventPublic(BaseModel):
     code: str
     name: str
     venue: str
+    layout: str
     season: str | None
     starts_at: datetime
     ends_at: datetime
@@ -157,7 +187,10 @@ class EventPublic(BaseModel):
 class GateCreate(_In):
     venue: Code
     name: Code
-    zones: list[Code] = Field(min_length=1)
+    zones: list[Code] = Field(default_factory=list)
+    """Where it leads in the venue's default layout."""
+    access: dict[Code, list[Code]] = Field(default_factory=dict)
+    """Layout code -> where it leads in that (other) layout."""
     event_codes: list[Code] = Field(default_factory=list)
     direction: Direction = Direction.IN
     enabled: bool = True
@@ -165,7 +198,8 @@ class GateCreate(_In):
 
 
 class GateUpdate(_In):
-    zones: list[Code] | None = Field(default=None, min_length=1)
+    zones: list[Code] | None = None
+    """Where it leads in the default layout (other layouts: their access points)."""
     event_codes: list[Code] | None = None
     direction: Direction | None = None
     enabled: bool | None = None
@@ -176,6 +210,9 @@ class GatePublic(BaseModel):
     venue: str
     name: str
     zones: list[str]
+    """Where it leads in the venue's default layout."""
+    access: dict[str, list[str]] = {}
+    """Layout code -> where it leads in it, for every layout it leads somewhere in."""
     event_codes: list[str]
     direction: Direction
     enabled: bool

@@ -193,14 +193,29 @@ REFUSALS: Words = {
         _.EN: "venue {venue} exists",
     },
     "zone_parent_unknown": {
-        _.FR: "zone {zone} : {parent} n'est pas une zone de ce lieu",
-        _.AR: "المنطقة {zone}: {parent} ليست منطقة في هذا المكان",
-        _.EN: "zone {zone}: {parent} is not a zone of this venue",
+        _.FR: "zone {zone} : {parent} n'est pas une zone de cette configuration",
+        _.AR: "المنطقة {zone}: {parent} ليست منطقة في هذا المخطط",
+        _.EN: "zone {zone}: {parent} is not a zone of this layout",
     },
     "zone_cycle": {
         _.FR: "zone {zone} : l'arbre des zones boucle par {parent}",
         _.AR: "المنطقة {zone}: شجرة المناطق تدور عبر {parent}",
         _.EN: "zone {zone}: the zone tree has a cycle through {parent}",
+    },
+    "no_layout": {
+        _.FR: "aucune configuration {layout} au lieu {venue}",
+        _.AR: "لا يوجد مخطط {layout} في المكان {venue}",
+        _.EN: "no layout {layout} at venue {venue}",
+    },
+    "layout_exists": {
+        _.FR: "la configuration {layout} existe déjà au lieu {venue}",
+        _.AR: "المخطط {layout} موجود مسبقًا في المكان {venue}",
+        _.EN: "layout {layout} exists at {venue}",
+    },
+    "gate_leads_nowhere": {
+        _.FR: "la porte {gate} ne mène nulle part : donnez-lui des zones dans une configuration",
+        _.AR: "البوابة {gate} لا تؤدي إلى أي مكان: حدّد لها مناطق في مخطط",
+        _.EN: "gate {gate} leads nowhere: give it zones in a layout",
     },
     "zones_unknown": {
         _.FR: "zone(s) inconnue(s) au lieu {venue} : {zones}",
@@ -763,11 +778,6 @@ TEXTS: Words = {
     "new_venue": {_.FR: "Nouveau lieu", _.AR: "مكان جديد", _.EN: "New venue"},
     "timezone": {_.FR: "Fuseau horaire", _.AR: "المنطقة الزمنية", _.EN: "Time zone"},
     "set_timezone": {_.FR: "Changer", _.AR: "تغيير", _.EN: "Change"},
-    "zone_tree": {
-        _.FR: "Zones de {venue}",
-        _.AR: "مناطق {venue}",
-        _.EN: "Zones of {venue}",
-    },
     "parent": {_.FR: "Dans", _.AR: "ضمن", _.EN: "Inside"},
     "zone_put": {
         _.FR: "Ajouter ou modifier une zone",
@@ -775,6 +785,42 @@ TEXTS: Words = {
         _.EN: "Add or change a zone",
     },
     "save": {_.FR: "Enregistrer", _.AR: "حفظ", _.EN: "Save"},
+    "gate": {_.FR: "Porte", _.AR: "البوابة", _.EN: "Gate"},
+    "layouts": {_.FR: "Configurations", _.AR: "المخططات", _.EN: "Layouts"},
+    "layout": {_.FR: "Configuration", _.AR: "المخطط", _.EN: "Layout"},
+    "layout_title": {
+        _.FR: "Configuration {layout}",
+        _.AR: "المخطط {layout}",
+        _.EN: "Layout {layout}",
+    },
+    "layout_default": {_.FR: "par défaut", _.AR: "افتراضي", _.EN: "default"},
+    "layout_venue_default": {
+        _.FR: "— celle du lieu par défaut —",
+        _.AR: "— المخطط الافتراضي للمكان —",
+        _.EN: "— the venue's default —",
+    },
+    "new_layout": {
+        _.FR: "Nouvelle configuration de {venue}",
+        _.AR: "مخطط جديد لـ {venue}",
+        _.EN: "New layout of {venue}",
+    },
+    "copy_from": {_.FR: "Copier depuis", _.AR: "نسخ من", _.EN: "Copy from"},
+    "access_points": {
+        _.FR: "Points d'accès : où mène chaque porte",
+        _.AR: "نقاط الدخول: إلى أين تؤدي كل بوابة",
+        _.EN: "Access points: where each gate leads",
+    },
+    "leads_into": {
+        _.FR: "Mène vers (codes de zones, séparés par des virgules ; vide : nulle part)",
+        _.AR: "تؤدي إلى (رموز المناطق مفصولة بفواصل؛ فارغ: لا مكان)",
+        _.EN: "Leads into (zone codes, comma separated; empty: nowhere)",
+    },
+    "leads_nowhere": {_.FR: "nulle part", _.AR: "لا مكان", _.EN: "nowhere"},
+    "events_held": {
+        _.FR: "Événements dans cette configuration",
+        _.AR: "الأحداث في هذا المخطط",
+        _.EN: "Events in this layout",
+    },
     "keys_hint": {
         _.FR: "La clé active signe les nouveaux billets ; les anciennes vérifient encore ceux "
         "qu'elles ont signés jusqu'à ce qu'on les retire (leurs billets sont alors refusés).",

@@ -288,7 +288,7 @@ class SupervisorPanel(QWidget):
                 at,
                 way,
                 reason_text(scan.reason, language, gates="…", zone=scan.zone or ""),
-                kiosk.zone_name(scan.zone) or scan.zone or "",
+                kiosk.zone_name(scan.zone, scan.event) or scan.zone or "",
                 scan.operator or "",
             ]
             for column, value in enumerate(cells):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -48,12 +49,13 @@ from sync_server.dashboard.auth import (
 from sync_server.dashboard.routes import SECURITY_HEADERS
 from sync_server.db import writes
 from sync_server.errors import ServerError
-from sync_server.models import Season, Venue
+from sync_server.models import Gate, Season, Venue
 from sync_server.schemas import (
     BanCreate,
     EventCreate,
     GateCreate,
     GateUpdate,
+    LayoutCreate,
     RevokeRequest,
     TransferRequest,
     UserCreate,
@@ -61,7 +63,7 @@ from sync_server.schemas import (
     VenueUpdate,
     ZoneIn,
 )
-from sync_server.services import imports, site
+from sync_server.services import imports, layouts, site
 from sync_server.services.holders import holder_id
 
 OFFICE = f"{PREFIX}/office"
@@ -157,10 +159,16 @@ def _venues_page(
     viewer: Viewer, session: SessionDep, *, message: str = "", error: str = "", code: int = 200
 ) -> HTMLResponse:
     venues = venues_api.list_venues(session, _actor(viewer))
-    trees = {v.code: _tree_order(v.zones) for v in venues}
+    trees = {(v.code, lay.code): _tree_order(lay.zones) for v in venues for lay in v.layouts}
+    gate_names: dict[str, list[str]] = defaultdict(list)
+    for venue_code, gate in session.execute(
+        select(Venue.code, Gate.name).join(Venue, Venue.id == Gate.venue_id).order_by(Gate.name)
+    ):
+        gate_names[venue_code].append(gate)
     timezones = sorted(available_timezones())
     return _page("office_venues.html", viewer, "venues", status_code=code, venues=venues,
-                 trees=trees, timezones=timezones, message=message, error=error)  # fmt: skip
+                 trees=trees, gate_names=gate_names, timezones=timezones, message=message,
+                 error=error)  # fmt: skip
 
 
 def _tree_order(zones: list[Any]) -> list[tuple[int, Any]]:
@@ -227,18 +235,19 @@ def set_timezone(
     return RedirectResponse(f"{OFFICE}/venues", status_code=status.HTTP_303_SEE_OTHER)
 
 
-@router.post("/venues/{venue}/zones")
+@router.post("/venues/{venue}/layouts/{layout}/zones")
 def put_zone(
     viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     venue: Annotated[str, Path(max_length=64)],
+    layout: Annotated[str, Path(max_length=64)],
     code: Text,
     name: Text,
     parent: OptionalText = "",
     capacity: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
-    """Add a zone to the venue's tree, or change one (its name, parent, capacity)."""
+    """Add a zone to a layout's tree, or change one (its name, parent, capacity)."""
     check_csrf(viewer, csrf)
     body = {"code": code.strip(), "name": name, "parent": parent.strip() or None,
             "capacity": capacity.strip() or None}  # fmt: skip
@@ -246,7 +255,50 @@ def put_zone(
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
     try:
-        venues_api.put_zones(venue, [data], session, _actor(viewer))
+        venues_api.put_layout_zones(venue, layout, [data], session, _actor(viewer))
+    except ServerError as exc:
+        return _venues_page(viewer, session, **_refused(session, viewer, exc))
+    return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"))
+
+
+@router.post("/venues/{venue}/layouts")
+def create_layout(
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    code: Text,
+    name: Text,
+    copy_from: OptionalText = "",
+) -> Response:
+    """A new layout of the venue, empty or a copy of another (zones and access points)."""
+    check_csrf(viewer, csrf)
+    body = {"code": code.strip(), "name": name, "copy_from": copy_from.strip() or None}
+    data, error = _attempt(lambda: LayoutCreate.model_validate(body))
+    if data is None:
+        return _venues_page(viewer, session, error=error, code=422)
+    try:
+        venues_api.create_layout(venue, data, session, _actor(viewer))
+    except ServerError as exc:
+        return _venues_page(viewer, session, **_refused(session, viewer, exc))
+    message = render.speakers()[viewer.language].t("done")
+    return _venues_page(viewer, session, message=message, code=201)
+
+
+@router.post("/venues/{venue}/layouts/{layout}/access")
+def put_access(
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    venue: Annotated[str, Path(max_length=64)],
+    layout: Annotated[str, Path(max_length=64)],
+    gate: Text,
+    zones: OptionalText = "",
+) -> Response:
+    """Where one gate leads in a layout (no zones: nowhere)."""
+    check_csrf(viewer, csrf)
+    try:
+        venues_api.put_access(venue, layout, {gate: _codes(zones)}, session, _actor(viewer))
     except ServerError as exc:
         return _venues_page(viewer, session, **_refused(session, viewer, exc))
     return _venues_page(viewer, session, message=render.speakers()[viewer.language].t("done"))
@@ -262,9 +314,11 @@ def _events_page(
     zones = {v.code: v.timezone for v in venues}
     events = events_api.list_events(session, _actor(viewer))
     seasons = [s.code for s in session.scalars(select(Season).order_by(Season.code))]
+    venue_layouts = {v.code: layouts.layouts_of(session, v) for v in venues}
     return _page(
         "office_events.html", viewer, "events", status_code=code, events=events,
-        venues=venues, zones=zones, seasons=seasons, message=message, error=error,
+        venues=venues, zones=zones, seasons=seasons, venue_layouts=venue_layouts,
+        message=message, error=error,
     )  # fmt: skip
 
 
@@ -289,6 +343,7 @@ def create_event(
     starts: Text,
     ends: Text,
     season: OptionalText = "",
+    layout: OptionalText = "",
 ) -> Response:
     check_csrf(viewer, csrf)
     place = session.scalar(select(Venue).where(Venue.code == venue))
@@ -296,6 +351,7 @@ def create_event(
     data, error = _attempt(
         lambda: EventCreate.model_validate(
             {"code": code, "name": name, "venue": venue, "season": season or None,
+             "layout": layout.strip() or None,
              "starts_at": _local(starts, timezone), "ends_at": _local(ends, timezone)}
         )
     )  # fmt: skip
@@ -329,7 +385,10 @@ def _gates_page(
     code: int = 200,
 ) -> HTMLResponse:
     venues = list(session.scalars(select(Venue).order_by(Venue.code)))
-    zone_codes = {v.code: [z.code for z in site.zones_of(session, v)] for v in venues}
+    zone_codes = {
+        v.code: [z.code for z in layouts.zones_of(session, layouts.default_layout(session, v))]
+        for v in venues
+    }
     gates = gates_api.list_gates(session, _actor(viewer), settings)
     zones = {v.code: v.timezone for v in venues}
     return _page(

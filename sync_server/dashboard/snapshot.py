@@ -12,8 +12,18 @@ from sqlalchemy.orm import Session
 
 from sync_server import localtime
 from sync_server.feed import current_seq
-from sync_server.models import Alert, AuditEntry, Event, Gate, Occupancy, Scan, Venue, Zone
-from sync_server.services import entries
+from sync_server.models import (
+    Alert,
+    AuditEntry,
+    Event,
+    Gate,
+    Layout,
+    Occupancy,
+    Scan,
+    Venue,
+    Zone,
+)
+from sync_server.services import entries, layouts
 from sync_server.services.plausibility import HELD
 
 RECENT_S = 300
@@ -115,6 +125,8 @@ class VenueView:
     timezone: str = "UTC"
     gates: list[GateTile] = field(default_factory=list)
     zones: list[ZoneRow] = field(default_factory=list)
+    layout: str = ""
+    """The name of the layout its zones are those of (the event's on now, or the next's)."""
 
 
 @dataclass(slots=True)
@@ -284,11 +296,16 @@ def _alerts(session: Session) -> tuple[list[AlertRow], list[AlertRow]]:
     wanted = {(a.venue_id, a.zone) for a in [*open_, *acked] if a.zone and a.venue_id}
     names: dict[tuple[int, str], str] = {}
     if wanted:
+        # A code names one place in every layout: any layout's name for it will do, the
+        # default's first.
         for venue_id, code, name in session.execute(
-            select(Zone.venue_id, Zone.code, Zone.name).where(
-                Zone.venue_id.in_(sorted({v for v, _ in wanted})),
+            select(Layout.venue_id, Zone.code, Zone.name)
+            .join(Layout, Layout.id == Zone.layout_id)
+            .where(
+                Layout.venue_id.in_(sorted({v for v, _ in wanted})),
                 Zone.code.in_(sorted({z for _, z in wanted})),
             )
+            .order_by(Layout.is_default)
         ):
             names[(venue_id, code)] = name
 
@@ -340,12 +357,14 @@ def take(
     for row in session.scalars(select(Occupancy)):
         heads[row.venue_id][row.zone] = row.count
     minutes = _per_minute(session, now)
-    zones: dict[int, list[Zone]] = defaultdict(list)
-    for zone in session.scalars(select(Zone)):
-        zones[zone.venue_id].append(zone)
+    at_s = int(now.timestamp())
     for venue_id, view in venues.items():
         mine = {zone: m for (v, zone), m in minutes.items() if v == venue_id}
-        view.zones = _zone_rows(zones[venue_id], heads[venue_id], mine)
+        venue = session.get(Venue, venue_id)
+        assert venue is not None
+        in_use = layouts.in_use(session, venue, at_s)  # the zones the venue is set up in now
+        view.layout = in_use.name
+        view.zones = _zone_rows(layouts.zones_of(session, in_use), heads[venue_id], mine)
     open_alerts, acked_alerts = _alerts(session)
     shown = sorted(venues.values(), key=lambda v: v.code)
     page_zone = localtime.common(v.timezone for v in shown)

@@ -28,6 +28,7 @@ from shared.model import Direction
 from sync_server import localtime
 from sync_server.errors import Invalid, NotFound
 from sync_server.models import Event, Scan, Venue, Zone
+from sync_server.services import layouts
 from sync_server.services.entries import ENTRY, EXIT
 
 MAX_SLOTS = 2_000
@@ -183,7 +184,7 @@ def build(
         .where(Scan.event == event, or_(ENTRY, EXIT))
         .group_by(minute, Scan.zone, Scan.direction)
     ).all()
-    zones = list(session.scalars(select(Zone).where(Zone.venue_id == venue.id)))
+    zones = layouts.zones_of(session, layouts.of_event(session, ev))
     known = {z.code for z in zones}
     unplaced = any(zone not in known for _, zone, _, _ in rows)
     tree = _tree(zones, venue, unplaced, {zone for _, zone, _, _ in rows if zone in known})

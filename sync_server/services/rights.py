@@ -106,12 +106,12 @@ def _publish_right(right: AccessRight, event: Event, scope: str) -> Pending:
 
 
 class _Catalogue:
-    """Events and their venues' zones, loaded once per import rather than once per row."""
+    """Events and their layouts' zones, loaded once per import rather than once per row."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.events: dict[str, Event | None] = {}
-        self.zones: dict[int, set[str]] = {}
+        self.zones: dict[int | None, set[str]] = {}
         self.venues: dict[int, str] = {}
 
     def event(self, code: str) -> Event | None:
@@ -119,12 +119,13 @@ class _Catalogue:
             self.events[code] = self.session.scalar(select(Event).where(Event.code == code))
         return self.events[code]
 
-    def venue_zones(self, event: Event) -> set[str]:
-        if event.venue_id not in self.zones:
-            self.zones[event.venue_id] = set(
-                self.session.scalars(select(Zone.code).where(Zone.venue_id == event.venue_id))
+    def layout_zones(self, event: Event) -> set[str]:
+        """The zone codes of the layout the event is held in."""
+        if event.layout_id not in self.zones:
+            self.zones[event.layout_id] = set(
+                self.session.scalars(select(Zone.code).where(Zone.layout_id == event.layout_id))
             )
-        return self.zones[event.venue_id]
+        return self.zones[event.layout_id]
 
     def venue_code(self, event: Event) -> str:
         if event.venue_id not in self.venues:
@@ -171,7 +172,7 @@ def _row_problems(data: RightCreate, catalogue: _Catalogue) -> tuple[Event | Non
     if event is None:
         return None, [f"no event {data.event!r}"]
     problems = []
-    unknown = sorted(set(data.zones) - catalogue.venue_zones(event))
+    unknown = sorted(set(data.zones) - catalogue.layout_zones(event))
     if unknown:
         problems.append(f"unknown zone(s) at {catalogue.venue_code(event)}: {', '.join(unknown)}")
     if data.not_before and data.expires and data.expires <= data.not_before:
@@ -505,10 +506,10 @@ def _season_rights(
     catalogue = _Catalogue(session)
     for subscription in subscriptions:
         for event in events:
-            unknown = sorted(set(subscription.zones) - catalogue.venue_zones(event))
+            unknown = sorted(set(subscription.zones) - catalogue.layout_zones(event))
             if unknown:
                 raise Invalid(
-                    f"event {event.code}: unknown zone(s) {', '.join(unknown)} at its venue"
+                    f"event {event.code}: unknown zone(s) {', '.join(unknown)} in its layout"
                 )
             right = AccessRight(
                 id=secrets.token_bytes(16),

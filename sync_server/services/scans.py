@@ -22,12 +22,11 @@ from shared.gate_wire import ScanIn
 from shared.model import OVERRIDES
 from shared.reasons import Reason
 from shared.sync_schema import OccupancyRow, UsageRow
-from shared.views import MemoryReplicaView
 from sync_server.core.config import get_settings
 from sync_server.db import IN_CHUNK
 from sync_server.feed import Pending
-from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue, Zone
-from sync_server.services import alerts, audit, entries, plausibility
+from sync_server.models import AccessRight, Gate, Occupancy, Scan, UsageState, Venue
+from sync_server.services import alerts, audit, entries, layouts, plausibility
 
 
 @dataclass
@@ -168,8 +167,9 @@ def _apply_usage(
     ids = sorted({bytes.fromhex(s.right_id or "") for s in granted})
     policies, usages = _policies_and_usages(session, ids)
     first_gates: dict[bytes, int | None] = {}
-    view = _zone_view(session, venue)
+    venue_layouts = _Layouts(session, venue)
     deltas: dict[str, int] = {}
+    zones: dict[str, domain.Zone] = {}
     touched: set[bytes] = set()
     for scan in granted:
         right_id = bytes.fromhex(scan.right_id or "")
@@ -193,8 +193,11 @@ def _apply_usage(
             after = domain.UsageState(
                 right_id, after.entries, before.inside, before.zone, before.last_scan_at
             )
-        for code, delta in occupancy_changes(view, before, after).items():
+        layout = venue_layouts.of(scan.event)
+        for code, delta in occupancy_changes(layout, before, after).items():
             deltas[code] = deltas.get(code, 0) + delta
+            if (zone := layout.zone(code)) is not None:
+                zones[code] = zone
         usages[right_id] = after
         touched.add(right_id)
         first_gates.setdefault(right_id, gate.id)
@@ -204,7 +207,7 @@ def _apply_usage(
     counts = _write_occupancy(session, venue, deltas)
     for code, count in sorted(counts.items()):
         result.pending.append(Pending.upsert(OccupancyRow(zone=code, count=count), venue.code))
-        zone = view.zone(code)
+        zone = zones.get(code)
         if zone is not None and zone.capacity:
             ratio = get_settings().zone_alert_ratio
             alerts.zone_filling(session, venue=venue, zone=zone, count=count, ratio=ratio)
@@ -228,7 +231,7 @@ def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: Inges
             .order_by(Scan.scanned_at_ms)
         ):
             history[bytes(scan.right_id or b"")].append(scan)
-    view = _zone_view(session, venue)
+    venue_layouts = _Layouts(session, venue)
     deltas: dict[str, int] = {}
     rebuilt: list[domain.UsageState] = []
     for right_id in ids:
@@ -245,7 +248,8 @@ def _recount(session: Session, venue: Venue, ids: Sequence[bytes], result: Inges
         before = usages.get(right_id)
         last = None if before is None else before.last_scan_at
         after = usage or domain.UsageState(right_id, last_scan_at=last)
-        for code, delta in occupancy_changes(view, before, after).items():
+        event = history[right_id][-1].event if history[right_id] else None
+        for code, delta in occupancy_changes(venue_layouts.of(event), before, after).items():
             deltas[code] = deltas.get(code, 0) + delta
         rebuilt.append(after)
     _write_usage(session, venue, rebuilt, {})
@@ -371,11 +375,17 @@ def _write_occupancy(session: Session, venue: Venue, deltas: dict[str, int]) -> 
     return {zone: count for zone, count in found}
 
 
-def _zone_view(session: Session, venue: Venue) -> MemoryReplicaView:
-    view = MemoryReplicaView()
-    for zone in session.scalars(select(Zone).where(Zone.venue_id == venue.id)):
-        view.zones[zone.code] = domain.Zone(zone.code, zone.name, zone.parent, zone.capacity)
-    return view
+class _Layouts:
+    """A venue's layouts as decisions see them, read once for a batch: head counts move in the
+    layout of each scan's event (its default for a scan without a known event)."""
+
+    def __init__(self, session: Session, venue: Venue) -> None:
+        found = [layouts.domain_layout(session, lay) for lay in layouts.layouts_of(session, venue)]
+        self._default = found[0] if found else domain.Layout("", "")
+        self._by_event = {event: lay for lay in reversed(found) for event in lay.events}
+
+    def of(self, event: str | None) -> domain.Layout:
+        return self._by_event.get(event or "", self._default)
 
 
 FUTURE_TOLERANCE_MS = 30_000

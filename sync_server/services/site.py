@@ -1,27 +1,21 @@
-"""Venues with their zone trees, seasons, events and gates: what the back office sets up."""
+"""Venues (their layouts: ``services.layouts``), seasons, events and gates: what the back office
+sets up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.sync_schema import EventRow, GateRow, ZoneRow
+from shared.sync_schema import EventRow, GateRow
 from sync_server.core.config import get_settings
 from sync_server.core.security import hash_token, new_enrollment_code
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
-from sync_server.models import EnrollmentCode, Event, Gate, Season, Venue, Zone
-from sync_server.schemas import (
-    EventCreate,
-    GateCreate,
-    GateUpdate,
-    VenueCreate,
-    VenueUpdate,
-    ZoneIn,
-)
+from sync_server.models import EnrollmentCode, Event, Gate, Season, Venue
+from sync_server.schemas import EventCreate, GateCreate, GateUpdate, VenueCreate, VenueUpdate
+from sync_server.services import layouts
 
 
 def get_venue(session: Session, code: str) -> Venue:
@@ -54,14 +48,6 @@ def get_gate(session: Session, venue: Venue, name: str) -> Gate:
     return gate
 
 
-def zones_of(session: Session, venue: Venue) -> list[Zone]:
-    return list(session.scalars(select(Zone).where(Zone.venue_id == venue.id).order_by(Zone.code)))
-
-
-def zone_row(zone: Zone) -> ZoneRow:
-    return ZoneRow(code=zone.code, name=zone.name, parent=zone.parent, capacity=zone.capacity)
-
-
 def gate_row(gate: Gate) -> GateRow:
     return GateRow(
         name=gate.name,
@@ -90,7 +76,10 @@ def create_venue(session: Session, *, data: VenueCreate) -> tuple[Venue, list[Pe
     venue = Venue(code=data.code, name=data.name, timezone=zone)
     session.add(venue)
     session.flush()
-    return venue, put_zones(session, venue=venue, zones=data.zones)
+    _, pending = layouts.create_layout(
+        session, venue=venue, code=data.layout, name=data.layout_name, zones=data.zones
+    )
+    return venue, pending
 
 
 def update_venue(session: Session, *, venue: Venue, data: VenueUpdate) -> dict[str, str]:
@@ -103,52 +92,6 @@ def update_venue(session: Session, *, venue: Venue, data: VenueUpdate) -> dict[s
         venue.timezone = changed["timezone"] = data.timezone
     session.flush()
     return changed
-
-
-def put_zones(session: Session, *, venue: Venue, zones: Iterable[ZoneIn]) -> list[Pending]:
-    """Create or update zones of a venue; the resulting tree must stay a tree."""
-    existing = {z.code: z for z in zones_of(session, venue)}
-    changed: list[Zone] = []
-    for data in zones:
-        zone = existing.get(data.code)
-        if zone is None:
-            zone = Zone(venue_id=venue.id, code=data.code)
-            session.add(zone)
-            existing[data.code] = zone
-        zone.name, zone.parent, zone.capacity = data.name, data.parent, data.capacity
-        changed.append(zone)
-    _check_tree(existing)
-    session.flush()
-    return [Pending.upsert(zone_row(z), venue.code) for z in changed]
-
-
-def _check_tree(zones: dict[str, Zone]) -> None:
-    for code, zone in zones.items():
-        seen = {code}
-        parent = zone.parent
-        while parent is not None:
-            if parent not in zones:
-                raise Invalid(
-                    f"zone {code!r}: parent {parent!r} is not a zone of this venue",
-                    said="zone_parent_unknown", zone=code, parent=parent,
-                )  # fmt: skip
-            if parent in seen:
-                raise Invalid(
-                    f"zone {code!r}: the zone tree has a cycle through {parent!r}",
-                    said="zone_cycle", zone=code, parent=parent,
-                )  # fmt: skip
-            seen.add(parent)
-            parent = zones[parent].parent
-
-
-def check_zones(session: Session, venue: Venue, codes: Iterable[str]) -> None:
-    known = {z.code for z in zones_of(session, venue)}
-    unknown = sorted(set(codes) - known)
-    if unknown:
-        raise Invalid(
-            f"unknown zone(s) at {venue.code}: {', '.join(unknown)}",
-            said="zones_unknown", venue=venue.code, zones=", ".join(unknown),
-        )  # fmt: skip
 
 
 def create_season(session: Session, *, code: str, name: str) -> Season:
@@ -166,6 +109,7 @@ def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pe
     if data.ends_at <= data.starts_at:
         raise Invalid("an event ends after it starts", said="event_backwards")
     venue = get_venue(session, data.venue)
+    layout = layouts.get_layout(session, venue, data.layout)
     season = get_season(session, data.season) if data.season else None
     event = Event(
         code=data.code,
@@ -174,10 +118,14 @@ def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pe
         season_id=None if season is None else season.id,
         starts_at=int(data.starts_at.timestamp()),
         ends_at=int(data.ends_at.timestamp()),
+        layout_id=layout.id,
     )
     session.add(event)
     session.flush()
-    return event, [Pending.upsert(event_row(event, venue), venue.code)]
+    return event, [
+        Pending.upsert(event_row(event, venue), venue.code),
+        layouts.published(session, layout),
+    ]
 
 
 def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pending]]:
@@ -187,7 +135,16 @@ def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pendi
             f"gate {data.name!r} exists at {venue.code}", said="gate_exists", gate=data.name,
             venue=venue.code,
         )  # fmt: skip
-    check_zones(session, venue, data.zones)
+    default = layouts.default_layout(session, venue)
+    layouts.check_zones(session, default, data.zones)
+    others = {
+        layouts.get_layout(session, venue, code): zones for code, zones in data.access.items()
+    }
+    for layout, zones in others.items():
+        layouts.check_zones(session, layout, zones)
+    if not data.zones and not any(others.values()):
+        raise Invalid(f"gate {data.name!r} leads nowhere: give it zones in a layout",
+                      said="gate_leads_nowhere", gate=data.name)  # fmt: skip
     for code in data.event_codes:
         get_event(session, code)
     gate = Gate(
@@ -202,13 +159,19 @@ def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pendi
     )
     session.add(gate)
     session.flush()
-    return gate, [Pending.upsert(gate_row(gate), venue.code)]
+    pending = [Pending.upsert(gate_row(gate), venue.code)]
+    if data.zones:
+        pending.append(layouts.published(session, default))
+    for layout, zones in others.items():
+        pending += layouts.set_access(session, layout=layout, access={gate.name: zones})
+    return gate, pending
 
 
 def update_gate(session: Session, *, venue: Venue, gate: Gate, data: GateUpdate) -> list[Pending]:
+    pending: list[Pending] = []
     if data.zones is not None:
-        check_zones(session, venue, data.zones)
-        gate.zones = list(data.zones)
+        default = layouts.default_layout(session, venue)
+        pending += layouts.set_access(session, layout=default, access={gate.name: data.zones})
     if data.event_codes is not None:
         for code in data.event_codes:
             get_event(session, code)
@@ -220,7 +183,7 @@ def update_gate(session: Session, *, venue: Venue, gate: Gate, data: GateUpdate)
     if data.grace_s is not None:
         gate.grace_s = data.grace_s
     session.flush()
-    return [Pending.upsert(gate_row(gate), venue.code)]
+    return [*pending, Pending.upsert(gate_row(gate), venue.code)]
 
 
 def open_event_at_gates(session: Session, *, event: Event) -> list[Pending]:

@@ -51,7 +51,10 @@ def test_seed_demo_builds_the_stadium(demo: Path, capsys: pytest.CaptureFixture[
         counts = replica.counts()
         assert counts.rights == 501  # 500 + the revoked, transferred ticket
         assert counts.bans == 10 and counts.keys == 1
-        assert {z.code for z in replica.zones()} >= {"NORD", "SUD", "VIP"}
+        layouts = {layout.code: layout for layout in replica.layouts()}
+        assert set(layouts) == {"FOOTBALL", "CONCERT"}
+        assert set(layouts["FOOTBALL"].zones) >= {"NORD", "SUD", "VIP"}
+        assert "FOSSE" in layouts["CONCERT"].zones
         assert replica.gate_name == "NORD-1"
         assert replica.counts().scans == 0
     # The replica holds public keys only: no private key material anywhere in the file.

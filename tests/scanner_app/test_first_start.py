@@ -58,7 +58,7 @@ def test_the_back_offices_link_makes_the_terminal_a_gate(
     config = TerminalConfig.load(config_path)
     assert (config.server, config.venue, config.gate) == (server.url, site.venue, "NORD-1")
     assert stat.S_IMODE(config.token_path.stat().st_mode) == 0o600
-    assert state.enrolled is not None and state.enrolled.counts.zones == 4
+    assert state.enrolled is not None and state.enrolled.counts.layouts == 1
     model.submit(_link(site, "SUD-1"))  # enrolled: nothing more is read as a link
     assert model.state.step is Step.ENROLLED and TerminalConfig.load(config_path).gate == "NORD-1"
 

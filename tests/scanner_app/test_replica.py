@@ -244,7 +244,8 @@ def test_reopened_replica_keeps_everything(world: World, tmp_path: Path) -> None
         assert again.counts() == before
         assert again.cursor == cursor
         assert again.right(r.right_id) == r
-        assert again.zone("NORD-A") is not None
+        layout = again.layout_of(r.event)
+        assert layout is not None and layout.zone("NORD-A") is not None
         assert len(again.keyring) == 2
         assert again.scans(limit=1)[0].scanned_at_ms == T * 1000
 

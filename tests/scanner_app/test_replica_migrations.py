@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from scanner_app.checkpoint import Checkpoint
-from scanner_app.replica import REPLICATED_TABLES, SCHEMA_VERSION, Replica, ReplicaError
+from scanner_app.replica import (
+    PROVISIONAL_LAYOUT,
+    REPLICATED_TABLES,
+    SCHEMA_VERSION,
+    Replica,
+    ReplicaError,
+)
 from scanner_app.replica_migrations import (
     KEPT_BY_RESYNC,
     SHIPPED,
@@ -27,6 +33,7 @@ from scanner_app.replica_migrations import (
 )
 from shared.model import EntryPolicy, RightKind
 from shared.reasons import Reason
+from shared.sync_schema import Change, ChangeBatch, LayoutRow, ZoneRow
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 UNSENT, SENT = 50, 5
@@ -96,7 +103,12 @@ def test_a_release_0_1_0_replica_opens_with_every_scan_and_entry(tmp_path: Path)
         counts = replica.counts()
         assert (counts.rights, counts.scans, counts.scans_pending) == (20, UNSENT + SENT, UNSENT)
         assert len(replica.scans(limit=500, pending_only=True)) == UNSENT
-        assert replica.cursor == 120 and replica.gate_name == "NORD-1"
+        # Step 3 (layouts): pulled again from change 0; meanwhile what the file knew is one
+        # provisional layout, which decides as before.
+        assert replica.cursor == 0 and replica.gate_name == "NORD-1"
+        layout = replica.layout_of("DERBY")
+        assert layout is not None and layout.code == PROVISIONAL_LAYOUT
+        assert layout.entrances("NORD-1") and layout.zone("NORD") is not None
         assert replica.get_meta("kiosk_language") == "ar"
         gate = Checkpoint(replica)
         # A right that entered before the upgrade stays used; one that did not, enters.
@@ -221,3 +233,24 @@ def test_an_upgraded_gate_decides_at_once_on_what_it_knew(tmp_path: Path) -> Non
         later = NOW + timedelta(minutes=1)
         assert gate.check("PLAIN-0019", later).decision.granted
         assert gate.check("PLAIN-0019", later).decision.reason is Reason.ALREADY_USED
+
+
+def test_the_provisional_layout_gives_way_to_the_first_the_server_sends(tmp_path: Path) -> None:
+    path = release_0_1_0_replica(tmp_path / "gate.db")
+    with Replica(path) as replica:
+        concert = LayoutRow(
+            code="MAIN",
+            name="Main layout",
+            zones=[
+                ZoneRow(code="RADES", name="Radès"),
+                ZoneRow(code="PIT", name="Pit", parent="RADES"),
+            ],
+            access={"NORD-1": ["PIT"]},
+            events=["DERBY"],
+        )
+        replica.apply_changes(ChangeBatch(since=0, cursor=1, changes=[Change.upsert(1, concert)]))
+        assert [layout.code for layout in replica.layouts()] == ["MAIN"]
+        layout = replica.layout_of("DERBY")
+        assert layout is not None and layout.entrances("NORD-1") == ("PIT",)
+        # Where the gate leads is the server's now: a NORD ticket finds no way in at NORD-1.
+        assert Checkpoint(replica).check("PLAIN-0015").decision.reason is Reason.WRONG_ZONE

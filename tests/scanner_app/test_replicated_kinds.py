@@ -16,6 +16,7 @@ from shared.sync_schema import (
     ChangeKind,
     EventRow,
     GateRow,
+    LayoutRow,
     OccupancyRow,
     RevocationRow,
     RightRow,
@@ -32,6 +33,10 @@ SAMPLES: list[_Row] = [
     ZoneRow(code="NORD-A", name="Nord A", parent="NORD", capacity=10_000),
     GateRow(name="NORD-1", zones=["NORD", "NORD-A"], event_codes=["DERBY", "CUP"],
             direction=Direction.OUT, enabled=False, grace_s=300),
+    LayoutRow(code="CONCERT", name="Concert", zones=[
+        ZoneRow(code="RADES", name="Radès", capacity=40_000),
+        ZoneRow(code="FOSSE", name="Fosse", parent="RADES", capacity=15_000)],
+        access={"NORD-1": ["FOSSE"], "SUD-1": ["FOSSE", "RADES"]}, events=["CONCERT-1"]),
     RightRow(right_id=bytes(range(16)), event="DERBY", zones=["NORD-A"], not_before=1,
              expires=2, policy=EntryPolicy.REENTRY, kind=RightKind.SUBSCRIPTION,
              holder=b"\x01\x02", seat="A-12", display_name="Leïla", secret="PLAIN-1"),
@@ -71,5 +76,5 @@ def test_the_replicas_tables_are_the_declared_columns(tmp_path: Path) -> None:
 def test_keys_bytes_and_feed_keys() -> None:
     byte_keyed = {ChangeKind.RIGHT, ChangeKind.REVOCATION, ChangeKind.KEY, ChangeKind.USAGE}
     assert {k for k, s in KINDS.items() if s.byte_key} == byte_keyed
-    right = SAMPLES[3]
+    right = next(row for row in SAMPLES if isinstance(row, RightRow))
     assert replicated(right).key_of(right.model_dump(mode="json")) == bytes(range(16)).hex()

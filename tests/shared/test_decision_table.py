@@ -19,6 +19,8 @@ from shared.model import BanScope, Direction, EntryPolicy, RightKind
 from shared.reasons import Reason
 from shared.sync_schema import BanRow, ChangeKind, OccupancyRow, RevocationRow, UsageRow
 from tests.support.world import (
+    CONCERT,
+    CONCERT_EVENT,
     HOUR,
     KEY_FOREIGN,
     KEY_ROTATED,
@@ -339,6 +341,59 @@ def test_unlimited_rescan_inside_does_not_count_twice(world: World) -> None:
     assert world.view.occupancy("NORD-A") == 1
     assert world.view.occupancy("NORD") == 1
     assert world.view.occupancy("RADES") == 1
+
+
+# -- layouts: the same gates, another evening ------------------------------------------------
+
+
+def concert_ticket(**overrides: object) -> str:
+    return code(right(event=CONCERT_EVENT, zones=("FOSSE",), **overrides))
+
+
+def test_the_same_gate_leads_into_the_pit_at_a_concert(world: World) -> None:
+    world.add(CONCERT)
+    decision = world.scan(concert_ticket())
+    assert decision.reason is Reason.GRANTED and decision.zone == "FOSSE"
+    # The match's tickets still go where the football layout says, through the same gate.
+    derby = world.scan(code(right()))
+    assert derby.reason is Reason.GRANTED and derby.zone == "NORD-A"
+    assert world.view.occupancy("FOSSE") == 1 and world.view.occupancy("NORD-A") == 1
+    assert world.view.occupancy("RADES") == 2  # one venue, one head count
+
+
+def test_a_gate_leads_where_the_events_layout_says(world: World) -> None:
+    world.add(CONCERT)
+    # G-NORD leads into the north stand at a match, into the pit at a concert.
+    check(world, code(right(event=CONCERT_EVENT, zones=("NORD",))), Reason.WRONG_ZONE)
+    check(world, code(right(event=CONCERT_EVENT, zones=("NORD",))), Reason.GRANTED,
+          gate="G-NORD-A")  # fmt: skip
+    # G-SUD leads nowhere at the concert.
+    check(world, concert_ticket(), Reason.WRONG_ZONE, gate="G-SUD")
+    # A sector of the football layout is no zone of the concert's.
+    check(world, code(right(event=CONCERT_EVENT, zones=("NORD-A",))), Reason.WRONG_ZONE,
+          gate="G-NORD-A")  # fmt: skip
+
+
+def test_the_concerts_capacities_are_its_own(world: World) -> None:
+    world.add(CONCERT)
+    for _ in range(3):
+        check(world, concert_ticket(), Reason.GRANTED)
+    check(world, concert_ticket(), Reason.CAPACITY_FULL)  # the pit holds 3
+    staff = right(event=CONCERT_EVENT, zones=("RADES",), policy=EntryPolicy.UNLIMITED,
+                  kind=RightKind.STAFF)  # fmt: skip
+    check(world, code(staff), Reason.GRANTED)
+
+
+def test_an_exit_at_a_concert_leaves_from_the_pit(world: World) -> None:
+    world.add(CONCERT)
+    never_scanned_in = world.scan(concert_ticket(), "G-OUT")
+    assert never_scanned_in.reason is Reason.GRANTED and never_scanned_in.zone == "FOSSE"
+
+
+def test_an_event_whose_layout_the_replica_lacks_is_refused(world: World) -> None:
+    """The gate controls the concert but has not received its layout: it cannot know where the
+    holder may go, so it refuses rather than guess with the football stands."""
+    check(world, concert_ticket(), Reason.WRONG_EVENT)
 
 
 def test_every_reason_code_has_a_case() -> None:

@@ -8,7 +8,10 @@ from shared import protocol
 
 
 def test_the_server_serves_its_protocol_and_the_one_before() -> None:
-    assert list(protocol.SERVED) == [protocol.PROTOCOL - 1, protocol.PROTOCOL]
+    # and protocol 1, which is protocol 2's wire without the header
+    served = [protocol.PROTOCOL - 2, protocol.PROTOCOL - 1, protocol.PROTOCOL]
+    assert list(protocol.SERVED) == served
+    assert protocol.PROTOCOL - 2 == protocol.UNSTATED
     assert protocol.refusal(str(protocol.PROTOCOL)) is None
     assert protocol.refusal(str(protocol.PROTOCOL - 1)) is None
 

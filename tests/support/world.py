@@ -1,4 +1,4 @@
-"""A small derby world for tests: zones, gates, keys and rights, loadable into either view.
+"""A small derby world for tests: layouts, gates, keys and rights, loadable into either view.
 
 The same rows go into the in-memory reference view and, through ``apply_changes``, into the
 gate's SQLite replica, so every case can be checked against both.
@@ -25,6 +25,7 @@ from shared.sync_schema import (
     ChangeKind,
     GateRow,
     KeyRow,
+    LayoutRow,
     OccupancyRow,
     RevocationRow,
     RightRow,
@@ -54,15 +55,41 @@ ZONES = [
     ZoneRow(code="VIP", name="Loges", parent="TRIB", capacity=10),
 ]
 GATES = [
-    GateRow(name="G-NORD", zones=["NORD"], event_codes=[EVENT], grace_s=600),
-    GateRow(name="G-NORD-A", zones=["NORD-A"], event_codes=[EVENT], grace_s=600),
-    GateRow(name="G-SUD", zones=["SUD"], event_codes=[EVENT], grace_s=600),
-    GateRow(name="G-VIP", zones=["VIP"], event_codes=[EVENT], grace_s=600),
+    GateRow(name="G-NORD", zones=["NORD"], event_codes=[EVENT, "CONCERT"], grace_s=600),
+    GateRow(name="G-NORD-A", zones=["NORD-A"], event_codes=[EVENT, "CONCERT"], grace_s=600),
+    GateRow(name="G-SUD", zones=["SUD"], event_codes=[EVENT, "CONCERT"], grace_s=600),
+    GateRow(name="G-VIP", zones=["VIP"], event_codes=[EVENT, "CONCERT"], grace_s=600),
     GateRow(
-        name="G-OUT", zones=["NORD"], event_codes=[EVENT], direction=Direction.OUT, grace_s=600
+        name="G-OUT",
+        zones=["NORD"],
+        event_codes=[EVENT, "CONCERT"],
+        direction=Direction.OUT,
+        grace_s=600,
     ),
-    GateRow(name="G-OFF", zones=["NORD"], event_codes=[EVENT], enabled=False),
+    GateRow(name="G-OFF", zones=["NORD"], event_codes=[EVENT, "CONCERT"], enabled=False),
 ]
+FOOTBALL = LayoutRow(
+    code="FOOT",
+    name="Football",
+    zones=ZONES,
+    access={gate.name: gate.zones for gate in GATES},
+    events=[EVENT],
+)
+CONCERT_EVENT = "CONCERT"
+CONCERT = LayoutRow(
+    code="CONCERT",
+    name="Concert",
+    zones=[
+        ZoneRow(code="RADES", name="Stade (concert)", capacity=100),
+        ZoneRow(code="FOSSE", name="Fosse", parent="RADES", capacity=3),
+        ZoneRow(code="NORD", name="Tribune Nord", parent="RADES"),
+        ZoneRow(code="VIP", name="Loges", parent="RADES", capacity=10),
+    ],
+    access={"G-NORD": ["FOSSE"], "G-NORD-A": ["NORD"], "G-VIP": ["VIP"], "G-OUT": ["FOSSE"]},
+    events=[CONCERT_EVENT],
+)
+"""The same venue set up for a concert: gate G-NORD leads into the pit, G-NORD-A into the
+north stand (whose sectors the concert does not use), G-SUD nowhere."""
 _ids = itertools.count(1)
 
 
@@ -107,7 +134,7 @@ class World:
         if self.kind == "sqlite":
             assert self.path is not None
             self.replica = Replica(self.path)
-        self.add(key_row(KEY), key_row(KEY_ROTATED), *ZONES, *GATES)
+        self.add(key_row(KEY), key_row(KEY_ROTATED), FOOTBALL, *GATES)
 
     @property
     def view(self) -> MemoryReplicaView | Replica:
@@ -163,8 +190,8 @@ def _into_memory(view: MemoryReplicaView, row: _Row) -> None:
     match row:
         case KeyRow():
             view.keyring.add(row.public_key)
-        case ZoneRow():
-            view.zones[row.code] = row.to_zone()
+        case LayoutRow():
+            view.layouts[row.code] = row.to_layout()
         case GateRow():
             pass  # gates are given to decide() directly
         case RightRow():

@@ -143,7 +143,10 @@ def test_back_office_story(
     """Venue with zones, season, event, key, gate (its code enrolls a terminal), rights, a code."""
     site = new_site(admin, tmp_path)
     shown = admin("venue", "show", site.venue)
-    assert shown.out.splitlines()[0] == f"venue {site.venue}: Stade, 5 zone(s), local time UTC"
+    assert shown.out.splitlines()[0] == (
+        f"venue {site.venue}: Stade, 5 zone(s) in its default layout MAIN (Main layout), "
+        "local time UTC"
+    )
     # The tree reads top-down: sectors indented under their stand.
     assert re.search(r"^ {2}NORD\s+Virage Nord\s+400\s+0$", shown.out, re.M)
     assert re.search(r"^ {4}NORD-A\s+Nord A\s+200\s+0$", shown.out, re.M)

@@ -144,7 +144,7 @@ def test_zone_with_an_unknown_parent(admin: httpx.Client, site: Site) -> None:
     venue = unique("ORPHAN")
     zones = [{"code": "A", "name": "A", "parent": "NOWHERE"}]
     message = refused(admin.post("/venues", json={"code": venue, "name": venue, "zones": zones}))
-    assert "parent 'NOWHERE' is not a zone of this venue" in message
+    assert "parent 'NOWHERE' is not a zone of this layout" in message
     assert admin.get(f"/venues/{venue}").status_code == 404
     orphan = [{"code": "NEW", "name": "New", "parent": "NOWHERE"}]
     assert "NOWHERE" in refused(admin.put(f"/venues/{site.venue}/zones", json=orphan))

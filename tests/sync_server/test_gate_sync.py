@@ -33,7 +33,9 @@ def test_enrolled_gate_decides_offline_from_the_feed(site: Site, tmp_path: Path)
     right = site.right(holder="fan-1", seat="N-1-1")
     code = site.code(right)
     gate = site.terminal("NORD-1", tmp_path)
-    assert gate.replica.zone("NORD") is not None
+    layout = gate.replica.layout_of(site.event)
+    assert layout is not None and layout.zone("NORD") is not None
+    assert layout.entrances("NORD-1") == ("NORD",)
     assert gate.replica.require_gate("NORD-1").event_codes == {site.event}
     assert len(gate.replica.keyring) >= 1
     result = gate.check(code)

@@ -423,3 +423,78 @@ def test_an_admin_makes_a_clubs_account_in_the_browser(
     expect(theirs.get_by_role("link", name="Comptes", exact=True)).to_have_count(0)
     assert theirs.request.get(f"{server.url}/dashboard/office/accounts").status == 403
     theirs.context.close()
+
+
+def test_a_concert_set_up_in_the_browser_is_decided_at_the_gate(
+    browser: Browser, server: RunningServer, tmp_path: Path
+) -> None:
+    """The issue's story: a layout copied from the stadium's, a pit added, gate NORD-1 sent into
+    it, a concert held in it; then at NORD-1 a pit ticket enters the pit and a match ticket the
+    north stand."""
+    site = Site.create(server)  # a venue of its own: its layouts are this test's
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Lieux", exact=True).click()
+    venue = page.locator(f'section.venue[data-venue="{site.venue}"]')
+    new = venue.locator("form.new-layout")
+    new.get_by_label("Code", exact=True).fill("CONCERT")
+    new.get_by_label("Nom", exact=True).fill("Concert")
+    new.get_by_label("Copier depuis").select_option("MAIN")
+    new.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    layout = page.locator(
+        f'section.venue[data-venue="{site.venue}"] section[data-layout="CONCERT"]'
+    )
+    expect(layout.locator('tr[data-zone="NORD"]')).to_be_visible()  # copied from the main one
+    zone = layout.locator("form[action$='/zones']")
+    zone.get_by_label("Code", exact=True).fill("FOSSE")
+    zone.get_by_label("Nom", exact=True).fill("Fosse")
+    zone.get_by_label("Dans").select_option("STADE")
+    zone.get_by_label("Capacité").fill("15000")
+    zone.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    layout = page.locator(
+        f'section.venue[data-venue="{site.venue}"] section[data-layout="CONCERT"]'
+    )
+    expect(layout.locator('tr[data-zone="FOSSE"]')).to_have_class("depth-1")
+    row = layout.locator('table.access-points tr[data-gate="NORD-1"]')
+    expect(row.locator("input[name=zones]")).to_have_value("NORD")
+    row.locator("input[name=zones]").fill("FOSSE")
+    row.get_by_role("button", name="Enregistrer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    row = page.locator(
+        f'section.venue[data-venue="{site.venue}"] section[data-layout="CONCERT"]'
+        ' table.access-points tr[data-gate="NORD-1"]'
+    )
+    expect(row.locator("input[name=zones]")).to_have_value("FOSSE")
+    # A zone the layout does not have is refused, in words.
+    row.locator("input[name=zones]").fill("MARS")
+    row.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("alert")).to_contain_text("zone(s) inconnue(s)")
+    _shoot(page, server, "office-layouts.png")
+
+    page.get_by_role("link", name="Événements", exact=True).click()
+    event = f"LIVE-{uuid.uuid4().hex[:6].upper()}"
+    form = page.locator("form[action='/dashboard/office/events']")
+    form.get_by_label("Code", exact=True).fill(event)
+    form.get_by_label("Nom", exact=True).fill("Concert à Radès")
+    form.get_by_label("Lieu", exact=True).select_option(site.venue)
+    form.get_by_label("Configuration", exact=True).select_option("CONCERT")
+    zone_of_venue = ZoneInfo(ok(site.admin.get(f"/venues/{site.venue}"))["timezone"])
+    starts = datetime.now(zone_of_venue) - timedelta(minutes=30)
+    form.get_by_label("Début").fill(starts.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Fin").fill((starts + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_role("button", name="Créer").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    expect(page.locator(f'tr[data-event="{event}"]')).to_contain_text("CONCERT")
+    page.context.close()
+
+    ok(site.admin.post(f"/events/{event}/open-gates"))
+    gate = site.terminal("NORD-1", tmp_path)
+    pit = gate.check(site.code(site.right(event=event, zones=["FOSSE"]))).decision
+    assert pit.granted and pit.zone == "FOSSE"
+    match = gate.check(site.code(site.right(zones=["NORD"]))).decision
+    assert match.granted and match.zone == "NORD"
+    changed = ok(site.admin.get("/audit", params={"action": "layout.access"}))
+    assert any(e["target"] == f"{site.venue}/CONCERT" and e["actor"].startswith("admin")
+               for e in changed)  # fmt: skip
+    gate.close()

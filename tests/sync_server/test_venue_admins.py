@@ -36,6 +36,10 @@ OPEN_TO_VENUE_ADMINS = {("POST", "/api/v1/bans"), ("DELETE", "/api/v1/bans/{ban_
 SCOPED = {
     ("PATCH", "/api/v1/venues/{code}"),
     ("PUT", "/api/v1/venues/{code}/zones"),
+    ("POST", "/api/v1/venues/{code}/layouts"),
+    ("PATCH", "/api/v1/venues/{code}/layouts/{layout}"),
+    ("PUT", "/api/v1/venues/{code}/layouts/{layout}/zones"),
+    ("PUT", "/api/v1/venues/{code}/layouts/{layout}/access"),
     ("POST", "/api/v1/events"),
     ("POST", "/api/v1/events/{code}/open-gates"),
     ("POST", "/api/v1/gates"),

@@ -11,7 +11,7 @@ from sync_server import roles
 from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
 from sync_server.models import Event, Season, Venue
 from sync_server.schemas import EventCreate, EventPublic, SeasonCreate, SeasonPublic
-from sync_server.services import rights, site
+from sync_server.services import layouts, rights, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["events"])
@@ -25,6 +25,7 @@ def _event_public(session: SessionDep, event: Event) -> EventPublic:
         code=event.code,
         name=event.name,
         venue=venue.code,
+        layout=layouts.of_event(session, event).code,
         season=None if season is None else season.code,
         starts_at=datetime.fromtimestamp(event.starts_at, UTC),
         ends_at=datetime.fromtimestamp(event.ends_at, UTC),

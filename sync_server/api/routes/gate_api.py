@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from sqlalchemy import select, update
 from sse_starlette.sse import EventSourceResponse
 
+from shared import protocol
 from shared.gate_wire import (
     Enrollment,
     EnrollRequest,
@@ -30,10 +31,10 @@ from sync_server.core.security import (
     new_token,
     normalise_enrollment_code,
 )
-from sync_server.db import passing_state
+from sync_server.db import get_sessionmaker, passing_state
 from sync_server.feed import current_seq, head_and_epoch, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
-from sync_server.services import alerts, scans
+from sync_server.services import alerts, layouts, scans
 from sync_server.services.writes import commit
 from sync_server.streams import DEVICE, open_stream, unless_ended
 
@@ -77,20 +78,43 @@ def enroll(data: EnrollRequest, request: Request, session: SessionDep) -> Enroll
 
 @router.get("/changes", response_class=Response, responses={200: {"model": ChangeBatch}})
 def changes(
+    request: Request,
     session: SessionDep,
     me: GateDep,
     settings: SettingsDep,
     since: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 5_000,
 ) -> Response:
-    """The changes this gate needs after cursor ``since``: its venue's and the global ones."""
+    """The changes this gate needs after cursor ``since``: its venue's and the global ones, in
+    the shape its protocol reads (``shared.protocol.NOT_SENT``)."""
+    stated = protocol.stated(request.headers.get(protocol.HEADER)) or protocol.PROTOCOL
+    if stated < protocol.LAYOUTS_SINCE and layouts.layout_count(session, me.venue.id) > 1:
+        why = (
+            f"venue {me.venue.code} has several layouts, which a protocol-{stated} gate cannot "
+            "read (it would decide every event in the default one): upgrade the gate's software "
+            "(docs/deploy.md, 'Upgrading'); its scans are still taken"
+        )
+        session.close()  # a GET's session only reads: the alert is written as a writer
+        with get_sessionmaker()() as writer:
+            gate = writer.get(Gate, me.gate.id)
+            assert gate is not None
+            alerts.protocol_refused(writer, gate=gate, stated=str(stated), why=why)
+            writer.commit()
+        raise HTTPException(
+            protocol.UPGRADE_REQUIRED, why,
+            headers={"Upgrade": f"{protocol.HEADER}/{protocol.PROTOCOL}"},
+        )  # fmt: skip
     if since > current_seq(session):
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             "the gate's cursor is ahead of the server (was the server restored?): sync from 0",
         )
     page = read_page_json(
-        session, scopes=me.scopes, since=since, limit=min(limit, settings.feed_page_max)
+        session,
+        scopes=me.scopes,
+        since=since,
+        limit=min(limit, settings.feed_page_max),
+        not_sent=protocol.NOT_SENT.get(stated, frozenset()),
     )
     return Response(page, media_type="application/json")
 

@@ -12,19 +12,22 @@ from sync_server import roles
 from sync_server.api.deps import SessionDep, SettingsDep, UserDep, WriterDep
 from sync_server.models import Device, Gate, Venue
 from sync_server.schemas import EnrollmentCodePublic, GateCreate, GatePublic, GateUpdate
-from sync_server.services import site
+from sync_server.services import layouts, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["gates"])
 
 
-def gate_public(gate: Gate, venue_code: str, silent_after_s: int) -> GatePublic:
+def gate_public(
+    session: SessionDep, gate: Gate, venue_code: str, silent_after_s: int
+) -> GatePublic:
     seen = gate.last_seen_at
     online = seen is not None and datetime.now(UTC) - seen < timedelta(seconds=silent_after_s)
     return GatePublic(
         venue=venue_code,
         name=gate.name,
         zones=gate.zones,
+        access=layouts.gate_access(session, gate),
         event_codes=gate.event_codes,
         direction=Direction(gate.direction),
         enabled=gate.enabled,
@@ -50,7 +53,7 @@ def create_gate(
         detail=data.model_dump(mode="json"),
         remote_addr=actor.remote_addr,
     )
-    return gate_public(gate, data.venue, settings.gate_silent_after_s)
+    return gate_public(session, gate, data.venue, settings.gate_silent_after_s)
 
 
 @router.get("/gates")
@@ -61,7 +64,7 @@ def list_gates(
     if venue is not None:
         query = query.where(Venue.code == venue)
     rows = session.execute(query.order_by(Venue.code, Gate.name)).all()
-    return [gate_public(g, code, settings.gate_silent_after_s) for g, code in rows]
+    return [gate_public(session, g, code, settings.gate_silent_after_s) for g, code in rows]
 
 
 @router.patch("/venues/{venue}/gates/{name}")
@@ -86,7 +89,7 @@ def update_gate(
         detail=data.model_dump(mode="json", exclude_none=True),
         remote_addr=actor.remote_addr,
     )
-    return gate_public(gate, venue, settings.gate_silent_after_s)
+    return gate_public(session, gate, venue, settings.gate_silent_after_s)
 
 
 @router.post("/venues/{venue}/gates/{name}/enrollment", status_code=status.HTTP_201_CREATED)

@@ -33,7 +33,7 @@ from sync_server.schemas import (
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import imports, rights, site
+from sync_server.services import imports, layouts, rights, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -296,7 +296,7 @@ def ticket_pdf(
     venue = session.get(Venue, event.venue_id)
     assert venue is not None
     code = _issue(right_id, session, actor, settings.key_passphrase)
-    names = {z.code: z.name for z in site.zones_of(session, venue)}
+    names = {z.code: z.name for z in layouts.zones_of(session, layouts.of_event(session, event))}
     document = ticket_file.ticket(
         right=rights.to_public(right, event.code),
         event_name=event.name,

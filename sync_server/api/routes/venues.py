@@ -1,4 +1,5 @@
-"""Venues and their zone trees (admin writes; supervisors read, with live occupancy)."""
+"""Venues and their layouts: zone trees and access points (admins and the venue's admins write;
+supervisors read, with live occupancy)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,18 @@ from sqlalchemy import select
 
 from sync_server import roles
 from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
-from sync_server.models import Occupancy, Venue
-from sync_server.schemas import VenueCreate, VenuePublic, VenueUpdate, ZoneIn, ZonePublic
-from sync_server.services import site
+from sync_server.models import Layout, Occupancy, Venue
+from sync_server.schemas import (
+    LayoutCreate,
+    LayoutPublic,
+    LayoutUpdate,
+    VenueCreate,
+    VenuePublic,
+    VenueUpdate,
+    ZoneIn,
+    ZonePublic,
+)
+from sync_server.services import layouts, site
 from sync_server.services.writes import commit
 
 router = APIRouter(prefix="/venues", tags=["venues"])
@@ -20,6 +30,19 @@ def _public(session: SessionDep, venue: Venue) -> VenuePublic:
         o.zone: o.count
         for o in session.scalars(select(Occupancy).where(Occupancy.venue_id == venue.id))
     }
+    found = [
+        _layout_public(session, layout, counts) for layout in layouts.layouts_of(session, venue)
+    ]
+    return VenuePublic(
+        code=venue.code,
+        name=venue.name,
+        timezone=venue.timezone,
+        zones=found[0].zones if found else [],
+        layouts=found,
+    )
+
+
+def _layout_public(session: SessionDep, layout: Layout, counts: dict[str, int]) -> LayoutPublic:
     zones = [
         ZonePublic(
             code=z.code,
@@ -28,9 +51,16 @@ def _public(session: SessionDep, venue: Venue) -> VenuePublic:
             capacity=z.capacity,
             occupancy=counts.get(z.code, 0),
         )
-        for z in site.zones_of(session, venue)
+        for z in layouts.zones_of(session, layout)
     ]
-    return VenuePublic(code=venue.code, name=venue.name, timezone=venue.timezone, zones=zones)
+    return LayoutPublic(
+        code=layout.code,
+        name=layout.name,
+        default=layout.is_default,
+        zones=zones,
+        access=layouts.access_of(session, layout),
+        events=layouts.events_of(session, layout),
+    )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -42,7 +72,7 @@ def create_venue(data: VenueCreate, session: SessionDep, actor: AdminDep) -> Ven
         actor=actor.name,
         action="venue.create",
         target=venue.code,
-        detail={"zones": len(data.zones), "timezone": venue.timezone},
+        detail={"zones": len(data.zones), "timezone": venue.timezone, "layout": data.layout},
         remote_addr=actor.remote_addr,
     )
     return _public(session, venue)
@@ -79,17 +109,103 @@ def update_venue(
 
 @router.put("/{code}/zones")
 def put_zones(code: str, zones: list[ZoneIn], session: SessionDep, actor: WriterDep) -> VenuePublic:
-    """Create or update zones (a whole tree or a few nodes); capacities included."""
+    """Create or update zones of the venue's default layout (a whole tree or a few nodes)."""
+    return _put_zones(code, None, zones, session, actor)
+
+
+@router.post("/{code}/layouts", status_code=status.HTTP_201_CREATED)
+def create_layout(
+    code: str, data: LayoutCreate, session: SessionDep, actor: WriterDep
+) -> VenuePublic:
+    """A new layout of the venue (a concert, a conference): its zones, or a copy of another
+    layout's zones and access points (``copy_from``) to edit."""
     roles.require_venue(actor, code)
     venue = site.get_venue(session, code)
-    pending = site.put_zones(session, venue=venue, zones=zones)
+    layout, pending = layouts.create_layout(
+        session, venue=venue, code=data.code, name=data.name, zones=data.zones,
+        copy_from=data.copy_from,
+    )  # fmt: skip
+    commit(
+        session,
+        pending=pending,
+        actor=actor.name,
+        action="layout.create",
+        target=f"{venue.code}/{layout.code}",
+        detail={"name": data.name, "zones": len(data.zones), "copy_from": data.copy_from},
+        remote_addr=actor.remote_addr,
+    )
+    return _public(session, venue)
+
+
+@router.patch("/{code}/layouts/{layout}")
+def update_layout(
+    code: str, layout: str, data: LayoutUpdate, session: SessionDep, actor: WriterDep
+) -> VenuePublic:
+    """Rename a layout."""
+    roles.require_venue(actor, code)
+    venue = site.get_venue(session, code)
+    found = layouts.get_layout(session, venue, layout)
+    pending = layouts.rename_layout(session, layout=found, name=data.name)
+    commit(
+        session,
+        pending=pending,
+        actor=actor.name,
+        action="layout.update",
+        target=f"{venue.code}/{found.code}",
+        detail={"name": data.name},
+        remote_addr=actor.remote_addr,
+    )
+    return _public(session, venue)
+
+
+@router.put("/{code}/layouts/{layout}/zones")
+def put_layout_zones(
+    code: str, layout: str, zones: list[ZoneIn], session: SessionDep, actor: WriterDep
+) -> VenuePublic:
+    """Create or update zones of one layout (a whole tree or a few nodes); capacities included."""
+    return _put_zones(code, layout, zones, session, actor)
+
+
+def _put_zones(
+    code: str, layout: str | None, zones: list[ZoneIn], session: SessionDep, actor: WriterDep
+) -> VenuePublic:
+    roles.require_venue(actor, code)
+    venue = site.get_venue(session, code)
+    found = layouts.get_layout(session, venue, layout)
+    pending = layouts.put_zones(session, layout=found, zones=zones)
     commit(
         session,
         pending=pending,
         actor=actor.name,
         action="zones.put",
-        target=venue.code,
-        detail={"zones": [z.code for z in zones]},
+        target=venue.code if found.is_default else f"{venue.code}/{found.code}",
+        detail={"zones": [z.code for z in zones], "layout": found.code},
+        remote_addr=actor.remote_addr,
+    )
+    return _public(session, venue)
+
+
+@router.put("/{code}/layouts/{layout}/access")
+def put_access(
+    code: str,
+    layout: str,
+    access: dict[str, list[str]],
+    session: SessionDep,
+    actor: WriterDep,
+) -> VenuePublic:
+    """Where gates lead in this layout: ``{"NORD-1": ["FOSSE"]}``; an empty list: nowhere.
+    Gates not named keep theirs."""
+    roles.require_venue(actor, code)
+    venue = site.get_venue(session, code)
+    found = layouts.get_layout(session, venue, layout)
+    pending = layouts.set_access(session, layout=found, access=access)
+    commit(
+        session,
+        pending=pending,
+        actor=actor.name,
+        action="layout.access",
+        target=f"{venue.code}/{found.code}",
+        detail={"access": access},
         remote_addr=actor.remote_addr,
     )
     return _public(session, venue)
