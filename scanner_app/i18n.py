@@ -151,6 +151,17 @@ TEXTS: Words = {
         _.AR: "محاولات كثيرة — مقفل لمدة {minutes} د",
         _.EN: "Too many tries — locked for {minutes} min",
     },
+    "pin_name": {_.FR: "Votre nom", _.AR: "اسمك", _.EN: "Your name"},
+    "pin_prompt_own": {
+        _.FR: "Votre code PIN personnel",
+        _.AR: "رمزك السري الشخصي",
+        _.EN: "Your own PIN",
+    },
+    "on_duty": {
+        _.FR: "Enregistré au nom de {name}",
+        _.AR: "يُسجَّل باسم {name}",
+        _.EN: "Recorded under {name}",
+    },
     "pin_unset": {
         _.FR: "Aucun PIN configuré ([kiosk] pin_hash)",
         _.AR: "لم يُضبط رمز سري ([kiosk] pin_hash)",

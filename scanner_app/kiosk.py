@@ -37,7 +37,7 @@ from scanner_app.config import (
 from scanner_app.frames import Frame, FrameSource, SourceState, SourceStatus
 from scanner_app.i18n import CANNOT_RECORD, REPLICA_DAMAGED, REPLICA_REBUILDING, Language
 from scanner_app.passage import Gatekeeper
-from scanner_app.pin import PinLock
+from scanner_app.pin import PinCheck, PinLock
 from scanner_app.replica import Replica, ReplicaError
 from scanner_app.salvage import REBUILD_PENDING
 from scanner_app.scanning import ScanPipeline, ScanWorker
@@ -210,7 +210,11 @@ class Kiosk:
         self.checkpoint = Checkpoint(self.replica, gate_name, known=not rebuilding)
         self.gate_name = self.checkpoint.gate_name
         self.wedge = WedgeDetector(wedge)
-        self.pin = PinLock(self.settings.pin_hash, self.replica, clock=clock)
+        self.pin = PinLock(
+            self.settings.pin_hash, self.replica, staff=self.replica.staff, clock=clock
+        )
+        self.on_duty: str | None = None
+        """The person whose own PIN opened the supervisor panel (None: the gate's PIN, or shut)."""
         self._emergency = False
         self.sync_loop: SyncLoop | None = None
         if sync_config is not None:
@@ -481,9 +485,29 @@ class Kiosk:
 
     # -- the supervisor's actions (from the kiosk's own thread) --------------------------------
 
+    def unlock(self, pin: str, name: str | None = None) -> PinCheck:
+        """Open the supervisor panel to ``name`` with their own PIN (or, on a gate with no staff
+        synced yet, the gate's PIN): what they do there is recorded under their name."""
+        check = self.pin.check(pin, name)
+        self.on_duty = check.who if check.accepted else None
+        return check
+
+    def lock(self) -> None:
+        """The panel is closed: nobody is on duty at it."""
+        self.on_duty = None
+
+    def operator(self, typed: str) -> str:
+        """Whom an override is recorded under: the person on duty when the gate holds the
+        staff's PINs (what was typed does not count), else the name typed."""
+        if self.pin.names():
+            if self.on_duty is None:
+                raise PermissionError("the supervisor panel is open to nobody: enter your PIN")
+            return self.on_duty
+        return typed.strip()
+
     def manual_open(self, operator: str, why: str) -> ScanRecord:
         """Record an audited manual open (who and why), then unlock once for the direction."""
-        operator, why = operator.strip(), why.strip()
+        operator, why = self.operator(operator), why.strip()
         if not operator or not why:
             raise ValueError("a manual open needs who opens and why")
         record = self._record_event(MANUAL_OPEN, operator=operator, detail=why)
@@ -510,7 +534,8 @@ class Kiosk:
         """Emergency free passage on or off: recorded first, then every channel held open (or
         released). A relay that does not obey shows as a turnstile fault; the banner stays."""
         reason = EMERGENCY_OPEN if on else EMERGENCY_RELEASE
-        record = self._record_event(reason, operator=operator.strip() or None, detail=why.strip())
+        who = self.operator(operator)
+        record = self._record_event(reason, operator=who or None, detail=why.strip())
         self._emergency = on
         if self.turnstile is not None:
             try:

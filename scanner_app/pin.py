@@ -1,36 +1,33 @@
-"""The supervisor PIN: stored hashed (scrypt, random salt), compared in constant time, locked out
-after repeated failures. Qt-free.
+"""Who may open the supervisor panel: a person of the staff with their own PIN, or the gate's PIN.
 
-The failure count and the lock-out end are kept in the replica's meta table, so restarting the
-kiosk does not give a guesser five fresh tries. ``python -m scanner_app.pin`` prints the hash of a
-PIN typed twice, for ``[kiosk] pin_hash``.
+Supervisors and controllers get a personal kiosk PIN in the back office; the server sends its
+hash (``shared.kiosk_pin``) to the gates of their venues with the rest of the feed. Once a gate
+holds any, the panel asks for a name and that person's PIN, and what they do there (a manual
+opening, an emergency passage) is recorded under their name. The gate's own PIN
+(``[kiosk] pin_hash``) opens the panel only while the gate has no staff synced (a new gate).
+
+Repeated failures lock the panel, whatever the names tried: the failure count and the lock-out
+end are kept in the replica's meta table, so restarting the kiosk does not give a guesser five
+fresh tries. ``python -m scanner_app.pin`` prints the hash of a PIN typed twice, for
+``[kiosk] pin_hash``. Qt-free.
 """
 
 from __future__ import annotations
 
-import base64
 import getpass
-import hashlib
-import hmac
-import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from shared.kiosk_pin import PinError, hash_pin, pin_matches
+
 MAX_FAILURES = 5
 LOCKOUT_S = 300.0
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-"""16 MiB and about 50 ms a try: negligible for a supervisor, costly for a guesser."""
-SALT_BYTES = 16
 FAILURES_KEY = "pin_failures"
 LOCKED_UNTIL_KEY = "pin_locked_until"
-
-
-class PinError(ValueError):
-    """A PIN or a stored PIN hash that cannot be used; the message says why."""
 
 
 class MetaStore(Protocol):
@@ -39,30 +36,6 @@ class MetaStore(Protocol):
     def get_meta(self, key: str) -> str | None: ...
 
     def set_meta(self, key: str, value: str) -> None: ...
-
-
-def hash_pin(pin: str, *, salt: bytes | None = None) -> str:
-    """``scrypt$N$r$p$salt$hash`` (base64): what ``[kiosk] pin_hash`` holds."""
-    if not pin.isdigit() or not 4 <= len(pin) <= 12:
-        raise PinError("a PIN is 4 to 12 digits")
-    salt = salt if salt is not None else os.urandom(SALT_BYTES)
-    digest = _scrypt(pin, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(
-        ["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)]
-    )
-
-
-def pin_matches(pin: str, stored: str) -> bool:
-    """True if ``pin`` hashes to ``stored``; the comparison takes the same time either way."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            raise ValueError(scheme)
-        expected = base64.b64decode(digest, validate=True)
-        actual = _scrypt(pin, base64.b64decode(salt, validate=True), int(n), int(r), int(p))
-    except ValueError as exc:
-        raise PinError(f"the stored PIN hash is not scrypt$N$r$p$salt$hash: {exc}") from exc
-    return hmac.compare_digest(actual, expected)
 
 
 class PinStatus(StrEnum):
@@ -78,26 +51,35 @@ class PinCheck:
     status: PinStatus
     tries_left: int = 0
     locked_for_s: float = 0.0
+    who: str | None = None
+    """The person the PIN is theirs; None for the gate's own PIN."""
 
     @property
     def accepted(self) -> bool:
         return self.status is PinStatus.ACCEPTED
 
 
+def _nobody() -> Mapping[str, str]:
+    return {}
+
+
 class PinLock:
-    """Checks PINs against one stored hash, with a lock-out kept in ``store``."""
+    """Checks PINs: a person's against their hash among ``staff`` (name -> hash), or, while
+    there is no staff, the gate's ``stored_hash``; with a lock-out kept in ``store``."""
 
     def __init__(
         self,
         stored_hash: str,
         store: MetaStore,
         *,
+        staff: Callable[[], Mapping[str, str]] = _nobody,
         max_failures: int = MAX_FAILURES,
         lockout_s: float = LOCKOUT_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.stored_hash = stored_hash
         self.store = store
+        self._staff = staff
         self.max_failures, self.lockout_s = max_failures, lockout_s
         # Wall-clock time: the lock-out must survive a restart (a monotonic clock does not).
         self._clock = clock
@@ -107,15 +89,26 @@ class PinLock:
         until = float(self.store.get_meta(LOCKED_UNTIL_KEY) or 0)
         return max(0.0, until - self._clock())
 
-    def check(self, pin: str) -> PinCheck:
-        if not self.stored_hash:
+    def names(self) -> list[str]:
+        """The staff whose PINs this gate holds, by name: the panel asks for one of them (none:
+        the gate's own PIN)."""
+        return sorted(self._staff())
+
+    def check(self, pin: str, name: str | None = None) -> PinCheck:
+        staff = self._staff()
+        if not staff and not self.stored_hash:
             return PinCheck(PinStatus.UNSET)
         locked = self.locked_for()
         if locked > 0:
             return PinCheck(PinStatus.LOCKED, locked_for_s=locked)
-        if pin_matches(pin, self.stored_hash):
+        if staff:
+            # An unknown name costs a try like a wrong PIN (and as long: the dummy hash).
+            stored, who = staff.get(name or "", _DUMMY), (name if name in staff else None)
+        else:
+            stored, who = self.stored_hash, None
+        if _matches(pin, stored) and (who is not None or not staff):
             self.store.set_meta(FAILURES_KEY, "0")
-            return PinCheck(PinStatus.ACCEPTED, tries_left=self.max_failures)
+            return PinCheck(PinStatus.ACCEPTED, tries_left=self.max_failures, who=who)
         failures = int(self.store.get_meta(FAILURES_KEY) or 0) + 1
         if failures >= self.max_failures:
             self.store.set_meta(LOCKED_UNTIL_KEY, repr(self._clock() + self.lockout_s))
@@ -125,12 +118,14 @@ class PinLock:
         return PinCheck(PinStatus.WRONG, tries_left=self.max_failures - failures)
 
 
-def _scrypt(pin: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(pin.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 * 2**20, dklen=32)
+_DUMMY = hash_pin("00000000", salt=bytes(16))
 
 
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+def _matches(pin: str, stored: str) -> bool:
+    """A PIN that is none (letters, too long) matches nothing; a bad stored hash raises."""
+    if not pin.isdigit() or len(pin) > 12:
+        return False
+    return pin_matches(pin, stored)
 
 
 def main() -> int:
@@ -146,6 +141,8 @@ def main() -> int:
         return 2
     return 0
 
+
+__all__ = ["PinCheck", "PinError", "PinLock", "PinStatus", "hash_pin", "pin_matches"]
 
 if __name__ == "__main__":
     sys.exit(main())

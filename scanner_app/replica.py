@@ -118,6 +118,7 @@ class Replica:
         self._layout_of: dict[str, Layout] = {}
         self._gates: dict[str, GateConfig] = {}
         self._keyring = KeyRing()
+        self._staff: dict[str, str] = {}
         self._clock_offset_ms = 0
         self.refresh()
 
@@ -199,6 +200,7 @@ class Replica:
         gates = (GATES.read(row).to_gate() for row in db.execute(_SELECT[ChangeKind.GATE]))
         self._gates = {gate.name: gate for gate in gates}
         self._keyring = KeyRing(bytes(k) for (k,) in db.execute("SELECT public_key FROM keys"))
+        self._staff = {str(n): str(h) for n, h in db.execute("SELECT name, pin_hash FROM staff")}
 
     # -- meta -------------------------------------------------------------------------------
 
@@ -304,6 +306,11 @@ class Replica:
 
     def gates(self) -> list[GateConfig]:
         return sorted(self._gates.values(), key=lambda g: g.name)
+
+    def staff(self) -> dict[str, str]:
+        """Name -> kiosk PIN hash of the staff the server sent this gate (its venue's)."""
+        self.refresh()
+        return dict(self._staff)
 
     def layouts(self) -> list[Layout]:
         return list(self._layouts.values())

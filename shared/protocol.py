@@ -15,7 +15,8 @@ Versions:
   access points and events) and no more ``zone`` rows; a gate decides in its event's layout. A
   protocol-2 gate is sent no layout rows, and is served the feed only while its venue has one
   layout: with a second, its feed answers 426 (it would decide a concert with the football
-  stands), while its scans and heartbeats are still taken.
+  stands), while its scans and heartbeats are still taken. ``staff`` rows: the personal kiosk
+  PINs of the venue's staff (not sent to protocol 2).
 
 A change the previous protocol's gates cannot read gets a new number, and the server answers
 each gate in the protocol it states for as long as that one is served.
@@ -33,8 +34,8 @@ UNSTATED = 1
 """A call without the header: a gate of release 0.1.0."""
 UPGRADE_REQUIRED = 426
 NOT_SENT: dict[int, frozenset[str]] = {
-    1: frozenset({"layout"}),
-    2: frozenset({"layout"}),
+    1: frozenset({"layout", "staff"}),
+    2: frozenset({"layout", "staff"}),
     3: frozenset({"zone"}),
 }
 """Kinds of feed rows (``shared.sync_schema.ChangeKind``) not sent to a gate of each protocol:

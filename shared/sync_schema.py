@@ -175,6 +175,15 @@ class KeyRow(_Row):
         return self
 
 
+class StaffRow(_Row):
+    """A person of the staff with a kiosk PIN, sent to the gates of their venues: the panel
+    opens to them, and what they do there is recorded under ``name``."""
+
+    name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@+-]+$")]
+    role: Annotated[str, Field(min_length=1, max_length=20)]
+    pin_hash: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^scrypt\$")]
+
+
 class UsageRow(_Row):
     right_id: RightId
     entries: Annotated[int, Field(ge=0)]
@@ -200,6 +209,7 @@ class ChangeKind(StrEnum):
     REVOCATION = "revocation"
     BAN = "ban"
     KEY = "key"
+    STAFF = "staff"
     USAGE = "usage"
     OCCUPANCY = "occupancy"
 
@@ -349,6 +359,7 @@ KINDS: dict[ChangeKind, Replicated] = {
         Replicated(ChangeKind.REVOCATION, RevocationRow, "revocations", "right_id"),
         Replicated(ChangeKind.BAN, BanRow, "blacklist", "ban_id"),
         Replicated(ChangeKind.KEY, KeyRow, "keys", "kid", in_memory=True),
+        Replicated(ChangeKind.STAFF, StaffRow, "staff", "name", in_memory=True),
         Replicated(ChangeKind.USAGE, UsageRow, "usage", "right_id"),
         Replicated(ChangeKind.OCCUPANCY, OccupancyRow, "occupancy", "zone", with_seq=False),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import getpass
 import io
 import json
 import os
@@ -1208,9 +1209,29 @@ def _user_create(server: SyncServer, args: argparse.Namespace) -> Output:
 
 def _user_list(server: SyncServer, _args: argparse.Namespace) -> Output:
     listed = server.call("GET", "users").json()
-    rows = [(u["name"], u["role"], ",".join(u["venues"]) or "-", u["has_password"], u["disabled"])
-            for u in listed]  # fmt: skip
-    return Output(listed, _table(["user", "role", "venues", "password", "disabled"], rows))
+    rows = [(u["name"], u["role"], ",".join(u["venues"]) or "-", u["has_password"],
+             u.get("kiosk_pin", False), u["disabled"]) for u in listed]  # fmt: skip
+    header = ["user", "role", "venues", "password", "kiosk PIN", "disabled"]
+    return Output(listed, _table(header, rows))
+
+
+def _user_pin(server: SyncServer, args: argparse.Namespace) -> Output:
+    if args.clear:
+        server.call("DELETE", "users", args.name, "kiosk-pin")
+        said = f"{args.name}: kiosk PIN taken away; the gates forget it at their next sync"
+        return Output({"name": args.name, "kiosk_pin": False}, said)
+    if args.pin_stdin:
+        pin = sys.stdin.readline().strip()
+    else:
+        pin = getpass.getpass(f"kiosk PIN for {args.name} (4 to 12 digits): ")
+        if getpass.getpass("again: ") != pin:
+            raise AdminError("the two PINs differ")
+    server.call("PUT", "users", args.name, "kiosk-pin", body={"pin": pin})
+    text = (
+        f"{args.name}: kiosk PIN set; sent (hashed) to the gates of their venues at their next "
+        "sync, where it opens the supervisor panel under their name"
+    )
+    return Output({"name": args.name, "kiosk_pin": True}, text)
 
 
 def _user_commands(commands: _Commands) -> None:
@@ -1220,13 +1241,18 @@ def _user_commands(commands: _Commands) -> None:
     create.add_argument("--role", required=True,
                         choices=["admin", "venue_admin", "supervisor", "controller"])  # fmt: skip
     create.add_argument("--venue", action="append", default=[], metavar="CODE",
-                        help="a venue a venue_admin manages (repeat for several)")  # fmt: skip
+                        help="a venue a venue_admin manages, or whose gates a supervisor's or "
+                        "controller's kiosk PIN opens (repeat for several)")  # fmt: skip
     create.add_argument(
         "--password-stdin",
         action="store_true",
         help="a password for the pages, read from the first line of stdin",
     )
     user.add("list", _user_list, "every account, its role and venues")
+    pin = user.add("pin", _user_pin, "set (asked twice) or take away an account's kiosk PIN")
+    pin.add_argument("name")
+    pin.add_argument("--pin-stdin", action="store_true", help="read the PIN from stdin")
+    pin.add_argument("--clear", action="store_true", help="take the PIN away")
 
 
 def _monitoring_commands(commands: _Commands) -> None:

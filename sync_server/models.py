@@ -62,10 +62,14 @@ class User(Base):
     login_blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     language: Mapped[str | None] = mapped_column(String(8))
     """The pages' language this user chose (``fr``, ``ar``, ``en``); None: the browser's."""
+    kiosk_pin_hash: Mapped[str | None] = mapped_column(String(200))
+    """Their personal PIN for the gates' supervisor panel (``shared.kiosk_pin``: scrypt), sent
+    to the gates of their venues; None: none."""
 
 
 class UserVenue(Base):
-    """The venues a venue admin (``sync_server.roles``) manages."""
+    """The venues a venue admin (``sync_server.roles``) manages; a supervisor's or a
+    controller's: the venues whose gates their kiosk PIN opens."""
 
     __tablename__ = "user_venues"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

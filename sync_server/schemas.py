@@ -373,6 +373,7 @@ class UserCreate(_In):
     name: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[\w.@+-]+$")]
     role: Literal["admin", "venue_admin", "supervisor", "controller"]
     venues: list[Code] = Field(default_factory=list, max_length=100)
+    """A venue admin's venues; a supervisor's or controller's: where their kiosk PIN works."""
     password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
     """For the pages (dashboard, back office); the API token is made either way."""
 
@@ -383,6 +384,13 @@ class UserPublic(BaseModel):
     venues: list[str]
     disabled: bool
     has_password: bool
+    kiosk_pin: bool = False
+    """It has a personal kiosk PIN (sent to the gates of its venues)."""
+
+
+class KioskPin(_In):
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,12}$")]
+    """4 to 12 digits; kept hashed (scrypt), never shown again."""
 
 
 class UserCreated(UserPublic):

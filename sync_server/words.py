@@ -202,6 +202,21 @@ REFUSALS: Words = {
         _.AR: "المنطقة {zone}: شجرة المناطق تدور عبر {parent}",
         _.EN: "zone {zone}: the zone tree has a cycle through {parent}",
     },
+    "no_user": {
+        _.FR: "aucun compte {user}",
+        _.AR: "لا يوجد حساب {user}",
+        _.EN: "no user {user}",
+    },
+    "pin_no_venue": {
+        _.FR: "{user} n'a aucun lieu : donnez d'abord ses lieux au compte",
+        _.AR: "ليس لـ {user} أي مكان: حدّد أماكن الحساب أولًا",
+        _.EN: "{user} has no venue: give the account its venues first",
+    },
+    "pin_digits": {
+        _.FR: "un code PIN compte de 4 à 12 chiffres",
+        _.AR: "الرمز السري من 4 إلى 12 رقمًا",
+        _.EN: "a PIN is 4 to 12 digits",
+    },
     "no_layout": {
         _.FR: "aucune configuration {layout} au lieu {venue}",
         _.AR: "لا يوجد مخطط {layout} في المكان {venue}",
@@ -274,9 +289,9 @@ REFUSALS: Words = {
         _.EN: "ban {ban} was made by {by}: only an admin lifts it",
     },
     "venue_admin_venues": {
-        _.FR: "un administrateur de lieu reçoit ses lieux, et lui seul",
-        _.AR: "مسؤول المكان يُعطى أماكنه، وهو وحده",
-        _.EN: "a venue admin is given its venues, and only a venue admin is",
+        _.FR: "un administrateur de lieu reçoit ses lieux, un administrateur aucun (il les a tous)",
+        _.AR: "مسؤول المكان يُعطى أماكنه، والمسؤول العام لا شيء (له كلها)",
+        _.EN: "a venue admin is given its venues, an admin none (it has them all)",
     },
     "user_exists": {
         _.FR: "le compte {user} existe déjà",

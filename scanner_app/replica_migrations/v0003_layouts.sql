@@ -1,4 +1,4 @@
--- Venue layouts (protocol 3): each layout's zone tree, access points and events, as the server sends them; the replica's protocol-2 zones and gate zones become one provisional layout until the server's arrive
+-- Venue layouts and staff PINs (protocol 3): each layout's zone tree, access points and events, as the server sends them, the replica's protocol-2 zones and gate zones becoming one provisional layout until the server's arrive; the staff's personal kiosk PINs
 CREATE TABLE IF NOT EXISTS layouts (
     code   TEXT PRIMARY KEY,
     name   TEXT NOT NULL,
@@ -6,6 +6,12 @@ CREATE TABLE IF NOT EXISTS layouts (
     access TEXT NOT NULL,   -- JSON object: gate name -> list of zone codes
     events TEXT NOT NULL,   -- JSON list of event codes
     seq    INTEGER NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS staff (
+    name     TEXT PRIMARY KEY,
+    role     TEXT NOT NULL,
+    pin_hash TEXT NOT NULL,   -- scrypt$N$r$p$salt$hash: never the PIN
+    seq      INTEGER NOT NULL
 ) STRICT;
 -- What a protocol-2 replica knows is its venue's one layout (protocol-2 gates are served only
 -- while their venue has one): kept as the provisional layout '' (no server code is empty), so

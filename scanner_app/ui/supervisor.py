@@ -44,7 +44,8 @@ def _font(pixels: int, *, bold: bool = False) -> QFont:
 
 
 class PinPage(QWidget):
-    """Asks the supervisor's PIN; five wrong tries lock it for five minutes (kept on restart)."""
+    """Asks for a person's name and own PIN (the gate's PIN while it has no staff synced); five
+    wrong tries lock it for five minutes (kept on restart)."""
 
     accepted = Signal()
     cancelled = Signal()
@@ -57,6 +58,11 @@ class PinPage(QWidget):
         self.setStyleSheet(PANEL_STYLE)
         self.prompt_label = QLabel()
         self.prompt_label.setFont(_font(40, bold=True))
+        self.name_label = QLabel()
+        self.name_label.setFont(_font(28))
+        self.name_combo = QComboBox()
+        self.name_combo.setFont(_font(32))
+        self.name_combo.setMaximumWidth(620)
         self.pin_edit = QLineEdit()
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.pin_edit.setValidator(QRegularExpressionValidator(r"\d{0,12}"))
@@ -73,6 +79,8 @@ class PinPage(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(64, 48, 64, 48)
         layout.addStretch(1)
+        layout.addWidget(self.name_label)
+        layout.addWidget(self.name_combo)
         layout.addWidget(self.prompt_label)
         layout.addWidget(self.pin_edit)
         layout.addWidget(self.message_label)
@@ -87,11 +95,22 @@ class PinPage(QWidget):
         self.back_button.clicked.connect(self.cancelled.emit)
 
     def retranslate(self, language: Language) -> None:
-        self.prompt_label.setText(text("pin_prompt", language))
+        personal = bool(self.kiosk.pin.names())
+        self.prompt_label.setText(text("pin_prompt_own" if personal else "pin_prompt", language))
+        self.name_label.setText(text("pin_name", language))
         self.ok_button.setText(text("ok", language))
         self.back_button.setText(text("back", language))
 
     def reset(self) -> None:
+        names = self.kiosk.pin.names()
+        chosen = self.name_combo.currentText()
+        self.name_combo.clear()
+        self.name_combo.addItems(names)
+        if chosen in names:
+            self.name_combo.setCurrentText(chosen)
+        for widget in (self.name_label, self.name_combo):
+            widget.setVisible(bool(names))
+        self.retranslate(self.kiosk.language)
         self.pin_edit.clear()
         self.message_label.clear()
         locked = self.kiosk.pin.locked_for()
@@ -100,7 +119,8 @@ class PinPage(QWidget):
         self.pin_edit.setFocus()
 
     def submit(self) -> None:
-        check = self.kiosk.pin.check(self.pin_edit.text())
+        name = self.name_combo.currentText() if self.name_combo.isVisible() else None
+        check = self.kiosk.unlock(self.pin_edit.text(), name)
         self.pin_edit.clear()
         language = self.kiosk.language
         if check.accepted:
@@ -214,7 +234,7 @@ class SupervisorPanel(QWidget):
         self.direction_button.clicked.connect(self.switch_direction)
         self.sync_button.clicked.connect(self.force_sync)
         self.language_combo.activated.connect(self._language_chosen)
-        self.back_button.clicked.connect(self.closed.emit)
+        self.back_button.clicked.connect(self.close_panel)
         self._enable()
 
     # -- actions ------------------------------------------------------------------------------
@@ -245,6 +265,10 @@ class SupervisorPanel(QWidget):
     def _language_chosen(self, index: int) -> None:
         self.kiosk.set_language(str(self.language_combo.itemData(index)))
 
+    def close_panel(self) -> None:
+        self.kiosk.lock()
+        self.closed.emit()
+
     def _enable(self) -> None:
         ready = bool(self.operator_edit.text().strip() and self.why_edit.text().strip())
         self.manual_open_button.setEnabled(ready)
@@ -271,6 +295,12 @@ class SupervisorPanel(QWidget):
 
     def refresh(self) -> None:
         kiosk, language = self.kiosk, self.kiosk.language
+        # Whoever opened the panel with their own PIN is who acts here: not a name to type.
+        on_duty = kiosk.on_duty
+        self.operator_edit.setReadOnly(on_duty is not None)
+        if on_duty is not None:
+            self.operator_edit.setText(on_duty)
+            self.operator_edit.setToolTip(text("on_duty", language, name=on_duty))
         self.emergency_button.setText(
             text("emergency_off" if kiosk.emergency else "emergency_on", language)
         )

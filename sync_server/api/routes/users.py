@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from sync_server.api.deps import AdminDep, SessionDep
-from sync_server.schemas import UserCreate, UserCreated, UserPublic
+from sync_server.schemas import KioskPin, UserCreate, UserCreated, UserPublic
 from sync_server.services import users
 from sync_server.services.writes import commit
 
@@ -46,6 +46,27 @@ def list_users(session: SessionDep, _: AdminDep) -> list[UserPublic]:
             venues=a.venues,
             disabled=a.disabled,
             has_password=a.has_password,
+            kiosk_pin=a.kiosk_pin,
         )
         for a in users.accounts(session)
     ]
+
+
+@router.put("/{name}/kiosk-pin", status_code=status.HTTP_204_NO_CONTENT)
+def set_kiosk_pin(name: str, data: KioskPin, session: SessionDep, actor: AdminDep) -> None:
+    """A personal PIN for the gates' supervisor panel, sent (hashed) to the gates of the
+    account's venues: there it opens the panel, and what is done is recorded under its name."""
+    user = users.get_user(session, name)
+    pending = users.set_kiosk_pin(session, user=user, pin=data.pin)
+    commit(session, pending=pending, actor=actor.name, action="user.kiosk_pin", target=user.name,
+           detail={"venues": users.venues_of(session, user)},
+           remote_addr=actor.remote_addr)  # fmt: skip
+
+
+@router.delete("/{name}/kiosk-pin", status_code=status.HTTP_204_NO_CONTENT)
+def clear_kiosk_pin(name: str, session: SessionDep, actor: AdminDep) -> None:
+    """Take the account's kiosk PIN away: the gates forget it at their next sync."""
+    user = users.get_user(session, name)
+    pending = users.set_kiosk_pin(session, user=user, pin=None)
+    commit(session, pending=pending, actor=actor.name, action="user.kiosk_pin_clear",
+           target=user.name, remote_addr=actor.remote_addr)  # fmt: skip
