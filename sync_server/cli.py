@@ -48,7 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     user.add_argument(
         "--venue", action="append", default=[], metavar="CODE",
-        help="a venue a venue_admin manages (repeat for several)",
+        help="a venue a venue_admin manages, or whose gates a supervisor or controller's kiosk "
+        "PIN opens (repeat for several)",
     )  # fmt: skip
     _password_args(user)
     user.set_defaults(run=_create_user)

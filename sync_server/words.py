@@ -801,6 +801,26 @@ TEXTS: Words = {
     },
     "save": {_.FR: "Enregistrer", _.AR: "حفظ", _.EN: "Save"},
     "gate": {_.FR: "Porte", _.AR: "البوابة", _.EN: "Gate"},
+    "kiosk_pin": {_.FR: "PIN de borne", _.AR: "الرمز السري للبوابة", _.EN: "Kiosk PIN"},
+    "kiosk_pin_again": {_.FR: "PIN, encore", _.AR: "الرمز السري مرة أخرى", _.EN: "PIN, again"},
+    "kiosk_pin_set": {_.FR: "Donner", _.AR: "تعيين", _.EN: "Set"},
+    "kiosk_pin_change": {_.FR: "Changer", _.AR: "تغيير", _.EN: "Change"},
+    "kiosk_pin_clear": {_.FR: "Retirer le PIN", _.AR: "إزالة الرمز", _.EN: "Take the PIN away"},
+    "kiosk_pin_help": {
+        _.FR: "Le PIN de borne personnel (4 à 12 chiffres) ouvre le panneau superviseur des "
+        "portes des lieux du compte ; une ouverture manuelle y est enregistrée à son nom. Les "
+        "portes le reçoivent (haché) à leur prochaine synchronisation.",
+        _.AR: "الرمز السري الشخصي (من 4 إلى 12 رقمًا) يفتح لوحة المشرف في بوابات أماكن الحساب، "
+        "ويُسجَّل الفتح اليدوي باسمه. تتلقاه البوابات (مُجزّأً) عند مزامنتها التالية.",
+        _.EN: "A personal kiosk PIN (4 to 12 digits) opens the supervisor panel at the gates of "
+        "the account's venues; a manual opening there is recorded under its name. The gates "
+        "receive it (hashed) at their next sync.",
+    },
+    "pins_differ": {
+        _.FR: "Les deux PIN diffèrent.",
+        _.AR: "الرمزان مختلفان.",
+        _.EN: "The two PINs differ.",
+    },
     "layouts": {_.FR: "Configurations", _.AR: "المخططات", _.EN: "Layouts"},
     "layout": {_.FR: "Configuration", _.AR: "المخطط", _.EN: "Layout"},
     "layout_title": {

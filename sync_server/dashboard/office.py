@@ -55,6 +55,7 @@ from sync_server.schemas import (
     EventCreate,
     GateCreate,
     GateUpdate,
+    KioskPin,
     LayoutCreate,
     RevokeRequest,
     TransferRequest,
@@ -816,6 +817,33 @@ def create_account(
     say = render.speakers()[viewer.language]
     shown = say.t("account_token", user=made.name, token=made.token)
     return _accounts_page(viewer, session, code=201, message=shown)
+
+
+@router.post("/accounts/{name}/kiosk-pin")
+def set_kiosk_pin(
+    viewer: AdminViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    name: Annotated[str, Path(max_length=80)],
+    pin: Annotated[str, Form(max_length=12)] = "",
+    again: Annotated[str, Form(max_length=12)] = "",
+    clear: Annotated[str, Form(max_length=4)] = "",
+) -> Response:
+    """A personal kiosk PIN for an account (typed twice), or taken away."""
+    check_csrf(viewer, csrf)
+    say = render.speakers()[viewer.language]
+    if not clear and pin != again:
+        return _accounts_page(viewer, session, error=say.t("pins_differ"), code=422)
+    try:
+        if clear:
+            users_api.clear_kiosk_pin(name, session, _actor(viewer))
+        else:
+            # The service checks the digits and says so in the page's words (said="pin_digits").
+            users_api.set_kiosk_pin(name, KioskPin.model_construct(pin=pin), session,
+                                    _actor(viewer))  # fmt: skip
+    except ServerError as exc:
+        return _accounts_page(viewer, session, **_refused(session, viewer, exc))
+    return _accounts_page(viewer, session, message=say.t("done"))
 
 
 # -- audit --------------------------------------------------------------------------------------

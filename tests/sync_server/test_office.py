@@ -498,3 +498,33 @@ def test_a_concert_set_up_in_the_browser_is_decided_at_the_gate(
     assert any(e["target"] == f"{site.venue}/CONCERT" and e["actor"].startswith("admin")
                for e in changed)  # fmt: skip
     gate.close()
+
+
+def test_an_admin_gives_a_supervisor_a_kiosk_pin_in_the_browser(
+    browser: Browser, server: RunningServer, tmp_path: Path
+) -> None:
+    site = Site.create(server)
+    name = f"sara-{uuid.uuid4().hex[:6]}"
+    ok(site.admin.post("/users", json={"name": name, "role": "supervisor",
+                                       "venues": [site.venue]}), 201)  # fmt: skip
+    page = _admin(browser, server)
+    page.get_by_role("link", name="Comptes", exact=True).click()
+    row = page.locator(f'tr[data-user="{name}"]')
+    row.get_by_label(f"PIN de borne — {name}").fill("482915")
+    row.get_by_label(f"PIN, encore — {name}").fill("482916")
+    row.get_by_role("button", name="Donner").click()
+    expect(page.get_by_role("alert")).to_contain_text("Les deux PIN diffèrent.")
+    row = page.locator(f'tr[data-user="{name}"]')
+    row.get_by_label(f"PIN de borne — {name}").fill("482915")
+    row.get_by_label(f"PIN, encore — {name}").fill("482915")
+    row.get_by_role("button", name="Donner").click()
+    expect(page.locator(".notice")).to_have_text("Enregistré.")
+    expect(
+        page.locator(f'tr[data-user="{name}"]').get_by_role("button", name="Changer")
+    ).to_be_visible()
+    _shoot(page, server, "office-kiosk-pin.png")
+    page.context.close()
+    gate = site.terminal("NORD-1", tmp_path)
+    staff = gate.replica.staff()
+    assert list(staff) == [name] and "482915" not in staff[name]
+    gate.close()

@@ -28,6 +28,8 @@ ADMIN_ONLY = {
     ("POST", "/api/v1/keys/rotate"),
     ("POST", "/api/v1/keys/{kid}/retire"),
     ("POST", "/api/v1/users"),
+    ("PUT", "/api/v1/users/{name}/kiosk-pin"),
+    ("DELETE", "/api/v1/users/{name}/kiosk-pin"),
 }
 """Platform-wide: new venues, seasons (they span venues), season tickets, the signing keys,
 accounts."""
@@ -190,7 +192,7 @@ def test_create_user_checks_the_venues(server: RunningServer) -> None:
 
     assert "given its venues" in create("nobody-1", "--role", "venue_admin").stderr
     assert "no venue MARS" in create("nobody-2", "--role", "venue_admin", "--venue", "MARS").stderr
-    assert "given its venues" in create("nobody-3", "--role", "supervisor", "--venue", "X").stderr
+    assert "an admin none" in create("nobody-3", "--role", "admin", "--venue", "X").stderr
 
 
 def test_an_admin_makes_a_clubs_account_through_the_api(
@@ -207,7 +209,7 @@ def test_an_admin_makes_a_clubs_account_through_the_api(
         assert theirs.post(f"/venues/{a.venue}/gates/NORD-1/enrollment").status_code == 201
     listed = ok(a.admin.get("/users"))
     mine = next(u for u in listed if u["name"] == name)
-    assert set(mine) == {"name", "role", "venues", "disabled", "has_password"}  # no secret
+    assert set(mine) == {"name", "role", "venues", "disabled", "has_password", "kiosk_pin"}
     assert made["token"] not in json.dumps(listed)
     refusals = {
         "twice": (a.admin.post("/users", json=body), 409, "exists"),

@@ -13,10 +13,13 @@ from pytestqt.qtbot import QtBot
 
 from scanner_app.config import KioskSettings
 from scanner_app.kiosk import Answer, Kiosk
+from scanner_app.replica import Replica
 from scanner_app.sync_loop import SyncState, SyncStatus
 from scanner_app.ui.screens import AMBER, GREEN, RED
 from scanner_app.ui.window import KioskWindow
+from shared.kiosk_pin import hash_pin
 from shared.model import NOT_PASSED, Direction
+from shared.sync_schema import Change, ChangeBatch, StaffRow
 from tests.scanner_app.ui.support import (
     PIN,
     PIN_HASH,
@@ -441,3 +444,37 @@ def test_no_sound_card_shows_no_audio_and_does_not_crash(
     assert window.status_panel.audio_label.text() == "Pas de son"
     kiosk.submit(site.code("home-ticket"))
     qtbot.waitUntil(lambda: window.answer.colour == GREEN, timeout=WAIT_MS)
+
+
+def test_with_the_staffs_pins_synced_the_panel_asks_who_and_records_them(
+    qtbot: QtBot, site: Site, other_kiosk: list[Kiosk]
+) -> None:
+    with Replica(site.db) as replica:
+        cursor = replica.cursor
+        rows = [
+            StaffRow(name="leila.t", role="supervisor", pin_hash=hash_pin("482915")),
+            StaffRow(name="karim.b", role="controller", pin_hash=hash_pin("135790")),
+        ]
+        changes = [Change.upsert(cursor + i + 1, row) for i, row in enumerate(rows)]
+        replica.apply_changes(ChangeBatch(since=cursor, cursor=cursor + 2, changes=changes))
+    kiosk = make_kiosk(site)
+    other_kiosk.append(kiosk)
+    window = start_window(qtbot, kiosk)
+    qtbot.mouseClick(window.status_panel.supervisor_button, Qt.MouseButton.LeftButton)
+    page = window.pin_page
+    assert page.name_combo.isVisible() and page.prompt_label.text() == "Votre code PIN personnel"
+    assert [page.name_combo.itemText(i) for i in range(page.name_combo.count())] == [
+        "karim.b", "leila.t"]  # fmt: skip
+    enter_pin(qtbot, window, PIN)  # the gate's own PIN: no longer
+    assert window.stack.currentWidget() is page
+    page.name_combo.setCurrentText("leila.t")
+    enter_pin(qtbot, window, "482915")
+    assert window.stack.currentWidget() is window.panel
+    panel = window.panel
+    assert panel.operator_edit.text() == "leila.t" and panel.operator_edit.isReadOnly()
+    panel.why_edit.setText("ticket on a dead phone")
+    qtbot.mouseClick(panel.manual_open_button, Qt.MouseButton.LeftButton)
+    record = kiosk.recent_scans()[0]
+    assert (record.reason, record.operator) == ("manual_open", "leila.t")
+    qtbot.mouseClick(panel.back_button, Qt.MouseButton.LeftButton)
+    assert kiosk.on_duty is None
