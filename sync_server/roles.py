@@ -7,6 +7,11 @@ BADGECHECKER → ADMIN → SUPERADMIN; here:
   lifts only the bans of their own making); not venues, seasons, keys nor the audit log;
 - ``supervisor``: reads, and acknowledges alerts;
 - ``controller``: no back office (the kiosk's staff).
+
+An account given venues (``user_venues``: a venue admin always, a supervisor when it is a club's)
+reads those venues only: their events, gates, scans, alerts, held scans, tickets and reports
+(:func:`reads`). An account without (an admin, a platform-wide supervisor) reads every venue.
+Bans and seasons span venues and are read by all.
 """
 
 from __future__ import annotations
@@ -45,6 +50,18 @@ def require_venue(who: Scoped, venue: str) -> None:
             f"this account does not manage venue {venue!r}",
             said="not_your_venue",
             venue=venue,
+        )
+
+
+def reads(who: Scoped, venue: str | None) -> bool:
+    """``who`` may read ``venue``'s data; a record of no venue only an account of every venue."""
+    return who.venues is None or (venue is not None and venue in who.venues)
+
+
+def require_read(who: Scoped, venue: str | None) -> None:
+    if not reads(who, venue):
+        raise Forbidden(
+            f"this account does not read venue {venue!r}", said="not_your_venue", venue=venue or ""
         )
 
 

@@ -35,7 +35,7 @@ class Actor:
     role: str
     remote_addr: str
     venues: frozenset[str] | None = None
-    """A venue admin's venues (``sync_server.roles``); None: every venue."""
+    """The venues the account is confined to (``deps.scope_of``); None: every venue."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +92,19 @@ def current_user(request: Request, session: SessionDep, credentials: BearerDep) 
     if user.role not in roles.BACK_OFFICE:
         session.commit()
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"a {user.role} has no back office")
-    venues = user_venues(session, user.id) if user.role == roles.VENUE_ADMIN else None
+    venues = scope_of(session, user.id, user.role)
     session.commit()
     return Actor(user.name, user.role, client, venues)
+
+
+def scope_of(session: Session, user_id: int, role: str) -> frozenset[str] | None:
+    """The venues an account is confined to (``sync_server.roles``): a venue admin's always, a
+    supervisor's when it was given some; None: every venue."""
+    if role == roles.VENUE_ADMIN:
+        return user_venues(session, user_id)
+    if role == roles.SUPERVISOR:
+        return user_venues(session, user_id) or None
+    return None
 
 
 def user_venues(session: Session, user_id: int) -> frozenset[str]:

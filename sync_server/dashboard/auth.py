@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Request, Response, status
 
 from shared.i18n import Language, from_accept_language, language_or_default
 from sync_server import roles
-from sync_server.api.deps import SessionDep, user_venues
+from sync_server.api.deps import SessionDep, scope_of
 from sync_server.db import get_sessionmaker, read_only
 from sync_server.services import sessions
 
@@ -31,7 +31,12 @@ class Viewer:
     session_id: int = 0
     language: Language = Language.FR
     venues: frozenset[str] | None = None
-    """A venue admin's venues (``sync_server.roles``); None: every venue."""
+    """The venues the account is confined to (``deps.scope_of``); None: every venue."""
+
+    @property
+    def audience(self) -> tuple[Language, frozenset[str] | None]:
+        """Whom the live sections are rendered for (``dashboard.live.Audience``)."""
+        return self.language, self.venues
 
     @property
     def csrf(self) -> str:
@@ -108,8 +113,8 @@ def optional_viewer(request: Request, session: SessionDep) -> Viewer | None:
     client = request.client.host if request.client else ""
     language = request_language(request, user.language)
     venues = None
-    if user.role == roles.VENUE_ADMIN:
-        venues = user_venues(read_only(session), user.user_id)
+    if user.role in (roles.VENUE_ADMIN, roles.SUPERVISOR):
+        venues = scope_of(read_only(session), user.user_id, user.role)
         session.commit()
     return Viewer(user.name, user.role, token, client, user.session_id, language, venues)
 

@@ -8,6 +8,10 @@ is connected, and pages are refreshed every few seconds anyway (a gate goes offl
 Each build is a numbered :class:`LiveView`: every live section in full, and what changed since the
 build before it (the gate tiles that moved, the other sections only if they changed). A stream
 that saw the previous build gets the change; one that fell behind gets everything.
+
+A build is rendered for each :data:`Audience` some page asked for: a language, and the venues
+the reader is confined to (``sync_server.roles``: a club's venue admin or supervisor sees its
+own venues only; None: every venue).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.i18n import DEFAULT_LANGUAGE, Language
 from sync_server import localtime
 from sync_server.dashboard import render, snapshot
+from sync_server.dashboard.snapshot import Snapshot, scoped
 from sync_server.db import read_only
 from sync_server.wakeup import Wakeup
 
@@ -34,27 +39,40 @@ REFRESH_S = 5.0
 
 
 EMPTY = '{"parts": {}, "tiles": {}}'
+Audience = tuple[Language, frozenset[str] | None]
+"""Who a rendering is for: the page's language and the reader's venues (None: every venue)."""
+EVERYONE: Audience = (DEFAULT_LANGUAGE, None)
 
 
 @dataclass(frozen=True, slots=True)
 class LiveView:
-    """One build of the live sections, the same for every page in one language. Only the
-    languages some page asked for lately are rendered (``DashboardLive.languages``)."""
+    """One build of the live sections, the same for every page of one audience (a language, a
+    scope). Only the audiences some page asked for are rendered (``DashboardLive.audiences``)."""
 
     version: int
     snapshot: snapshot.Snapshot | None
-    parts: dict[Language, dict[str, str]] = field(default_factory=dict)
-    full: dict[Language, str] = field(default_factory=dict)
+    parts: dict[Audience, dict[str, str]] = field(default_factory=dict)
+    full: dict[Audience, str] = field(default_factory=dict)
     """JSON ``{"parts": {id: html}, "tiles": {}, "at": "...", "now_ms": n}``: every section."""
-    change: dict[Language, str] = field(default_factory=dict)
+    change: dict[Audience, str] = field(default_factory=dict)
     """The same shape, with only what changed since version - 1: moved tiles by their key, and
     the sections whose HTML changed (the gates section only when gates came or went)."""
 
-    def since(self, version: int, language: Language) -> str:
-        """What a page in ``language`` showing ``version`` needs to show this one."""
-        if version == self.version - 1 and language in self.change:
-            return self.change[language]
-        return self.full.get(language, EMPTY)
+    def since(self, version: int, audience: Audience) -> str:
+        """What a page of ``audience`` showing ``version`` needs to show this one."""
+        if version == self.version - 1 and audience in self.change:
+            return self.change[audience]
+        return self.full.get(audience, EMPTY)
+
+    def seen_by(self, audience: Audience) -> Snapshot:
+        """The snapshot as ``audience`` sees it (its venues only)."""
+        assert self.snapshot is not None
+        return scoped(self.snapshot, audience[1])
+
+
+def _order(audience: Audience) -> tuple[str, list[str]]:
+    language, venues = audience
+    return language.value, sorted(venues or [])
 
 
 def _layout(snap: snapshot.Snapshot) -> list[tuple[str, list[str]]]:
@@ -84,9 +102,9 @@ class DashboardLive:
         self._changed = Wakeup()
         self._build_lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
-        self._tiles = {language: render.TileRenderer() for language in Language}
-        self.languages: set[Language] = {DEFAULT_LANGUAGE}
-        """The languages rendered at each build: those pages asked for since the start."""
+        self._tiles: dict[Audience, render.TileRenderer] = {}
+        self.audiences: set[Audience] = {EVERYONE}
+        """The audiences rendered at each build: those pages asked for since the start."""
         self.listeners = 0
         self.view = LiveView(0, None)
 
@@ -121,14 +139,16 @@ class DashboardLive:
             "at": localtime.clock(snap.taken_at, snap.timezone),
             "now_ms": snapshot.epoch_ms(snap.taken_at),
         }
-        all_parts: dict[Language, dict[str, str]] = {}
-        full: dict[Language, str] = {}
-        change: dict[Language, str] = {}
-        for language in sorted(self.languages):
+        all_parts: dict[Audience, dict[str, str]] = {}
+        full: dict[Audience, str] = {}
+        change: dict[Audience, str] = {}
+        for audience in sorted(self.audiences, key=_order):
+            language, venues = audience
+            seen = snapshot.scoped(snap, venues)
             say = render.speakers()[language]
-            tiles, moved = self._tiles[language].render(snap, say)
-            parts = render.live_parts(snap, tiles, say)
-            known = before.parts.get(language)
+            tiles, moved = self._tiles.setdefault(audience, render.TileRenderer()).render(seen, say)
+            parts = render.live_parts(seen, tiles, say)
+            known = before.parts.get(audience)
             if relaid or known is None:
                 changed_parts, changed_tiles = parts, {}
             else:
@@ -138,9 +158,9 @@ class DashboardLive:
                     if part != "gates" and html != known.get(part)
                 }
                 changed_tiles = {key: tiles[key] for key in sorted(moved)}
-            all_parts[language] = parts
-            full[language] = json.dumps({"parts": parts, "tiles": {}, **stamp})
-            change[language] = json.dumps({"parts": changed_parts, "tiles": changed_tiles, **stamp})
+            all_parts[audience] = parts
+            full[audience] = json.dumps({"parts": parts, "tiles": {}, **stamp})
+            change[audience] = json.dumps({"parts": changed_parts, "tiles": changed_tiles, **stamp})
         self.view = LiveView(
             version=before.version + 1, snapshot=snap, parts=all_parts, full=full, change=change
         )
@@ -162,29 +182,29 @@ class DashboardLive:
         self._built_at = self._clock()
         self._changed.notify()
 
-    def _speaks(self, language: Language) -> bool:
-        """Render ``language`` from now on; True if it was not rendered yet."""
-        if language in self.languages:
+    def _speaks(self, audience: Audience) -> bool:
+        """Render for ``audience`` from now on; True if it was not rendered yet."""
+        if audience in self.audiences:
             return False
-        self.languages.add(language)
+        self.audiences.add(audience)
         return True
 
-    async def current(self, language: Language = DEFAULT_LANGUAGE) -> LiveView:
+    async def current(self, audience: Audience = EVERYONE) -> LiveView:
         """The latest view, rebuilt first if it is older than one poll (nobody was watching) or
-        lacks ``language``."""
-        new = self._speaks(language)
+        lacks ``audience``."""
+        new = self._speaks(audience)
         if new or self._clock() - self._built_at > self._poll_s:
             await self.refresh(force=True)
         return self.view
 
-    async def latest(self, language: Language = DEFAULT_LANGUAGE) -> LiveView:
+    async def latest(self, audience: Audience = EVERYONE) -> LiveView:
         """A view read after this call began (a page loaded after an acknowledgement or a gate
-        switch shows it, whichever process made it), in ``language``. Callers asking at once
+        switch shows it, whichever process made it), for ``audience``. Callers asking at once
         share a build."""
         asked = self._clock()
-        new = self._speaks(language)
+        new = self._speaks(audience)
         async with self._build_lock:
-            missing = new or language not in self.view.parts
+            missing = new or audience not in self.view.parts
             if self._read_at < asked or missing:
                 await self._refresh_locked(force=missing)
         return self.view

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sse_starlette.sse import EventSourceResponse
 
 from shared.i18n import Language, language_or_default
+from sync_server import roles
 from sync_server.api.deps import SessionDep
 from sync_server.dashboard import render, snapshot
 from sync_server.dashboard import report_pdf as report_pdf_file
@@ -24,6 +25,7 @@ from sync_server.dashboard.auth import (
     PREFIX,
     DataViewerDep,
     OptionalViewerDep,
+    Viewer,
     ViewerDep,
     check_csrf,
     check_writer,
@@ -35,9 +37,9 @@ from sync_server.dashboard.auth import (
 from sync_server.dashboard.live import DashboardLive
 from sync_server.db import get_sessionmaker
 from sync_server.errors import NotFound
-from sync_server.models import Alert
+from sync_server.models import Alert, Venue
 from sync_server.schemas import MAX_INT, GateUpdate
-from sync_server.services import quarantine, report_book, reports, sessions, site
+from sync_server.services import quarantine, report_book, reports, rights, sessions, site
 from sync_server.services.writes import commit
 from sync_server.streams import WEB_SESSION, open_stream, unless_ended
 
@@ -175,13 +177,13 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
     """The page, built from the live view every stream gets, brought up to date first (after an
     acknowledgement or a gate switch the page shows it): only the alerts are rendered again, for
     their forms to carry this page's CSRF token."""
-    view = await live(request).latest(viewer.language)
-    snap = view.snapshot
-    assert snap is not None  # latest() has built one
-    choices = await run_in_threadpool(snapshot.events, session)
+    audience = viewer.audience
+    view = await live(request).latest(audience)
+    snap = view.seen_by(audience)  # latest() has built one
+    choices = await run_in_threadpool(snapshot.events, session, viewer.venues)
     say = render.speakers()[viewer.language]
     parts = {
-        **view.parts[viewer.language],
+        **view.parts[audience],
         "alerts": render.alerts_part(snap, say, csrf=viewer.csrf),
     }
     return _html(
@@ -202,9 +204,9 @@ async def dashboard(request: Request, viewer: ViewerDep, session: SessionDep) ->
 @router.get("/live")
 async def live_json(request: Request, viewer: DataViewerDep) -> Response:
     """The live sections as JSON: what the stream pushes, for pages that poll instead."""
-    view = await live(request).current(viewer.language)
+    view = await live(request).current(viewer.audience)
     return Response(
-        view.since(-1, viewer.language),
+        view.since(-1, viewer.audience),
         media_type="application/json",
         headers={"Cache-Control": "no-store"},
     )
@@ -218,14 +220,14 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
     session.close()  # signed in: hold no database connection for the stream's lifetime
     ticket = open_stream(request, WEB_SESSION, viewer.session_id)
     streams = request.app.state.streams
-    language = viewer.language
+    audience = viewer.audience
 
     async def events() -> AsyncIterator[dict[str, str]]:
         watch.listeners += 1
         try:
-            view = await watch.current(language)
+            view = await watch.current(audience)
             sent = view.version
-            yield {"event": "live", "data": view.since(-1, language)}
+            yield {"event": "live", "data": view.since(-1, audience)}
             while not await request.is_disconnected():
                 fresh = await unless_ended(ticket, watch.wait_beyond(sent, timeout_s=STREAM_PING_S))
                 if fresh is None:
@@ -233,7 +235,7 @@ def stream(request: Request, viewer: DataViewerDep, session: SessionDep) -> Even
                     yield {"event": "signed_out", "data": "{}"}
                     return
                 if fresh.version != sent:
-                    yield {"event": "live", "data": fresh.since(sent, language)}
+                    yield {"event": "live", "data": fresh.since(sent, audience)}
                     sent = fresh.version
         finally:
             watch.listeners -= 1
@@ -254,6 +256,8 @@ def acknowledge(
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
+    at = None if alert.venue_id is None else session.get(Venue, alert.venue_id)
+    roles.require_read(viewer, None if at is None else at.code)
     if alert.acknowledged_at is None:
         alert.acknowledged_at = datetime.now(UTC)
         commit(
@@ -338,13 +342,19 @@ def _attachment(body: bytes | str, media_type: str, name: str) -> Response:
     )
 
 
+def _report(viewer: Viewer, session: SessionDep, event: str, bucket_s: int) -> reports.Report:
+    """The event's report, for a reader of its venue only."""
+    roles.require_read(viewer, rights.venue_code(session, site.get_event(session, event)))
+    return reports.build(session, event=event, bucket_s=bucket_s)
+
+
 @router.get("/report")
 def report(
     viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
     """The authorities' report, printable: the zone tree's totals, then entries per slot and
     the head count inside; PDF, Excel, CSV and JSON of the same figures."""
-    built = reports.build(session, event=event, bucket_s=bucket_s)
+    built = _report(viewer, session, event, bucket_s)
     return _html(
         render.page(
             "report.html",
@@ -362,7 +372,7 @@ def report(
 async def report_pdf(
     viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    built = reports.build(session, event=event, bucket_s=bucket_s)
+    built = _report(viewer, session, event, bucket_s)
     session.close()
     say = render.speakers()[viewer.language]
     document = await run_in_threadpool(report_pdf_file.pdf, built, say, printed_by=viewer.name)
@@ -373,7 +383,7 @@ async def report_pdf(
 def report_xlsx(
     viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    built = reports.build(session, event=event, bucket_s=bucket_s)
+    built = _report(viewer, session, event, bucket_s)
     return _attachment(
         report_book.workbook(built, viewer.language),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -383,16 +393,16 @@ def report_xlsx(
 
 @router.get("/report.csv")
 def report_csv(
-    _: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
+    viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    built = reports.build(session, event=event, bucket_s=bucket_s)
+    built = _report(viewer, session, event, bucket_s)
     return _attachment(reports.as_csv(built), "text/csv", reports.filename(event, "csv"))
 
 
 @router.get("/report.json")
 def report_json(
-    _: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
+    viewer: ViewerDep, session: SessionDep, event: ReportEvent, bucket_s: ReportSlot = 300
 ) -> Response:
-    built = reports.build(session, event=event, bucket_s=bucket_s)
+    built = _report(viewer, session, event, bucket_s)
     body = json.dumps(reports.as_json(built), ensure_ascii=False, indent=1)
     return _attachment(body, "application/json", reports.filename(event, "json"))

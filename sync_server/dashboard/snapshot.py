@@ -152,6 +152,21 @@ class Snapshot:
         return [(v, g) for v in self.venues for g in v.gates if g.enabled and not g.online]
 
 
+def scoped(snap: Snapshot, venues: frozenset[str] | None) -> Snapshot:
+    """What a reader confined to ``venues`` sees of ``snap`` (None: all of it): those venues'
+    gates and zones, and their alerts (none of a venue's: those are for every-venue readers)."""
+    if venues is None:
+        return snap
+    shown = [v for v in snap.venues if v.code in venues]
+    return Snapshot(
+        snap.taken_at,
+        shown,
+        [a for a in snap.open_alerts if a.venue in venues],
+        [a for a in snap.acked_alerts if a.venue in venues],
+        localtime.common(v.timezone for v in shown),
+    )
+
+
 def epoch_ms(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
@@ -371,10 +386,13 @@ def take(
     return Snapshot(now, shown, open_alerts, acked_alerts, page_zone)
 
 
-def events(session: Session) -> list[tuple[str, str]]:
-    """(code, name) of events, latest first: the report's choices."""
-    rows = session.execute(select(Event.code, Event.name).order_by(Event.starts_at.desc()))
-    return [(code, name) for code, name in rows.tuples()]
+def events(session: Session, venues: frozenset[str] | None = None) -> list[tuple[str, str]]:
+    """(code, name) of events, latest first: the report's choices (of ``venues`` only, if
+    given)."""
+    query = select(Event.code, Event.name).order_by(Event.starts_at.desc())
+    if venues is not None:
+        query = query.join(Venue, Venue.id == Event.venue_id).where(Venue.code.in_(sorted(venues)))
+    return [(code, name) for code, name in session.execute(query).tuples()]
 
 
 def change_marker(session: Session) -> tuple[Any, ...]:

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.i18n import Language
-from sync_server.dashboard.live import DashboardLive
+from sync_server.dashboard.live import EVERYONE, DashboardLive
 from sync_server.dashboard.render import TileRenderer, speakers
 from sync_server.dashboard.snapshot import GateTile, Snapshot, VenueView
 from sync_server.db import make_engine, passing_state
@@ -88,13 +88,13 @@ def test_a_heartbeat_sends_its_own_tile_and_a_late_stream_gets_everything(
 
     first, second = run(scenario())
     assert second.version == first.version + 1
-    change = json.loads(second.change[Language.FR])
+    change = json.loads(second.change[EVERYONE])
     assert list(change["tiles"]) == [f"{venue}/B"]
     assert "ouvert" in change["tiles"][f"{venue}/B"]  # the relay's state, in French
     assert "gates" not in change["parts"]  # the section's layout did not move
-    assert second.since(first.version, Language.FR) == second.change[Language.FR]
+    assert second.since(first.version, EVERYONE) == second.change[EVERYONE]
     # A stream that missed a build, or a page just connected, gets every section.
-    everything = json.loads(second.since(first.version - 1, Language.FR))
+    everything = json.loads(second.since(first.version - 1, EVERYONE))
     assert everything["tiles"] == {}
     assert f'data-gate="{venue}/A"' in everything["parts"]["gates"]
     assert f'data-gate="{venue}/B"' in everything["parts"]["gates"]
@@ -112,7 +112,7 @@ def test_a_new_gate_sends_the_whole_gates_section(sessions: sessionmaker[Session
             data = GateCreate.model_validate({"venue": venue, "name": "NEW", "zones": ["STADE"]})
             commit(session, pending=site.create_gate(session, data=data)[1])
         await live.refresh()
-        return json.loads(live.view.change[Language.FR])
+        return json.loads(live.view.change[EVERYONE])
 
     change = run(scenario())
     assert change["tiles"] == {}

@@ -12,10 +12,13 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Browser, expect
 
+from tests.support.browser import needs_chromium, sign_in
 from tests.support.server import REPO, RunningServer, server_env
 from tests.support.site import Site, ok
 from tests.sync_server.test_authorization import BACK_OFFICE_WRITES, concrete
@@ -229,3 +232,68 @@ def test_an_admin_makes_a_clubs_account_through_the_api(
     entry = next(e for e in audit if e["target"] == name)
     assert entry["detail"] == {"role": "venue_admin", "venues": [a.venue], "password": True}
     assert PASSWORD not in json.dumps(audit)
+
+
+# -- what a club's accounts read -----------------------------------------------------------------
+
+
+def test_a_clubs_accounts_read_their_venues_only(
+    server: RunningServer, clubs: tuple[Site, Site], club_a: httpx.Client, tmp_path: Path
+) -> None:
+    """A venue admin, and a supervisor given the club's venue, read that venue's events, gates,
+    scans, alerts, held scans and reports, and not the other club's; an admin reads both."""
+    a, b = clubs
+    # At club B one ticket enters twice through two gates cut off from each other: two scans
+    # and a double-entry alert, all B's.
+    code = b.code(b.right())
+    north_1, north_2 = b.terminal("NORD-1", tmp_path), b.terminal("NORD-2", tmp_path)
+    assert north_1.check(code).decision.granted and north_2.check(code).decision.granted
+    north_1.sync.push()
+    north_2.sync.push()
+    north_1.close()
+    north_2.close()
+    assert ok(a.admin.get("/scans", params={"venue": b.venue}))
+    assert ok(a.admin.get("/alerts", params={"venue": b.venue}))
+    supervisor = f"sup-{uuid.uuid4().hex[:6]}"
+    made = ok(a.admin.post("/users", json={"name": supervisor, "role": "supervisor",
+                                           "venues": [a.venue]}), 201)  # fmt: skip
+    with httpx.Client(base_url=f"{server.url}/api/v1", timeout=30,
+                      headers={"Authorization": f"Bearer {made['token']}"}) as sup:  # fmt: skip
+        for reader in (club_a, sup):
+            venues = {v["code"] for v in ok(reader.get("/venues"))}
+            assert venues == {a.venue}
+            events = {e["code"] for e in ok(reader.get("/events"))}
+            assert a.event in events and b.event not in events
+            gates = {g["venue"] for g in ok(reader.get("/gates"))}
+            assert gates == {a.venue}
+            assert reader.get(f"/venues/{b.venue}").status_code == 403
+            assert reader.get(f"/events/{b.event}").status_code == 403
+            assert reader.get("/exports/entries.json", params={"event": b.event}).status_code == 403
+            assert reader.get("/exports/entries.json", params={"event": a.event}).status_code == 200
+            assert ok(reader.get("/scans", params={"venue": b.venue})) == []
+            assert ok(reader.get("/alerts", params={"venue": b.venue})) == []
+            assert all(s["gate"] for s in ok(reader.get("/scans")))  # whatever is A's
+            assert not [x for x in ok(reader.get("/alerts")) if x["venue"] == b.venue]
+        # The supervisor still writes nothing.
+        assert sup.post(f"/venues/{a.venue}/gates/NORD-1/enrollment").status_code == 403
+    everything = {v["code"] for v in ok(a.admin.get("/venues"))}
+    assert {a.venue, b.venue} <= everything
+
+
+@needs_chromium
+def test_a_clubs_supervisor_watches_its_own_venue_on_the_dashboard(
+    server: RunningServer, clubs: tuple[Site, Site], browser: Browser
+) -> None:
+    a, b = clubs
+    name = f"watch-{uuid.uuid4().hex[:6]}"
+    ok(a.admin.post("/users", json={"name": name, "role": "supervisor", "venues": [a.venue],
+                                    "password": PASSWORD}), 201)  # fmt: skip
+    page = sign_in(browser, server.url, name, PASSWORD, locale="fr-FR")
+    expect(page.locator(f'[data-gate="{a.venue}/NORD-1"]')).to_be_visible()
+    assert page.locator(f'[data-gate^="{b.venue}/"]').count() == 0
+    assert page.locator(f'[data-zone^="{b.venue}/"]').count() == 0
+    # the report's choices are its venue's events only
+    options = page.locator("select[name=event] option").evaluate_all("os => os.map(o => o.value)")
+    assert a.event in options and b.event not in options
+    assert page.request.get(f"{server.url}/dashboard/report.json?event={b.event}").status == 403
+    page.context.close()

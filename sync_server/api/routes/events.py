@@ -77,14 +77,19 @@ def create_event(data: EventCreate, session: SessionDep, actor: WriterDep) -> Ev
 
 
 @router.get("/events")
-def list_events(session: SessionDep, _: UserDep) -> list[EventPublic]:
-    events = session.scalars(select(Event).order_by(Event.starts_at))
-    return [_event_public(session, e) for e in events]
+def list_events(session: SessionDep, reader: UserDep) -> list[EventPublic]:
+    """Every event the account reads (its venues'), by start time."""
+    query = select(Event).join(Venue, Venue.id == Event.venue_id).order_by(Event.starts_at)
+    if reader.venues is not None:
+        query = query.where(Venue.code.in_(sorted(reader.venues)))
+    return [_event_public(session, e) for e in session.scalars(query)]
 
 
 @router.get("/events/{code}")
-def get_event(code: str, session: SessionDep, _: UserDep) -> EventPublic:
-    return _event_public(session, site.get_event(session, code))
+def get_event(code: str, session: SessionDep, reader: UserDep) -> EventPublic:
+    event = site.get_event(session, code)
+    roles.require_read(reader, rights.venue_code(session, event))
+    return _event_public(session, event)
 
 
 @router.post("/events/{code}/open-gates")

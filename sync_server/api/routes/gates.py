@@ -58,9 +58,11 @@ def create_gate(
 
 @router.get("/gates")
 def list_gates(
-    session: SessionDep, _: UserDep, settings: SettingsDep, venue: str | None = None
+    session: SessionDep, reader: UserDep, settings: SettingsDep, venue: str | None = None
 ) -> list[GatePublic]:
     query = select(Gate, Venue.code).join(Venue, Venue.id == Gate.venue_id)
+    if reader.venues is not None:
+        query = query.where(Venue.code.in_(sorted(reader.venues)))
     if venue is not None:
         query = query.where(Venue.code == venue)
     rows = session.execute(query.order_by(Venue.code, Gate.name)).all()

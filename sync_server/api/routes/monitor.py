@@ -9,15 +9,23 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from sync_server.api.deps import AdminDep, SessionDep, UserDep
+from sync_server import roles
+from sync_server.api.deps import Actor, AdminDep, SessionDep, UserDep
 from sync_server.errors import NotFound
 from sync_server.models import Alert, AuditEntry, Gate, Scan, Venue
 from sync_server.schemas import MAX_INT, AlertPublic, AuditPublic, ScanPublic, When
-from sync_server.services import reports
+from sync_server.services import reports, rights, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["monitoring"])
 Limit = Annotated[int, Query(ge=1, le=10_000)]
+
+
+def _readable(reader: Actor) -> list[Any]:
+    """The condition on ``Venue.code`` (joined) that keeps what ``reader`` may read."""
+    if reader.venues is None:
+        return []
+    return [Venue.code.in_(sorted(reader.venues))]
 
 
 def _ms(value: datetime | None) -> int | None:
@@ -27,7 +35,7 @@ def _ms(value: datetime | None) -> int | None:
 @router.get("/scans")
 def list_scans(
     session: SessionDep,
-    _: UserDep,
+    reader: UserDep,
     event: str | None = None,
     venue: str | None = None,
     gate: str | None = None,
@@ -42,8 +50,9 @@ def list_scans(
     Gate names are unique within a venue only: give the venue too when several sites share one.
     """
     query = select(Scan, Gate.name).join(Gate, Gate.id == Scan.gate_id)
+    query = query.join(Venue, Venue.id == Scan.venue_id).where(*_readable(reader))
     if venue is not None:
-        query = query.join(Venue, Venue.id == Scan.venue_id).where(Venue.code == venue)
+        query = query.where(Venue.code == venue)
     if event is not None:
         query = query.where(Scan.event == event)
     if gate is not None:
@@ -97,7 +106,7 @@ def _alert_public(alert: Alert, venue: str | None) -> AlertPublic:
 @router.get("/alerts")
 def list_alerts(
     session: SessionDep,
-    _: UserDep,
+    reader: UserDep,
     kind: str | None = None,
     venue: str | None = None,
     open_only: bool = False,
@@ -105,6 +114,7 @@ def list_alerts(
 ) -> list[AlertPublic]:
     """Alerts, newest first (silent gates are looked for in the background every few seconds)."""
     query = select(Alert, Venue.code).outerjoin(Venue, Venue.id == Alert.venue_id)
+    query = query.where(*_readable(reader))
     if kind is not None:
         query = query.where(Alert.kind == kind)
     if venue is not None:
@@ -123,6 +133,8 @@ def acknowledge(
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}")
+    at = None if alert.venue_id is None else session.get(Venue, alert.venue_id)
+    roles.require_read(actor, None if at is None else at.code)
     alert.acknowledged_at = datetime.now(UTC)
     commit(
         session,
@@ -165,13 +177,14 @@ def list_audit(
 @router.get("/exports/entries.csv", response_class=Response)
 def export_entries(
     session: SessionDep,
-    _: UserDep,
+    reader: UserDep,
     event: str,
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
 ) -> Response:
     """The authorities' report as CSV: per time slot (5 minutes by default, aligned on the
     venue's clock) and per zone of its tree (each with its subtree), entries, exits and the head
     count inside; UTC and local times. The dashboard's PDF and Excel hold the same figures."""
+    roles.require_read(reader, rights.venue_code(session, site.get_event(session, event)))
     built = reports.build(session, event=event, bucket_s=bucket_s)
     filename = reports.filename(event, "csv")
     return Response(
@@ -184,9 +197,10 @@ def export_entries(
 @router.get("/exports/entries.json")
 def export_entries_json(
     session: SessionDep,
-    _: UserDep,
+    reader: UserDep,
     event: str,
     bucket_s: Annotated[int, Query(ge=60, le=86_400)] = 300,
 ) -> dict[str, Any]:
     """The same report as JSON: the zone tree with its totals, then every slot."""
+    roles.require_read(reader, rights.venue_code(session, site.get_event(session, event)))
     return reports.as_json(reports.build(session, event=event, bucket_s=bucket_s))

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/quarantine", tags=["monitoring"])
 
 @router.get("")
 def list_held(
-    session: SessionDep, _: UserDep, venue: str | None = None, gate: str | None = None
+    session: SessionDep, reader: UserDep, venue: str | None = None, gate: str | None = None
 ) -> list[HeldScan]:
     """Scans a gate uploaded that the server did not believe: stored, not counted."""
     return [
@@ -33,6 +33,7 @@ def list_held(
             why=h.scan.quarantine or "",
         )
         for h in quarantine.held(session, venue=venue, gate=gate)
+        if roles.reads(reader, h.venue)
     ]
 
 

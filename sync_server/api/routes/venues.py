@@ -79,12 +79,15 @@ def create_venue(data: VenueCreate, session: SessionDep, actor: AdminDep) -> Ven
 
 
 @router.get("")
-def list_venues(session: SessionDep, _: UserDep) -> list[VenuePublic]:
-    return [_public(session, v) for v in session.scalars(select(Venue).order_by(Venue.code))]
+def list_venues(session: SessionDep, reader: UserDep) -> list[VenuePublic]:
+    """The venues the account reads (its own, or every one)."""
+    venues = session.scalars(select(Venue).order_by(Venue.code))
+    return [_public(session, v) for v in venues if roles.reads(reader, v.code)]
 
 
 @router.get("/{code}")
-def get_venue(code: str, session: SessionDep, _: UserDep) -> VenuePublic:
+def get_venue(code: str, session: SessionDep, reader: UserDep) -> VenuePublic:
+    roles.require_read(reader, code)
     return _public(session, site.get_venue(session, code))
 
 
