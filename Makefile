@@ -74,8 +74,11 @@ typecheck: venv  ## mypy (strict) on the packages
 imports: venv  ## import-linter: Qt only in scanner_app/ui, no web or ORM in shared and hardware
 	$(BIN)/lint-imports
 
-test-only: venv  ## pytest only
-	$(BIN)/pytest
+# The suite runs on every core (pytest-xdist), a test module to a worker: a module's server,
+# PostgreSQL cluster and browser stay its own. WORKERS=0 runs it in this process.
+WORKERS ?= auto
+test-only: venv  ## pytest only, on every core (WORKERS=N to choose, 0: one process)
+	$(BIN)/pytest $(if $(filter 0,$(WORKERS)),,-n $(WORKERS) --dist loadscope)
 
 test: lock-check lint typecheck imports test-only  ## everything CI runs
 

@@ -121,6 +121,12 @@ class LayoutCreate(_In):
     """Another layout of the venue whose zones and access points the new one starts from."""
 
 
+AccessPoints = Annotated[
+    dict[Code, Annotated[list[Code], Field(max_length=100)]], Field(max_length=500)
+]
+"""Gate name -> the zones it leads into (an empty list: nowhere)."""
+
+
 class LayoutUpdate(_In):
     name: Name
 
@@ -189,7 +195,7 @@ class GateCreate(_In):
     name: Code
     zones: list[Code] = Field(default_factory=list)
     """Where it leads in the venue's default layout."""
-    access: dict[Code, list[Code]] = Field(default_factory=dict)
+    access: AccessPoints = Field(default_factory=dict)
     """Layout code -> where it leads in that (other) layout."""
     event_codes: list[Code] = Field(default_factory=list)
     direction: Direction = Direction.IN

@@ -20,6 +20,7 @@ from shared.sync_schema import (
     OccupancyRow,
     RevocationRow,
     RightRow,
+    StaffRow,
     UsageRow,
     ZoneRow,
     _Row,
@@ -44,6 +45,7 @@ SAMPLES: list[_Row] = [
     BanRow(ban_id="ban-1", scope=BanScope.HOLDER, subject=b"\x01\x02", reason="pitch invasion",
            severity=3, valid_from=None, valid_until=99),
     key_row(KEY),
+    StaffRow(name="leila.t", role="supervisor", pin_hash="scrypt$16384$8$1$c2FsdA==$aGFzaA=="),
     UsageRow(right_id=bytes(range(16)), entries=2, inside=True, zone="NORD-A", last_scan_at=7),
     OccupancyRow(zone="NORD-A", count=42),
 ]

@@ -10,6 +10,7 @@ from sync_server import roles
 from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
 from sync_server.models import Layout, Occupancy, Venue
 from sync_server.schemas import (
+    AccessPoints,
     LayoutCreate,
     LayoutPublic,
     LayoutUpdate,
@@ -192,7 +193,7 @@ def _put_zones(
 def put_access(
     code: str,
     layout: str,
-    access: dict[str, list[str]],
+    access: AccessPoints,
     session: SessionDep,
     actor: WriterDep,
 ) -> VenuePublic:
