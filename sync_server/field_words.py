@@ -11,6 +11,8 @@ from typing import Any
 from shared.i18n import DEFAULT_LANGUAGE, Language, Words
 
 _ = Language
+FIELD = "field"
+"""The key of an import row's problem that is a cell its model refused (``schemas.RowProblem``)."""
 
 FIELD_PROBLEMS: Words = {
     "missing": {

@@ -270,11 +270,23 @@ class RightPublic(BaseModel):
     replaced_by: str | None
 
 
+class RowProblem(BaseModel):
+    """What is wrong with a row, for the pages to say in their language: a refusal's key
+    (``sync_server.words.REFUSALS``) and its values, or ``field`` for a cell its model refused
+    (values: pydantic's ``type``, the column, its ``msg`` and limits)."""
+
+    said: str
+    values: dict[str, str] = Field(default_factory=dict)
+
+
 class RowError(BaseModel):
     row: int
     """The row as the user sees it: the spreadsheet's row for a CSV (the header is row 1), the
     position (from 1) in a JSON list."""
     message: str
+    """In English (the API's words)."""
+    problems: list[RowProblem] = Field(default_factory=list)
+    """The same, to be said in a page's language (``words.row_error``)."""
 
 
 class ImportReport(BaseModel):

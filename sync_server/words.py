@@ -9,9 +9,11 @@ languages with the same placeholders (``tests/shared/test_words.py``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from shared.i18n import DEFAULT_LANGUAGE, Language, Words, pick
 from sync_server import alert_kinds as kinds
+from sync_server.field_words import FIELD, field_problem
 
 _ = Language
 
@@ -217,6 +219,31 @@ REFUSALS: Words = {
         _.AR: "الرمز السري من 4 إلى 12 رقمًا",
         _.EN: "a PIN is 4 to 12 digits",
     },
+    "expires_before": {
+        _.FR: "« expires » doit venir après « not_before »",
+        _.AR: "يجب أن يأتي «expires» بعد «not_before»",
+        _.EN: "expires must be after not_before",
+    },
+    "secret_repeats": {
+        _.FR: "code en clair déjà donné à la ligne {row}",
+        _.AR: "الرمز الصريح مكرر من السطر {row}",
+        _.EN: "secret repeats row {row}",
+    },
+    "secret_sold": {
+        _.FR: "code en clair déjà vendu",
+        _.AR: "الرمز الصريح مُباع مسبقًا",
+        _.EN: "secret already sold",
+    },
+    "more_fields": {
+        _.FR: "plus de champs que l'en-tête n'en nomme",
+        _.AR: "حقول أكثر مما يذكره العنوان",
+        _.EN: "more fields than the header names",
+    },
+    "row_not_your_venue": {
+        _.FR: "l'événement {event} est au lieu {venue}, que ce compte ne gère pas",
+        _.AR: "الحدث {event} في المكان {venue} الذي لا يديره هذا الحساب",
+        _.EN: "event {event} is at venue {venue}, which this account does not manage",
+    },
     "no_layout": {
         _.FR: "aucune configuration {layout} au lieu {venue}",
         _.AR: "لا يوجد مخطط {layout} في المكان {venue}",
@@ -317,6 +344,25 @@ REFUSALS: Words = {
     },
 }
 """The services' refusals (``ServerError.said``) as a page says them; the API keeps English."""
+
+
+def row_error(error: Any, language: Language | str = DEFAULT_LANGUAGE) -> str:
+    """A bad row of an import (``schemas.RowError``) in ``language``: each of its problems in
+    words, its English message where one has none."""
+    said = []
+    for problem in error.problems:
+        if problem.said == FIELD:
+            values = dict(problem.values)
+            found = {"type": values.pop("type", ""), "loc": [values.pop("field", "")],
+                     "msg": values.pop("msg", ""), "ctx": values}  # fmt: skip
+            said.append(field_problem(found, language))
+            continue
+        words = REFUSALS.get(problem.said)
+        try:
+            said.append(words[Language(language)].format(**problem.values) if words else "")
+        except (KeyError, IndexError):
+            said.append("")
+    return "; ".join(said) if said and all(said) else str(error.message)
 
 
 def refusal(exc: Exception, language: Language | str = DEFAULT_LANGUAGE) -> str:

@@ -49,6 +49,7 @@ from sync_server.dashboard.auth import (
 from sync_server.dashboard.routes import SECURITY_HEADERS
 from sync_server.db import writes
 from sync_server.errors import ServerError
+from sync_server.field_words import field_problems
 from sync_server.models import Gate, Season, Venue
 from sync_server.schemas import (
     BanCreate,
@@ -117,14 +118,12 @@ def _page(
 
 
 def _refusal(exc: Exception, language: Language = Language.EN) -> str:
-    """What a refused form says: the service's refusal in the page's language (its English
-    words when it has none there), or the first invalid field."""
+    """What a refused form says in the page's language: the service's refusal (its English words
+    when it has none there), or what is wrong with the first invalid fields."""
     if isinstance(exc, ServerError):
         return words.refusal(exc, language)
     if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return f"{where}: {first.get('msg', 'invalid')}" if where else str(first.get("msg"))
+        return field_problems(exc.errors(), language, limit=3)
     return str(exc)
 
 
@@ -134,11 +133,12 @@ def _refused(session: SessionDep, viewer: Viewer, exc: ServerError) -> dict[str,
     return {"error": _refusal(exc, viewer.language), "code": exc.status_code}
 
 
-def _attempt(build: Callable[[], Model]) -> tuple[Model | None, str]:
+def _attempt(build: Callable[[], Model], language: Language) -> tuple[Model | None, str]:
+    """The model ``build`` makes, or what is wrong with the form's fields, in ``language``."""
     try:
         return build(), ""
     except ValidationError as exc:
-        return None, _refusal(exc)
+        return None, _refusal(exc, language)
 
 
 def _local(value: str, timezone: str) -> str:
@@ -205,7 +205,8 @@ def create_venue(
 ) -> Response:
     check_csrf(viewer, csrf)
     data, error = _attempt(
-        lambda: VenueCreate.model_validate({"code": code, "name": name, "timezone": timezone})
+        lambda: VenueCreate.model_validate({"code": code, "name": name, "timezone": timezone}),
+        viewer.language,
     )
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
@@ -226,7 +227,9 @@ def set_timezone(
     timezone: Annotated[str, Form(max_length=64)],
 ) -> Response:
     check_csrf(viewer, csrf)
-    data, error = _attempt(lambda: VenueUpdate.model_validate({"timezone": timezone}))
+    data, error = _attempt(
+        lambda: VenueUpdate.model_validate({"timezone": timezone}), viewer.language
+    )
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
     try:
@@ -252,7 +255,7 @@ def put_zone(
     check_csrf(viewer, csrf)
     body = {"code": code.strip(), "name": name, "parent": parent.strip() or None,
             "capacity": capacity.strip() or None}  # fmt: skip
-    data, error = _attempt(lambda: ZoneIn.model_validate(body))
+    data, error = _attempt(lambda: ZoneIn.model_validate(body), viewer.language)
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
     try:
@@ -275,7 +278,7 @@ def create_layout(
     """A new layout of the venue, empty or a copy of another (zones and access points)."""
     check_csrf(viewer, csrf)
     body = {"code": code.strip(), "name": name, "copy_from": copy_from.strip() or None}
-    data, error = _attempt(lambda: LayoutCreate.model_validate(body))
+    data, error = _attempt(lambda: LayoutCreate.model_validate(body), viewer.language)
     if data is None:
         return _venues_page(viewer, session, error=error, code=422)
     try:
@@ -354,8 +357,7 @@ def create_event(
             {"code": code, "name": name, "venue": venue, "season": season or None,
              "layout": layout.strip() or None,
              "starts_at": _local(starts, timezone), "ends_at": _local(ends, timezone)}
-        )
-    )  # fmt: skip
+        ), viewer.language)  # fmt: skip
     if data is None:
         return _events_page(viewer, session, error=error, code=422)
     try:
@@ -422,8 +424,7 @@ def create_gate(
         lambda: GateCreate.model_validate(
             {"venue": venue, "name": name, "zones": _codes(zones),
              "event_codes": _codes(events), "direction": direction}
-        )
-    )  # fmt: skip
+        ), viewer.language)  # fmt: skip
     if data is None:
         return _gates_page(viewer, session, settings, error=error, code=422)
     try:
@@ -554,7 +555,7 @@ def add_ban(
         "severity": severity,
         "valid_until": _local(until, localtime.UTC_NAME) if until else None,
     }
-    data, error = _attempt(lambda: BanCreate.model_validate(body))
+    data, error = _attempt(lambda: BanCreate.model_validate(body), viewer.language)
     if data is None:
         return _bans_page(viewer, session, error=error, code=422)
     try:
@@ -626,7 +627,7 @@ def revoke_right(
     holder: OptionalText = "",
 ) -> Response:
     check_csrf(viewer, csrf)
-    data, error = _attempt(lambda: RevokeRequest(reason=reason))
+    data, error = _attempt(lambda: RevokeRequest(reason=reason), viewer.language)
     if data is None:
         return _rights_page(viewer, session, holder=holder, error=error, code=422)
     try:
@@ -662,7 +663,7 @@ def transfer_right(
 ) -> Response:
     """A new ticket for the new holder, the old one revoked (the API's transfer)."""
     check_csrf(viewer, csrf)
-    data, error = _attempt(lambda: TransferRequest(holder=new_holder.strip()))
+    data, error = _attempt(lambda: TransferRequest(holder=new_holder.strip()), viewer.language)
     if data is None:
         return _rights_page(viewer, session, holder=holder, error=error, code=422)
     try:
@@ -723,7 +724,8 @@ JobId = Annotated[str, Path(pattern="^[0-9a-f]{32}$")]
 @router.get("/jobs/{job}")
 def job_page(viewer: WriterViewerDep, session: SessionDep, job: JobId) -> Response:
     found = rights_api.get_job(job, session, _actor(viewer))
-    return _page("office_job.html", viewer, "rights", job=found)
+    bad = [(e.row, words.row_error(e, viewer.language)) for e in found.errors]
+    return _page("office_job.html", viewer, "rights", job=found, bad_rows=bad)
 
 
 @router.get("/jobs/{job}/state")
@@ -807,7 +809,7 @@ def create_account(
     check_csrf(viewer, csrf)
     body = {"name": name.strip(), "role": role, "venues": venues or [],
             "password": password or None}  # fmt: skip
-    data, error = _attempt(lambda: UserCreate.model_validate(body))
+    data, error = _attempt(lambda: UserCreate.model_validate(body), viewer.language)
     if data is None:
         return _accounts_page(viewer, session, error=error, code=422)
     try:

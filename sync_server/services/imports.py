@@ -238,7 +238,7 @@ def _checkpoint(session: Session) -> None:
 
 
 def _short(error: RowError) -> RowError:
-    return RowError(row=error.row, message=error.message[: rights.EXCERPT])
+    return RowError(row=error.row, message=error.message[: rights.EXCERPT], problems=error.problems)
 
 
 def forget_interrupted() -> int:

@@ -23,6 +23,7 @@ from shared.sync_schema import KINDS, ChangeKind, RevocationRow, RightRow
 from sync_server.db import IN_CHUNK
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
+from sync_server.field_words import FIELD
 from sync_server.models import (
     AccessRight,
     Ban,
@@ -38,6 +39,7 @@ from sync_server.schemas import (
     RightCreate,
     RightPublic,
     RowError,
+    RowProblem,
     SubscriptionCreate,
     TransferRequest,
 )
@@ -167,16 +169,26 @@ def _feed_row(row: dict[str, Any], event_code: str) -> dict[str, Any]:
     return KINDS[ChangeKind.RIGHT].feed_json({**row, "right_id": row["id"], "event": event_code})
 
 
-def _row_problems(data: RightCreate, catalogue: _Catalogue) -> tuple[Event | None, list[str]]:
+def _problem(number: int, message: str, said: str, **values: object) -> RowError:
+    """Row ``number``'s problem: its English message, and its key and values for the pages."""
+    problem = RowProblem(said=said, values={k: str(v) for k, v in values.items()})
+    return RowError(row=number, message=message, problems=[problem])
+
+
+def _row_problems(
+    row: int, data: RightCreate, catalogue: _Catalogue
+) -> tuple[Event | None, list[RowError]]:
     event = catalogue.event(data.event)
     if event is None:
-        return None, [f"no event {data.event!r}"]
+        return None, [_problem(row, f"no event {data.event!r}", "no_event", event=data.event)]
     problems = []
     unknown = sorted(set(data.zones) - catalogue.layout_zones(event))
     if unknown:
-        problems.append(f"unknown zone(s) at {catalogue.venue_code(event)}: {', '.join(unknown)}")
+        at, zones = catalogue.venue_code(event), ", ".join(unknown)
+        problems.append(_problem(row, f"unknown zone(s) at {at}: {zones}", "zones_unknown",
+                                 venue=at, zones=zones))  # fmt: skip
     if data.not_before and data.expires and data.expires <= data.not_before:
-        problems.append("expires must be after not_before")
+        problems.append(_problem(row, "expires must be after not_before", "expires_before"))
     return event, problems
 
 
@@ -219,24 +231,32 @@ def validate_import(
         if isinstance(data, RowError):
             checked.errors.append(data)
             continue
-        event, problems = _row_problems(data, checked.catalogue)
+        event, problems = _row_problems(number, data, checked.catalogue)
         if event is not None and venues is not None:
             at = checked.catalogue.venue_code(event)
             if at not in venues:
-                event, problems = None, [f"event {data.event!r} is at venue {at!r}, which this "
-                                         "account does not manage"]  # fmt: skip
+                message = (f"event {data.event!r} is at venue {at!r}, which this account does "
+                           "not manage")  # fmt: skip
+                event = None
+                problems = [_problem(number, message, "row_not_your_venue", event=data.event,
+                                     venue=at)]  # fmt: skip
         if data.secret is not None:
             if data.secret in secrets_seen:
-                problems.append(f"secret repeats row {secrets_seen[data.secret]}")
+                first = secrets_seen[data.secret]
+                problems.append(
+                    _problem(number, f"secret repeats row {first}", "secret_repeats", row=first)
+                )
             secrets_seen[data.secret] = number
         if problems or event is None:
-            checked.errors.extend(RowError(row=number, message=p) for p in problems)
+            checked.errors.extend(problems)
             continue
         checked.prepared.append((_new_right(data, event), event))
     if secrets_seen:
         taken = _existing_secrets(session, list(secrets_seen))
         for secret in sorted(taken, key=secrets_seen.__getitem__):
-            checked.errors.append(RowError(row=secrets_seen[secret], message="secret already sold"))
+            checked.errors.append(
+                _problem(secrets_seen[secret], "secret already sold", "secret_sold")
+            )
     checked.errors.sort(key=lambda e: e.row)
     return checked
 
@@ -385,7 +405,7 @@ def read_rows(source: BinaryIO, content_type: str) -> Iterator[Numbered]:
             number = reader.line_num  # the spreadsheet's row (the header is row 1)
             item: dict[str, Any] = {k: v for k, v in record.items() if k and v not in (None, "")}
             if None in record:
-                yield number, RowError(row=number, message="more fields than the header names")
+                yield number, _problem(number, "more fields than the header names", "more_fields")
                 continue
             if "zones" in item:
                 item["zones"] = [
@@ -410,11 +430,19 @@ def _validate(number: int, item: Any) -> RightCreate | RowError:
     try:
         return RightCreate.model_validate(item)
     except ValidationError as exc:
+        errors = exc.errors()[:5]
         message = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'])[:40] or 'row'}: {_excerpt(e['msg'])}"
-            for e in exc.errors()[:5]
+            for e in errors
         )
-        return RowError(row=number, message=_excerpt(message))
+        problems = [
+            RowProblem(said=FIELD, values={
+                "type": e["type"], "field": ".".join(str(p) for p in e["loc"])[:40],
+                "msg": _excerpt(e["msg"]),
+                **{k: _excerpt(str(v)) for k, v in (e.get("ctx") or {}).items()}})
+            for e in errors
+        ]  # fmt: skip
+        return RowError(row=number, message=_excerpt(message), problems=problems)
 
 
 def revoke_right(

@@ -72,3 +72,37 @@ def test_bad_rows_carry_the_spreadsheets_row_numbers() -> None:
     errors = {n: r for n, r in found if isinstance(r, RowError)}
     assert sorted(errors) == [3, 5]
     assert "policy" in errors[3].message and "zones" in errors[5].message
+
+
+def test_a_bad_cell_is_said_in_the_pages_language() -> None:
+    """A cell its model refuses keeps pydantic's English for the API, and is said in French,
+    Arabic or English on the pages (the column's name, what is wrong, the limit)."""
+    from sync_server import words
+    from sync_server.services.rights import _validate
+
+    error = _validate(7, {"event": "DERBY", "zones": ["NORD"], "policy": "twice", "seat": "x" * 99})
+    assert not isinstance(error, RightCreate) and error.row == 7
+    assert "seat" in error.message  # the API's words
+    french = words.row_error(error, "fr")
+    assert "Place : au plus 64 caractères" in french and "Entrées :" in french
+    assert "المقعد" in words.row_error(error, "ar")
+    assert "Seat: at most 64 characters" in words.row_error(error, "en")
+
+
+def test_a_forms_bad_field_is_said_in_the_pages_language() -> None:
+    from pydantic import ValidationError
+
+    from sync_server.field_words import field_problems
+    from sync_server.schemas import ZoneIn
+
+    try:
+        ZoneIn.model_validate({"code": "é!", "name": "", "capacity": "beaucoup"})
+    except ValidationError as exc:
+        errors = exc.errors()
+    else:
+        raise AssertionError("the zone should have been refused")
+    french = field_problems(errors, "fr")
+    assert "Code : forme non valable" in french
+    assert "Nom : au moins 1 caractère(s)" in french
+    assert "Capacité : un nombre entier" in french
+    assert "السعة: عدد صحيح" in field_problems(errors, "ar")

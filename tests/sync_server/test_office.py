@@ -203,6 +203,9 @@ def test_tickets_from_an_excel_csv_with_progress_and_numbered_bad_rows(
     expect(rows).to_have_count(2)
     assert [r.get_attribute("data-row") for r in rows.all()] == ["3", "4"]
     expect(rows.nth(1)).to_contain_text("MARS")
+    # in the page's words, not the API's English
+    expect(rows.nth(0)).to_contain_text("aucun événement NO-SUCH")
+    expect(rows.nth(1)).to_contain_text("zone(s) inconnue(s)")
     _shoot(page, server, "office-import-refused.png")
     # Windows-1252: refused, saying what to do.
     latin = tmp_path / "latin.csv"
