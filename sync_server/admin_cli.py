@@ -813,10 +813,12 @@ def _blacklist_remove(server: SyncServer, args: argparse.Namespace) -> Output:
 # -- keys ---------------------------------------------------------------------------------------
 
 
-def _keys_rotate(server: SyncServer, _args: argparse.Namespace) -> Output:
-    key = server.call("POST", "keys", "rotate").json()
+def _keys_rotate(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {"venue": args.venue} if args.venue else None
+    key = server.call("POST", "keys", "rotate", body=body).json()
+    whose = f"{args.venue}'s codes (only its gates trust it)" if args.venue else "new codes"
     text = (
-        f"key {key['kid']} now signs new codes; older keys keep verifying until retired "
+        f"key {key['kid']} now signs {whose}; older keys keep verifying until retired "
         "(gate-admin keys retire KID)"
     )
     return Output(key, text)
@@ -825,10 +827,12 @@ def _keys_rotate(server: SyncServer, _args: argparse.Namespace) -> Output:
 def _keys_list(server: SyncServer, _args: argparse.Namespace) -> Output:
     keys = server.call("GET", "keys").json()
     rows = [
-        (k["kid"], k["status"], _when(k["created_at"]), _when(k["retired_at"]), k["public_key"])
+        (k["kid"], k.get("venue") or "platform", k["status"], _when(k["created_at"]),
+         _when(k["retired_at"]), k["public_key"])
         for k in keys
-    ]
-    return Output(keys, _table(["kid", "status", "created", "retired", "public key"], rows))
+    ]  # fmt: skip
+    header = ["kid", "of", "status", "created", "retired", "public key"]
+    return Output(keys, _table(header, rows))
 
 
 def _keys_retire(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -1189,7 +1193,8 @@ def _blacklist_commands(commands: _Commands) -> None:
     remove = blacklist.add("remove", _blacklist_remove, "lift a ban")
     remove.add_argument("ban_id")
     keys = commands.noun("keys", "the keys that sign EG1 codes")
-    keys.add("rotate", _keys_rotate, "a new signing key (the first one too)")
+    rotate = keys.add("rotate", _keys_rotate, "a new signing key (the first one too)")
+    rotate.add_argument("--venue", help="that venue's own key (its venue admins may rotate it)")
     keys.add("list", _keys_list, "signing keys (public halves)")
     retire = keys.add("retire", _keys_retire, "stop gates trusting an older key")
     retire.add_argument("kid")

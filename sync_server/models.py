@@ -261,6 +261,9 @@ class SigningKey(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")  # active|verify|retired
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    venue_id: Mapped[int | None] = mapped_column(Integer)
+    """A venue's own key (its venue admins rotate it; only its gates trust it); None: the
+    platform's, trusted everywhere. A plain column (see migration 0014)."""
 
 
 class AccessRight(Base):

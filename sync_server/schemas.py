@@ -425,6 +425,13 @@ class KeyPublic(BaseModel):
     status: Literal["active", "verify", "retired"]
     created_at: datetime
     retired_at: datetime | None
+    venue: str | None = None
+    """A venue's own key; None: the platform's, trusted by every gate."""
+
+
+class KeyRotate(_In):
+    venue: Code | None = None
+    """Rotate this venue's own key (its venue admins may); none: the platform's (admins)."""
 
 
 # -- scans, alerts, audit -----------------------------------------------------------------------

@@ -204,6 +204,12 @@ REFUSALS: Words = {
         _.AR: "المنطقة {zone}: شجرة المناطق تدور عبر {parent}",
         _.EN: "zone {zone}: the zone tree has a cycle through {parent}",
     },
+    "platform_key": {
+        _.FR: "les clés de la plateforme sont aux administrateurs : choisissez votre lieu pour "
+        "changer sa propre clé",
+        _.AR: "مفاتيح المنصة للمسؤولين: اختر مكانك لتغيير مفتاحه الخاص",
+        _.EN: "the platform's keys are the admins': give your venue to rotate its own key",
+    },
     "no_user": {
         _.FR: "aucun compte {user}",
         _.AR: "لا يوجد حساب {user}",
@@ -847,6 +853,12 @@ TEXTS: Words = {
     },
     "save": {_.FR: "Enregistrer", _.AR: "حفظ", _.EN: "Save"},
     "gate": {_.FR: "Porte", _.AR: "البوابة", _.EN: "Gate"},
+    "key_of": {_.FR: "Clé de", _.AR: "مفتاح", _.EN: "Key of"},
+    "key_platform": {
+        _.FR: "la plateforme (toutes les portes)",
+        _.AR: "المنصة (كل البوابات)",
+        _.EN: "the platform (every gate)",
+    },
     "kiosk_pin": {_.FR: "PIN de borne", _.AR: "الرمز السري للبوابة", _.EN: "Kiosk PIN"},
     "kiosk_pin_again": {_.FR: "PIN, encore", _.AR: "الرمز السري مرة أخرى", _.EN: "PIN, again"},
     "kiosk_pin_set": {_.FR: "Donner", _.AR: "تعيين", _.EN: "Set"},

@@ -56,6 +56,7 @@ from sync_server.schemas import (
     EventCreate,
     GateCreate,
     GateUpdate,
+    KeyRotate,
     KioskPin,
     LayoutCreate,
     RevokeRequest,
@@ -72,9 +73,9 @@ OFFICE = f"{PREFIX}/office"
 router = APIRouter(prefix=OFFICE, include_in_schema=False)
 SECTIONS = ("venues", "events", "gates", "rights", "bans", "keys", "accounts", "audit")
 """The office's pages, in the order of its tabs."""
-ADMIN_SECTIONS = frozenset({"keys", "accounts", "audit"})
+ADMIN_SECTIONS = frozenset({"accounts", "audit"})
 """Pages only admins see (the API's keys, accounts and audit routes are theirs)."""
-WRITER_SECTIONS = frozenset({"rights"})
+WRITER_SECTIONS = frozenset({"rights", "keys"})
 """Pages for admins and venue admins (tickets: their venues' only)."""
 CsrfField = Annotated[str, Form(max_length=200)]
 Text = Annotated[str, Form(max_length=500)]
@@ -743,28 +744,38 @@ def _keys_page(
 ) -> HTMLResponse:
     listed = keys_api.list_keys(session, _actor(viewer))
     timezone = localtime.common(session.scalars(select(Venue.timezone)))
+    venues = [v.code for v in session.scalars(select(Venue).order_by(Venue.code))]
     return _page("office_keys.html", viewer, "keys", status_code=code, keys=listed,
-                 timezone=timezone, message=message, error=error)  # fmt: skip
+                 timezone=timezone, venues=[v for v in venues if viewer.manages(v)],
+                 message=message, error=error)  # fmt: skip
 
 
 @router.get("/keys")
-def keys_page(viewer: AdminViewerDep, session: SessionDep) -> Response:
+def keys_page(viewer: WriterViewerDep, session: SessionDep) -> Response:
     return _keys_page(viewer, session)
 
 
 @router.post("/keys/rotate")
 def rotate_key(
-    viewer: AdminViewerDep, session: SessionDep, settings: SettingsDep, csrf: CsrfField
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    venue: OptionalText = "",
 ) -> Response:
+    """A new key: the platform's (admins), or a venue's own (its admins)."""
     check_csrf(viewer, csrf)
-    keys_api.rotate(session, _actor(viewer), settings)
+    try:
+        keys_api.rotate(session, _actor(viewer), settings, KeyRotate(venue=venue or None))
+    except ServerError as exc:
+        return _keys_page(viewer, session, **_refused(session, viewer, exc))
     return _keys_page(viewer, session, message=render.speakers()[viewer.language].t("done"),
                       code=201)  # fmt: skip
 
 
 @router.post("/keys/{kid}/retire")
 def retire_key(
-    viewer: AdminViewerDep,
+    viewer: WriterViewerDep,
     session: SessionDep,
     csrf: CsrfField,
     kid: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{16}$")],

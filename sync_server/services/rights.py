@@ -571,7 +571,8 @@ def issue_code(session: Session, *, right: AccessRight, event: Event, passphrase
         issued_at=int(datetime.now(UTC).timestamp()),
         right=to_domain(right, event.code),
     )
-    return issue(credential, active_private_key(session, passphrase=passphrase))
+    signer = active_private_key(session, passphrase=passphrase, venue_id=event.venue_id)
+    return issue(credential, signer)
 
 
 def season_of(session: Session, event: Event) -> Season | None:

@@ -278,8 +278,8 @@ def test_keys_rotate_list_retire(admin: Admin) -> None:
     retired = admin("keys", "retire", older)
     assert retired.status == EXIT_OK and "retired" in retired.out
     listing = admin("keys", "list").out
-    assert re.search(rf"^{older}\s+retired\s", listing, re.M)
-    assert re.search(rf"^{newer.group(1)}\s+active\s", listing, re.M)
+    assert re.search(rf"^{older}\s+platform\s+retired\s", listing, re.M)
+    assert re.search(rf"^{newer.group(1)}\s+platform\s+active\s", listing, re.M)
     assert admin("keys", "retire", "0000000000000000").status == EXIT_REFUSED
 
 

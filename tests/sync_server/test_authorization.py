@@ -361,7 +361,7 @@ def test_private_keys_never_leave_the_server(
     keys = ok(listed)
     assert rotated.json()["kid"] in {k["kid"] for k in keys}
     for key in keys:
-        assert set(key) == {"kid", "public_key", "status", "created_at", "retired_at"}
+        assert set(key) == {"kid", "public_key", "status", "created_at", "retired_at", "venue"}
         public = bytes.fromhex(key["public_key"])
         assert len(public) == 32
         assert key["kid"] == hashlib.sha256(public).digest()[:8].hex()
