@@ -183,8 +183,10 @@ def test_the_back_office_pages_show_and_change_its_venues_only(
         forged = browser.post(f"/dashboard/office/gates/{b.venue}/NORD-1/enabled",
                               data={"csrf": csrf.group(1), "enabled": "false"})  # fmt: skip
         assert forged.status_code == 403 and "ne gère pas le lieu" in forged.text
-        for path in ("/dashboard/office/keys", "/dashboard/office/audit"):
-            assert browser.get(path).status_code == 403
+        assert browser.get("/dashboard/office/audit").status_code == 403
+        keys = browser.get("/dashboard/office/keys").text  # its venue's own keys, not B's
+        assert f'<option value="{a.venue}">' in keys and f'<option value="{b.venue}">' not in keys
+        assert '<option value="">' not in keys  # the platform's keys are the admins'
     assert next(g for g in ok(b.admin.get("/gates", params={"venue": b.venue}))
                 if g["name"] == "NORD-1")["enabled"] is True  # fmt: skip
 
