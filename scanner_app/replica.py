@@ -119,6 +119,7 @@ class Replica:
         self._gates: dict[str, GateConfig] = {}
         self._keyring = KeyRing()
         self._staff: dict[str, str] = {}
+        self._rotation_keys: dict[bytes, bytes] = {}
         self._clock_offset_ms = 0
         self.refresh()
 
@@ -201,6 +202,8 @@ class Replica:
         self._gates = {gate.name: gate for gate in gates}
         self._keyring = KeyRing(bytes(k) for (k,) in db.execute("SELECT public_key FROM keys"))
         self._staff = {str(n): str(h) for n, h in db.execute("SELECT name, pin_hash FROM staff")}
+        rotation = db.execute("SELECT rkid, key FROM rotation_keys")
+        self._rotation_keys = {bytes(rkid): bytes(key) for rkid, key in rotation}
 
     # -- meta -------------------------------------------------------------------------------
 
@@ -286,6 +289,9 @@ class Replica:
 
     def layout_of(self, event: str) -> Layout | None:
         return self._layout_of.get(event)
+
+    def rotation_key(self, rkid: bytes) -> bytes | None:
+        return self._rotation_keys.get(rkid)
 
     def occupancy(self, zone: str) -> int:
         row = self._db.execute(DECISION_LOOKUPS["occupancy"], (zone,)).fetchone()

@@ -2,11 +2,14 @@
 
 Order of checks (each refusal names the first check that failed):
 
-1. identify the code: EG1 signature (``malformed``, ``unknown_key``, ``invalid_signature``)
-   or plain secret through the replica (``malformed``, ``unknown_code``);
+1. identify the code: EG1 signature (``malformed``, ``unknown_key``, ``invalid_signature``),
+   for a rotating code (``shared.rotating``) its one-time value too (``unknown_key`` for a
+   rotation key not held, ``invalid_signature`` for a wrong value), or plain secret through
+   the replica (``malformed``, ``unknown_code``);
 2. ``gate_disabled``;
 3. exits: any identified code of the gate's events may leave (egress is never blocked);
 4. ``blacklisted`` (the right, then its holder) — first, so security acts whatever else is wrong;
+   then ``stale_code``: a rotating code from more than a step away of the gate's clock;
 5. ``revoked``; 6. ``wrong_event`` (not an event of this gate, or one whose layout the replica
    does not hold); 7. ``not_yet_valid`` / ``expired`` (with the gate's grace);
 8. ``wrong_zone`` (the zone tree and access points of the event's layout);
@@ -27,7 +30,8 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.credential import KeyRing, is_eg1, verify
-from shared.errors import CredentialError, MalformedCredential
+from shared import rotating
+from shared.errors import CredentialError, InvalidSignature, MalformedCredential, UnknownKey
 from shared.model import (
     AccessRight,
     BanScope,
@@ -60,6 +64,10 @@ class ReplicaView(Protocol):
 
     def layout_of(self, event: str) -> Layout | None:
         """The layout ``event`` is held in; None if the replica holds none for it."""
+        ...
+
+    def rotation_key(self, rkid: bytes) -> bytes | None:
+        """The venue's rotation key ``rkid`` (``shared.rotating``); None if not held."""
         ...
 
     def occupancy(self, zone: str) -> int: ...
@@ -118,7 +126,7 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
     """Decide whether ``code`` may pass ``gate`` at ``now``. Reads the view, changes nothing."""
     direction = gate.direction
     try:
-        right = _identify(code, view)
+        right, rotating_code = _identify(code, view)
     except CredentialError as exc:
         return Decision(exc.reason, direction, detail=str(exc))
     if right is None:
@@ -142,6 +150,11 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
     ban = _active_ban(view, right, now_s)
     if ban is not None:
         return refuse(Reason.BLACKLISTED, f"{ban.scope} banned: {ban.reason}", ban=ban)
+    if rotating_code is not None:
+        fresh = rotating.freshness(rotating_code, now_s)
+        if fresh is not rotating.Freshness.FRESH:
+            lag = int(now_s) - rotating_code.timestamp_s
+            return refuse(Reason.STALE_CODE, f"{fresh.value}: the code was made {lag} s from now")
     if view.is_revoked(right.right_id):
         return refuse(Reason.REVOKED, "the access right was revoked")
     if right.event not in gate.event_codes:
@@ -174,8 +187,11 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
     return Decision(Reason.GRANTED, direction, right, zone=zone)
 
 
-def _identify(code: str | bytes, view: ReplicaView) -> AccessRight | None:
-    """The access right behind a scanned code; raises CredentialError, None if unknown secret."""
+def _identify(
+    code: str | bytes, view: ReplicaView
+) -> tuple[AccessRight | None, rotating.RotatingCode | None]:
+    """The access right behind a scanned code (and the rotating code it came in); raises
+    CredentialError; no right for an unknown plain secret."""
     text = code
     if isinstance(text, bytes):
         try:
@@ -184,9 +200,23 @@ def _identify(code: str | bytes, view: ReplicaView) -> AccessRight | None:
             raise MalformedCredential("the scanned bytes are not UTF-8 text") from None
     # Keyboard-wedge scanners end a code with CR, LF or Tab; some add a space. None is part of it.
     text = text.strip()
+    if rotating.is_rotating(text):
+        return _rotating_right(rotating.parse(text), view)
     if is_eg1(text):
-        return verify(text, view.keyring).right
-    return view.right_by_secret(_plain_secret(text))
+        return verify(text, view.keyring).right, None
+    return view.right_by_secret(_plain_secret(text)), None
+
+
+def _rotating_right(
+    code: rotating.RotatingCode, view: ReplicaView
+) -> tuple[AccessRight, rotating.RotatingCode]:
+    right = verify(code.credential, view.keyring).right
+    key = view.rotation_key(code.rkid)
+    if key is None:
+        raise UnknownKey(f"rotation key {code.rkid.hex()} is not held by this gate")
+    if not rotating.proves(code, key, right.right_id):
+        raise InvalidSignature("the rotating code's one-time value is not this right's")
+    return right, code
 
 
 def _plain_secret(secret: str) -> str:

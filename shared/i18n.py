@@ -152,6 +152,12 @@ REASONS: Words = {
         _.AR: "المدرج ممتلئ — اتصل بالمشرف",
         _.EN: "Stand full — call the supervisor",
     },
+    Reason.STALE_CODE: {
+        _.FR: "Code périmé : capture d'écran ? Faites ouvrir le billet sur le téléphone et "
+        "vérifiez son heure",
+        _.AR: "رمز منتهي: لقطة شاشة؟ اطلب فتح التذكرة على الهاتف وتحقق من ساعته",
+        _.EN: "Stale code: a screenshot? Have the ticket opened on the phone and check its clock",
+    },
     Reason.GATE_DISABLED: {
         _.FR: "Porte fermée — envoyez à une autre porte",
         _.AR: "البوابة مغلقة — وجّهه إلى بوابة أخرى",

@@ -34,8 +34,8 @@ UNSTATED = 1
 """A call without the header: a gate of release 0.1.0."""
 UPGRADE_REQUIRED = 426
 NOT_SENT: dict[int, frozenset[str]] = {
-    1: frozenset({"layout", "staff"}),
-    2: frozenset({"layout", "staff"}),
+    1: frozenset({"layout", "staff", "rotation_key"}),
+    2: frozenset({"layout", "staff", "rotation_key"}),
     3: frozenset({"zone"}),
 }
 """Kinds of feed rows (``shared.sync_schema.ChangeKind``) not sent to a gate of each protocol:

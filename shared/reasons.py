@@ -27,6 +27,9 @@ class Reason(StrEnum):
     ALREADY_INSIDE = "already_inside"
     CAPACITY_FULL = "capacity_full"
     GATE_DISABLED = "gate_disabled"
+    STALE_CODE = "stale_code"
+    """A rotating code from too far in the past (a screenshot; the phone's clock behind) or the
+    future (the phone's clock ahead): ``shared.rotating``."""
 
     @property
     def granted(self) -> bool:

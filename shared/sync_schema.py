@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from shared.credential import RIGHT_ID_LENGTH, key_id
+from shared.rotating import rotation_key_id
 from shared.model import (
     AccessRight,
     BanScope,
@@ -175,6 +176,20 @@ class KeyRow(_Row):
         return self
 
 
+class RotationKeyRow(_Row):
+    """A venue's rotation key (``shared.rotating``): its gates derive each right's one-time
+    secret from it. Secret material: sent to that venue's gates only, kept in their replica."""
+
+    rkid: HexBytes = Field(min_length=4, max_length=4)
+    key: HexBytes = Field(min_length=32, max_length=32)
+
+    @model_validator(mode="after")
+    def _rkid_names_the_key(self) -> RotationKeyRow:
+        if rotation_key_id(self.key) != self.rkid:
+            raise ValueError("rkid does not match the rotation key")
+        return self
+
+
 class StaffRow(_Row):
     """A person of the staff with a kiosk PIN, sent to the gates of their venues: the panel
     opens to them, and what they do there is recorded under ``name``."""
@@ -210,6 +225,7 @@ class ChangeKind(StrEnum):
     BAN = "ban"
     KEY = "key"
     STAFF = "staff"
+    ROTATION_KEY = "rotation_key"
     USAGE = "usage"
     OCCUPANCY = "occupancy"
 
@@ -360,6 +376,9 @@ KINDS: dict[ChangeKind, Replicated] = {
         Replicated(ChangeKind.BAN, BanRow, "blacklist", "ban_id"),
         Replicated(ChangeKind.KEY, KeyRow, "keys", "kid", in_memory=True),
         Replicated(ChangeKind.STAFF, StaffRow, "staff", "name", in_memory=True),
+        Replicated(
+            ChangeKind.ROTATION_KEY, RotationKeyRow, "rotation_keys", "rkid", in_memory=True
+        ),
         Replicated(ChangeKind.USAGE, UsageRow, "usage", "right_id"),
         Replicated(ChangeKind.OCCUPANCY, OccupancyRow, "occupancy", "zone", with_seq=False),
     )

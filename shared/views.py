@@ -25,6 +25,7 @@ class MemoryReplicaView:
     )
     usages: dict[bytes, UsageState] = field(default_factory=dict)
     layouts: dict[str, Layout] = field(default_factory=dict)
+    rotation_keys: dict[bytes, bytes] = field(default_factory=dict)
     occupancies: dict[str, int] = field(default_factory=dict)
 
     def add_layouts(self, layouts: Iterable[Layout]) -> None:
@@ -48,6 +49,9 @@ class MemoryReplicaView:
 
     def usage(self, right_id: bytes) -> UsageState | None:
         return self.usages.get(right_id)
+
+    def rotation_key(self, rkid: bytes) -> bytes | None:
+        return self.rotation_keys.get(rkid)
 
     def layout_of(self, event: str) -> Layout | None:
         return next((lay for lay in self.layouts.values() if event in lay.events), None)

@@ -13,6 +13,11 @@ CREATE TABLE IF NOT EXISTS staff (
     pin_hash TEXT NOT NULL,   -- scrypt$N$r$p$salt$hash: never the PIN
     seq      INTEGER NOT NULL
 ) STRICT;
+CREATE TABLE IF NOT EXISTS rotation_keys (
+    rkid BLOB PRIMARY KEY,   -- 4 bytes: shared.rotating.rotation_key_id
+    key  BLOB NOT NULL,      -- 32 bytes: each right's one-time secret is derived from it
+    seq  INTEGER NOT NULL
+) STRICT;
 -- What a protocol-2 replica knows is its venue's one layout (protocol-2 gates are served only
 -- while their venue has one): kept as the provisional layout '' (no server code is empty), so
 -- the gate decides at once, offline too, as it did before the upgrade. The first layout the

@@ -10,6 +10,7 @@ import pytest
 
 from scanner_app.replica import Replica
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
+from shared.rotating import rotation_key_id
 from shared.sync_schema import (
     KINDS,
     BanRow,
@@ -20,6 +21,7 @@ from shared.sync_schema import (
     OccupancyRow,
     RevocationRow,
     RightRow,
+    RotationKeyRow,
     StaffRow,
     UsageRow,
     ZoneRow,
@@ -46,6 +48,7 @@ SAMPLES: list[_Row] = [
            severity=3, valid_from=None, valid_until=99),
     key_row(KEY),
     StaffRow(name="leila.t", role="supervisor", pin_hash="scrypt$16384$8$1$c2FsdA==$aGFzaA=="),
+    RotationKeyRow(rkid=rotation_key_id(bytes(range(32))), key=bytes(range(32))),
     UsageRow(right_id=bytes(range(16)), entries=2, inside=True, zone="NORD-A", last_scan_at=7),
     OccupancyRow(zone="NORD-A", count=42),
 ]
@@ -76,7 +79,13 @@ def test_the_replicas_tables_are_the_declared_columns(tmp_path: Path) -> None:
 
 
 def test_keys_bytes_and_feed_keys() -> None:
-    byte_keyed = {ChangeKind.RIGHT, ChangeKind.REVOCATION, ChangeKind.KEY, ChangeKind.USAGE}
+    byte_keyed = {
+        ChangeKind.RIGHT,
+        ChangeKind.REVOCATION,
+        ChangeKind.KEY,
+        ChangeKind.USAGE,
+        ChangeKind.ROTATION_KEY,
+    }
     assert {k for k, s in KINDS.items() if s.byte_key} == byte_keyed
     right = next(row for row in SAMPLES if isinstance(row, RightRow))
     assert replicated(right).key_of(right.model_dump(mode="json")) == bytes(range(16)).hex()

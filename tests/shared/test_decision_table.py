@@ -14,10 +14,19 @@ import base45
 import cbor2
 import pytest
 
+from shared import rotating
 from shared.cose import decode_sign1
 from shared.model import BanScope, Direction, EntryPolicy, RightKind
 from shared.reasons import Reason
-from shared.sync_schema import BanRow, ChangeKind, OccupancyRow, RevocationRow, UsageRow
+from shared.rotating import rotation_key_id
+from shared.sync_schema import (
+    BanRow,
+    ChangeKind,
+    OccupancyRow,
+    RevocationRow,
+    RotationKeyRow,
+    UsageRow,
+)
 from tests.support.world import (
     CONCERT,
     CONCERT_EVENT,
@@ -341,6 +350,60 @@ def test_unlimited_rescan_inside_does_not_count_twice(world: World) -> None:
     assert world.view.occupancy("NORD-A") == 1
     assert world.view.occupancy("NORD") == 1
     assert world.view.occupancy("RADES") == 1
+
+
+# -- rotating codes: a screenshot is worth nothing ----------------------------------------------
+
+ROTATION_KEY = bytes(range(100, 132))
+
+
+def rotating_world(world: World) -> World:
+    world.add(RotationKeyRow(rkid=rotation_key_id(ROTATION_KEY), key=ROTATION_KEY))
+    return world
+
+
+def test_a_fresh_rotating_code_is_granted_and_its_screenshot_later_is_stale(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    shown = rotating.make(code(r), ROTATION_KEY, r.right_id, T)
+    replayed = world.scan(shown, at=NOW + timedelta(seconds=2 * rotating.PERIOD_S))
+    assert replayed.reason is Reason.STALE_CODE and replayed.detail.startswith("old")
+    COVERED.add(Reason.STALE_CODE)
+    check(world, shown, Reason.GRANTED, at=NOW + timedelta(seconds=10))  # within a step
+    # A new value of the same code, after the holder got in: refused as any used ticket.
+    again = rotating.make(code(r), ROTATION_KEY, r.right_id, T + 60)
+    check(world, again, Reason.ALREADY_USED, at=NOW + timedelta(seconds=60))
+
+
+def test_a_phones_clock_ahead_is_told_from_a_screenshot(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    ahead = rotating.make(code(r), ROTATION_KEY, r.right_id, T + 5 * 60)
+    decision = world.scan(ahead)
+    assert decision.reason is Reason.STALE_CODE and decision.detail.startswith("ahead")
+
+
+def test_a_wrong_one_time_value_is_a_forgery(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    made = rotating.parse(rotating.make(code(r), ROTATION_KEY, r.right_id, T))
+    forged = f"EGR1:{made.rkid.hex().upper()}:{T}:{int(made.otp) ^ 1:08d}:{made.credential}"
+    check(world, forged, Reason.INVALID_SIGNATURE)
+    other = right()  # another ticket's value does not fit this one
+    borrowed = rotating.make(code(r), ROTATION_KEY, other.right_id, T)
+    check(world, borrowed, Reason.INVALID_SIGNATURE)
+
+
+def test_a_rotation_key_the_gate_does_not_hold_is_unknown(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    check(world, rotating.make(code(r), bytes(32), r.right_id, T), Reason.UNKNOWN_KEY)
+    tampered = rotating.make(code(r), ROTATION_KEY, r.right_id, T).replace("EG1:", "EG1:X", 1)
+    assert world.scan(tampered).reason in (Reason.MALFORMED, Reason.INVALID_SIGNATURE)
+
+
+def test_a_stale_code_still_leaves_and_a_banned_holder_is_banned_first(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    old = rotating.make(code(r), ROTATION_KEY, r.right_id, T - 600)
+    check(world, old, Reason.GRANTED, gate="G-OUT")  # egress is never blocked
+    world.add(BanRow(ban_id="B-ROT", scope=BanScope.RIGHT, subject=r.right_id, reason="tout"))
+    check(world, old, Reason.BLACKLISTED)
 
 
 # -- layouts: the same gates, another evening ------------------------------------------------

@@ -29,6 +29,7 @@ from shared.sync_schema import (
     OccupancyRow,
     RevocationRow,
     RightRow,
+    RotationKeyRow,
     UsageRow,
     ZoneRow,
     _Row,
@@ -192,6 +193,8 @@ def _into_memory(view: MemoryReplicaView, row: _Row) -> None:
             view.keyring.add(row.public_key)
         case LayoutRow():
             view.layouts[row.code] = row.to_layout()
+        case RotationKeyRow():
+            view.rotation_keys[row.rkid] = row.key
         case GateRow():
             pass  # gates are given to decide() directly
         case RightRow():
