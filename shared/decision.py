@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from shared.credential import KeyRing, is_eg1, verify
 from shared import rotating
+from shared.credential import KeyRing, is_eg1, verify
 from shared.errors import CredentialError, InvalidSignature, MalformedCredential, UnknownKey
 from shared.model import (
     AccessRight,

@@ -27,7 +27,6 @@ from pydantic import (
 )
 
 from shared.credential import RIGHT_ID_LENGTH, key_id
-from shared.rotating import rotation_key_id
 from shared.model import (
     AccessRight,
     BanScope,
@@ -40,6 +39,7 @@ from shared.model import (
     UsageState,
     Zone,
 )
+from shared.rotating import rotation_key_id
 
 
 def _from_hex(value: Any) -> Any:

@@ -77,8 +77,8 @@ def frozen_first(folder: Path) -> Path:
 
 
 def back_to_schema_1(path: Path) -> None:
-    """Undo replica steps 3 (layouts, staff, rotation keys) and 2 (the scans' sequence numbers): the file a release
-    0.1.0 gate made."""
+    """Undo replica steps 3 (layouts, staff, rotation keys) and 2 (the scans' sequence
+    numbers): the file a release 0.1.0 gate made."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.execute("DROP TABLE layouts")
