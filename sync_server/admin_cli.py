@@ -1163,6 +1163,9 @@ def _rights_commands(commands: _Commands) -> None:
     transfer = rights.add("transfer", _rights_transfer, "give a right to another holder")
     transfer.add_argument("id")
     transfer.add_argument("--holder", required=True)
+    rotating_ = rights.add("rotating", _rights_rotating,
+                           "a right's rotating code material (holder's page, wallet)")  # fmt: skip
+    rotating_.add_argument("right_id")
     ticket = rights.add("ticket", _rights_ticket, "the ticket as an A6 PDF with its QR code")
     ticket.add_argument("id")
     ticket.add_argument("--out", required=True, metavar="FILE", help="the PDF to write")
@@ -1198,6 +1201,38 @@ def _blacklist_commands(commands: _Commands) -> None:
     keys.add("list", _keys_list, "signing keys (public halves)")
     retire = keys.add("retire", _keys_retire, "stop gates trusting an older key")
     retire.add_argument("kid")
+    rotation = commands.noun("rotation-key", "a venue's rotation keys (rotating codes)")
+    rotate = rotation.add("rotate", _rotation_rotate, "a new rotation key for a venue")
+    rotate.add_argument("venue")
+    listed = rotation.add("list", _rotation_list, "a venue's rotation keys")
+    listed.add_argument("venue")
+
+
+def _rotation_rotate(server: SyncServer, args: argparse.Namespace) -> Output:
+    key = server.call("POST", "venues", args.venue, "rotation-keys").json()
+    text = (
+        f"rotation key {key['rkid']} of {args.venue}: its gates receive it at their next sync; "
+        "rotating codes are made with it from now on"
+    )
+    return Output(key, text)
+
+
+def _rotation_list(server: SyncServer, args: argparse.Namespace) -> Output:
+    keys = server.call("GET", "venues", args.venue, "rotation-keys").json()
+    rows = [(k["rkid"], k["status"], _when(k["created_at"], args.venue)) for k in keys]
+    return Output(keys, _table(["rkid", "status", "created"], rows))
+
+
+def _rights_rotating(server: SyncServer, args: argparse.Namespace) -> Output:
+    made = server.call("GET", "rights", args.right_id, "rotating").json()
+    text = (
+        f"right {made['right_id']}: rotating code under key {made['rkid']}, "
+        f"{made['digits']} digits every {made['period_s']} s\n"
+        f"secret (base16; the holder's only): {made['secret']}\n"
+        f"wallet valuePattern: {made['value_pattern']}\n"
+        f"now: {made['code']}"
+    )
+    return Output(made, text)
 
 
 def _user_create(server: SyncServer, args: argparse.Namespace) -> Output:

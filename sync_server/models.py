@@ -266,6 +266,19 @@ class SigningKey(Base):
     platform's, trusted everywhere. A plain column (see migration 0014)."""
 
 
+class RotationKey(Base):
+    """A venue's rotation key (``shared.rotating``): gates derive each right's one-time secret
+    from it, and the server does to hand it to the holder. Shared with that venue's gates (it is
+    in the feed), so not a signing secret: protect the database and its backups as a whole."""
+
+    __tablename__ = "rotation_keys"
+    rkid: Mapped[str] = mapped_column(String(8), primary_key=True)  # hex
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(10), default="active")  # active|verify|retired
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 class AccessRight(Base):
     __tablename__ = "access_rights"
     id: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)

@@ -429,6 +429,28 @@ class KeyPublic(BaseModel):
     """A venue's own key; None: the platform's, trusted by every gate."""
 
 
+class RotationKeyPublic(BaseModel):
+    rkid: str
+    venue: str
+    status: Literal["active", "verify", "retired"]
+    created_at: datetime
+
+
+class RotatingCodePublic(BaseModel):
+    """A right's rotating code material (``shared.rotating``): what a holder's page or a wallet
+    needs to show codes that change every ``period_s`` seconds. ``secret`` is the right's own
+    (base16, as Google Wallet's ``TotpParameters.key``): hand it to the holder only."""
+
+    right_id: str
+    rkid: str
+    secret: str
+    period_s: int
+    digits: int
+    value_pattern: str
+    code: str
+    """The code as of now (it changes with every period)."""
+
+
 class KeyRotate(_In):
     venue: Code | None = None
     """Rotate this venue's own key (its venue admins may); none: the platform's (admins)."""

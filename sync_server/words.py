@@ -210,6 +210,16 @@ REFUSALS: Words = {
         _.AR: "مفاتيح المنصة للمسؤولين: اختر مكانك لتغيير مفتاحه الخاص",
         _.EN: "the platform's keys are the admins': give your venue to rotate its own key",
     },
+    "no_rotation_key": {
+        _.FR: "ce lieu n'a pas encore de clé de rotation : créez-en une",
+        _.AR: "ليس لهذا المكان مفتاح تدوير بعد: أنشئ واحدًا",
+        _.EN: "this venue has no rotation key yet: rotate one",
+    },
+    "plain_does_not_rotate": {
+        _.FR: "un code en clair (d'une autre billetterie) ne tourne pas",
+        _.AR: "الرمز الصريح (من نظام تذاكر آخر) لا يتغير",
+        _.EN: "a plain code (from another ticketing system) does not rotate",
+    },
     "no_user": {
         _.FR: "aucun compte {user}",
         _.AR: "لا يوجد حساب {user}",

@@ -49,6 +49,8 @@ SCOPED = {
     ("PATCH", "/api/v1/venues/{code}/layouts/{layout}"),
     ("PUT", "/api/v1/venues/{code}/layouts/{layout}/zones"),
     ("PUT", "/api/v1/venues/{code}/layouts/{layout}/access"),
+    ("POST", "/api/v1/venues/{code}/rotation-keys"),
+    ("POST", "/api/v1/venues/{code}/rotation-keys/{rkid}/retire"),
     ("POST", "/api/v1/events"),
     ("POST", "/api/v1/events/{code}/open-gates"),
     ("POST", "/api/v1/gates"),

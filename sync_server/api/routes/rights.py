@@ -13,12 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
+from shared import rotating
 from shared.i18n import DEFAULT_LANGUAGE, Language
 from sync_server import qr, roles
 from sync_server.api.deps import Actor, AdminDep, SessionDep, SettingsDep, WriterDep
 from sync_server.dashboard import report_pdf as ticket_file
 from sync_server.db import writes
-from sync_server.errors import NotFound
+from sync_server.errors import Conflict, NotFound
 from sync_server.models import AccessRight, Event, ImportJob, Venue
 from sync_server.schemas import (
     MAX_INT,
@@ -28,12 +29,13 @@ from sync_server.schemas import (
     RevokeRequest,
     RightCreate,
     RightPublic,
+    RotatingCodePublic,
     SubscriptionCreate,
     SubscriptionPublic,
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import imports, layouts, rights, site
+from sync_server.services import imports, layouts, rights, rotation, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -253,6 +255,31 @@ def issue_code(
     return IssuedCode(
         right_id=right_id, code=_issue(right_id, session, actor, settings.key_passphrase)
     )
+
+
+@router.get("/rights/{right_id}/rotating")
+@writes
+def rotating_code(
+    right_id: str, session: SessionDep, actor: WriterDep, settings: SettingsDep
+) -> RotatingCodePublic:
+    """The right's rotating code material (issue 18): its signed credential, its own secret
+    under the venue's active rotation key, the period, the digits, and Google Wallet's
+    ``valuePattern``. Audited like a code; hand the secret to the holder only."""
+    right, event = _their_right(session, right_id, actor)
+    if right.secret is not None:
+        raise Conflict("a plain code (from another ticketing system) does not rotate",
+                       said="plain_does_not_rotate")  # fmt: skip
+    credential = rights.issue_code(
+        session, right=right, event=event, passphrase=settings.key_passphrase
+    )
+    made = rotation.for_right(session, right=right, event=event, credential=credential)
+    commit(session, actor=actor.name, action="right.issue_rotating", target=right_id,
+           detail={"rkid": made.rkid}, remote_addr=actor.remote_addr)  # fmt: skip
+    return RotatingCodePublic(
+        right_id=right_id, rkid=made.rkid, secret=made.secret.hex().upper(),
+        period_s=rotating.PERIOD_S, digits=rotating.DIGITS, value_pattern=made.value_pattern,
+        code=made.code_at(int(datetime.now(UTC).timestamp())),
+    )  # fmt: skip
 
 
 @router.get(

@@ -8,19 +8,20 @@ from sqlalchemy import select
 
 from sync_server import roles
 from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
-from sync_server.models import Layout, Occupancy, Venue
+from sync_server.models import Layout, Occupancy, RotationKey, Venue
 from sync_server.schemas import (
     AccessPoints,
     LayoutCreate,
     LayoutPublic,
     LayoutUpdate,
+    RotationKeyPublic,
     VenueCreate,
     VenuePublic,
     VenueUpdate,
     ZoneIn,
     ZonePublic,
 )
-from sync_server.services import layouts, site
+from sync_server.services import layouts, rotation, site
 from sync_server.services.writes import commit
 
 router = APIRouter(prefix="/venues", tags=["venues"])
@@ -213,3 +214,45 @@ def put_access(
         remote_addr=actor.remote_addr,
     )
     return _public(session, venue)
+
+
+def _rotation_public(key: RotationKey, venue: str) -> RotationKeyPublic:
+    return RotationKeyPublic(
+        rkid=key.rkid.upper(), venue=venue, status=key.status,  # type: ignore[arg-type]
+        created_at=key.created_at,
+    )  # fmt: skip
+
+
+@router.get("/{code}/rotation-keys")
+def list_rotation_keys(code: str, session: SessionDep, reader: UserDep) -> list[RotationKeyPublic]:
+    """The venue's rotation keys (never the keys themselves)."""
+    roles.require_read(reader, code)
+    venue = site.get_venue(session, code)
+    return [_rotation_public(k, code) for k in rotation.keys_of(session, venue)]
+
+
+@router.post("/{code}/rotation-keys", status_code=status.HTTP_201_CREATED)
+def rotate_rotation_key(code: str, session: SessionDep, actor: WriterDep) -> RotationKeyPublic:
+    """A new rotation key for the venue's rotating codes, sent to its gates; the previous one
+    keeps verifying until retired."""
+    roles.require_venue(actor, code)
+    venue = site.get_venue(session, code)
+    key, pending = rotation.rotate(session, venue=venue)
+    commit(session, pending=pending, actor=actor.name, action="rotation_key.rotate",
+           target=f"{code}/{key.rkid.upper()}", remote_addr=actor.remote_addr)  # fmt: skip
+    return _rotation_public(key, code)
+
+
+@router.post("/{code}/rotation-keys/{rkid}/retire")
+def retire_rotation_key(
+    code: str, rkid: str, session: SessionDep, actor: WriterDep
+) -> RotationKeyPublic:
+    """Gates forget the key: rotating codes made with it are refused (unknown_key)."""
+    roles.require_venue(actor, code)
+    venue = site.get_venue(session, code)
+    pending = rotation.retire(session, venue=venue, rkid=rkid.lower())
+    commit(session, pending=pending, actor=actor.name, action="rotation_key.retire",
+           target=f"{code}/{rkid.upper()}", remote_addr=actor.remote_addr)  # fmt: skip
+    key = session.get(RotationKey, rkid.lower())
+    assert key is not None
+    return _rotation_public(key, code)
