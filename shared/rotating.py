@@ -89,11 +89,26 @@ def totp(secret: bytes, step: int, digits: int = DIGITS) -> str:
     return str(value % 10**digits).zfill(digits)
 
 
+WALLET_TIMESTAMP, WALLET_VALUE = "{totp_timestamp_seconds}", "{totp_value_0}"
+"""Google Wallet's substitutions for ``TS`` and ``OTP`` in a ``valuePattern``."""
+
+
+def compose(rkid: str, timestamp: str, otp: str, credential: str) -> str:
+    """The code's text from its parts: the one place its layout is written (``rkid`` in upper
+    case hexadecimal; Wallet's substitutions in place of the instant and value make its
+    ``valuePattern``)."""
+    return f"{PREFIX}{rkid}:{timestamp}:{otp}:{credential}"
+
+
+def shown(secret: bytes, rkid: str, credential: str, at_s: int) -> str:
+    """The code to show at ``at_s`` from the right's secret (the server, the holder's page)."""
+    return compose(rkid, str(at_s), totp(secret, at_s // PERIOD_S), credential)
+
+
 def make(credential: str, rotation_key: bytes, right_id: bytes, at_s: int) -> str:
-    """The code to show at ``at_s`` (what the holder's page and a wallet compute)."""
-    secret = right_secret(rotation_key, right_id)
+    """The code to show at ``at_s``, from the venue's rotation key (as a gate could)."""
     rkid = rotation_key_id(rotation_key).hex().upper()
-    return f"{PREFIX}{rkid}:{at_s}:{totp(secret, at_s // PERIOD_S)}:{credential}"
+    return shown(right_secret(rotation_key, right_id), rkid, credential, at_s)
 
 
 class Freshness(StrEnum):

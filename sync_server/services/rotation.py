@@ -69,16 +69,12 @@ class Rotating:
     @property
     def value_pattern(self) -> str:
         """Google Wallet's ``valuePattern``: the code with its two substitutions."""
-        return (
-            f"{rotating.PREFIX}{self.rkid}:{{totp_timestamp_seconds}}:{{totp_value_0}}:"
-            f"{self.credential}"
+        return rotating.compose(
+            self.rkid, rotating.WALLET_TIMESTAMP, rotating.WALLET_VALUE, self.credential
         )
 
     def code_at(self, at_s: int) -> str:
-        return (
-            f"{rotating.PREFIX}{self.rkid}:{at_s}:"
-            f"{rotating.totp(self.secret, at_s // rotating.PERIOD_S)}:{self.credential}"
-        )
+        return rotating.shown(self.secret, self.rkid, self.credential, at_s)
 
 
 def for_right(session: Session, *, right: AccessRight, event: Event, credential: str) -> Rotating:

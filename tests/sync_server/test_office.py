@@ -52,16 +52,23 @@ def _admin(browser: Browser, server: RunningServer, **context: object) -> Page:
     return page
 
 
-def _shoot(page: Page, server: RunningServer, name: str) -> None:
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+def _shooting(server: RunningServer) -> bool:
+    """Screenshots are asked for (ENTRIX_SCREENSHOTS=1), and taken on SQLite only."""
+    wanted = os.environ.get("ENTRIX_SCREENSHOTS") == "1"
+    if wanted and server.database_url.startswith("sqlite"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        return True
+    return False
+
+
+def _shoot(page: Page, server: RunningServer, name: str) -> None:
+    if _shooting(server):
         page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def _shoot_part(part: Locator, server: RunningServer, name: str) -> None:
     """One section of a page (a venue among the test server's many)."""
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if _shooting(server):
         part.screenshot(path=str(SCREENSHOTS / name))
 
 
