@@ -103,6 +103,8 @@ class Answer:
     """Only when the site enables it (``[kiosk] show_holder_name``)."""
     gates: str = ""
     """For ``wrong_zone``: the gates that lead to the ticket's stand."""
+    cause: str = ""
+    """Which of the reason's causes (``stale_code``: ``old`` or ``ahead``): what to check."""
     annuls: str | None = None
     """For an annulment: the granted scan it cancels."""
 
@@ -459,6 +461,7 @@ class Kiosk:
             if right is not None and self.settings.show_holder_name
             else None,
             gates=gates,
+            cause=decision.cause,
         )
 
     def _gates_for(

@@ -120,6 +120,7 @@ class Replica:
         self._keyring = KeyRing()
         self._staff: dict[str, str] = {}
         self._rotation_keys: dict[bytes, bytes] = {}
+        self._rotating_events: frozenset[str] = frozenset()
         self._clock_offset_ms = 0
         self.refresh()
 
@@ -204,6 +205,8 @@ class Replica:
         self._staff = {str(n): str(h) for n, h in db.execute("SELECT name, pin_hash FROM staff")}
         rotation = db.execute("SELECT rkid, key FROM rotation_keys")
         self._rotation_keys = {bytes(rkid): bytes(key) for rkid, key in rotation}
+        rules = db.execute("SELECT event FROM event_rules WHERE rotating_required")
+        self._rotating_events = frozenset(str(event) for (event,) in rules)
 
     # -- meta -------------------------------------------------------------------------------
 
@@ -292,6 +295,9 @@ class Replica:
 
     def rotation_key(self, rkid: bytes) -> bytes | None:
         return self._rotation_keys.get(rkid)
+
+    def rotating_required(self, event: str) -> bool:
+        return event in self._rotating_events
 
     def occupancy(self, zone: str) -> int:
         row = self._db.execute(DECISION_LOOKUPS["occupancy"], (zone,)).fetchone()

@@ -39,6 +39,9 @@ CLAIM_POLICY = -4
 CLAIM_KIND = -5
 CLAIM_SEAT = -6
 CLAIM_NAME = -7
+CLAIM_ROTATING = -8
+"""``true``: the right is shown only as a rotating code (``shared.rotating``); its static code
+is refused (``static_code``). Absent otherwise. Gates older than protocol 3 ignore it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class Credential:
             claims[CLAIM_SEAT] = r.seat
         if r.display_name is not None:
             claims[CLAIM_NAME] = r.display_name
+        if r.rotating:
+            claims[CLAIM_ROTATING] = True
         return claims
 
     @classmethod
@@ -96,6 +101,7 @@ class Credential:
             holder=_claim(claims, CLAIM_HOLDER, bytes, optional=True),
             seat=_claim(claims, CLAIM_SEAT, str, optional=True),
             display_name=_claim(claims, CLAIM_NAME, str, optional=True),
+            rotating=_rotating_claim(claims),
         )
         return cls(
             issuer=_claim(claims, CLAIM_ISS, str),
@@ -117,6 +123,13 @@ def _claim(
     if isinstance(value, int) and not -(2**64) <= value < 2**64:
         raise MalformedCredential(f"claim {key} is a bignum, not a CBOR integer")
     return value
+
+
+def _rotating_claim(claims: Mapping[Any, Any]) -> bool:
+    value = claims.get(CLAIM_ROTATING)
+    if value is not None and value is not True:
+        raise MalformedCredential(f"claim {CLAIM_ROTATING} (rotating) is true or absent")
+    return value is True
 
 
 def key_id(public_key: Ed25519PublicKey | bytes) -> bytes:

@@ -9,7 +9,8 @@ Order of checks (each refusal names the first check that failed):
 2. ``gate_disabled``;
 3. exits: any identified code of the gate's events may leave (egress is never blocked);
 4. ``blacklisted`` (the right, then its holder) — first, so security acts whatever else is wrong;
-   then ``stale_code``: a rotating code from more than a step away of the gate's clock;
+   then ``stale_code``: a rotating code from more than a step away of the gate's clock, or
+   ``static_code``: a static code of a right issued rotating, or of an event requiring them;
 5. ``revoked``; 6. ``wrong_event`` (not an event of this gate, or one whose layout the replica
    does not hold); 7. ``not_yet_valid`` / ``expired`` (with the gate's grace);
 8. ``wrong_zone`` (the zone tree and access points of the event's layout);
@@ -70,6 +71,10 @@ class ReplicaView(Protocol):
         """The venue's rotation key ``rkid`` (``shared.rotating``); None if not held."""
         ...
 
+    def rotating_required(self, event: str) -> bool:
+        """``event`` takes rotating codes only (``shared.sync_schema.EventRuleRow``)."""
+        ...
+
     def occupancy(self, zone: str) -> int: ...
 
 
@@ -85,6 +90,9 @@ class Decision:
     ban: BlacklistEntry | None = None
     detail: str = ""
     """A technical explanation for logs and installers (English), never shown to the public."""
+    cause: str = ""
+    """For a reason with more than one cause, which one, for the controller's words:
+    ``stale_code``: ``old`` (a screenshot, or the phone's clock behind) or ``ahead``."""
 
     @property
     def granted(self) -> bool:
@@ -133,9 +141,14 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
         return Decision(Reason.UNKNOWN_CODE, direction, detail="no access right with this secret")
 
     def refuse(
-        reason: Reason, detail: str, *, zone: str | None = None, ban: BlacklistEntry | None = None
+        reason: Reason,
+        detail: str,
+        *,
+        zone: str | None = None,
+        ban: BlacklistEntry | None = None,
+        cause: str = "",
     ) -> Decision:
-        return Decision(reason, direction, right, zone=zone, ban=ban, detail=detail)
+        return Decision(reason, direction, right, zone=zone, ban=ban, detail=detail, cause=cause)
 
     if not gate.enabled:
         return refuse(Reason.GATE_DISABLED, f"gate {gate.name} is disabled")
@@ -154,7 +167,14 @@ def decide(code: str | bytes, gate: GateConfig, view: ReplicaView, now: datetime
         fresh = rotating.freshness(rotating_code, now_s)
         if fresh is not rotating.Freshness.FRESH:
             lag = int(now_s) - rotating_code.timestamp_s
-            return refuse(Reason.STALE_CODE, f"{fresh.value}: the code was made {lag} s from now")
+            return refuse(
+                Reason.STALE_CODE,
+                f"{fresh.value}: the code was made {lag} s from now",
+                cause=fresh.value,
+            )
+    elif right.rotating or view.rotating_required(right.event):
+        why = "the right is issued rotating" if right.rotating else "its event requires rotating"
+        return refuse(Reason.STATIC_CODE, f"a static code: {why}")
     if view.is_revoked(right.right_id):
         return refuse(Reason.REVOKED, "the access right was revoked")
     if right.event not in gate.event_codes:

@@ -158,6 +158,11 @@ REASONS: Words = {
         _.AR: "رمز منتهي: لقطة شاشة؟ اطلب فتح التذكرة على الهاتف وتحقق من ساعته",
         _.EN: "Stale code: a screenshot? Have the ticket opened on the phone and check its clock",
     },
+    Reason.STATIC_CODE: {
+        _.FR: "Code fixe refusé : ce billet ne s'ouvre qu'en code tournant, sur le téléphone",
+        _.AR: "رمز ثابت مرفوض: هذه التذكرة تُعرض برمز متغيّر فقط، على الهاتف",
+        _.EN: "Static code refused: this ticket opens only as a rotating code, on the phone",
+    },
     Reason.GATE_DISABLED: {
         _.FR: "Porte fermée — envoyez à une autre porte",
         _.AR: "البوابة مغلقة — وجّهه إلى بوابة أخرى",
@@ -206,6 +211,23 @@ REASONS: Words = {
 }
 """Every reason the kiosk can show or list; ``wrong_zone`` takes ``gates``."""
 
+CAUSES: dict[tuple[str, str], dict[Language, str]] = {
+    (Reason.STALE_CODE, "old"): {
+        _.FR: "Code périmé : capture d'écran, ou l'heure du téléphone retarde. Faites ouvrir "
+        "le billet et régler l'heure automatique",
+        _.AR: "رمز منتهي: لقطة شاشة، أو ساعة الهاتف متأخرة. اطلب فتح التذكرة وضبط الوقت التلقائي",
+        _.EN: "Stale code: a screenshot, or the phone's clock is behind. Have the ticket "
+        "opened and the phone set to automatic time",
+    },
+    (Reason.STALE_CODE, "ahead"): {
+        _.FR: "Code en avance : l'heure du téléphone avance. Faites régler l'heure "
+        "automatique, puis rouvrir le billet",
+        _.AR: "رمز سابق لأوانه: ساعة الهاتف متقدمة. اطلب ضبط الوقت التلقائي ثم إعادة فتح التذكرة",
+        _.EN: "Code from the future: the phone's clock is ahead. Have it set to automatic "
+        "time, then the ticket opened again",
+    },
+}
+"""A reason's words for one of its causes (``reason_text``'s ``cause``)."""
 WRONG_ZONE_NO_GATE: dict[Language, str] = {
     _.FR: "Mauvaise tribune : billet pour {zone}",
     _.AR: "مدرج خاطئ: التذكرة لـ {zone}",
@@ -228,11 +250,16 @@ def reason_text(
     *,
     gates: str = "",
     zone: str = "",
+    cause: str = "",
 ) -> str:
-    """A reason code in words; an unknown code (a newer server's) is shown as it is."""
+    """A reason code in words; an unknown code (a newer server's) is shown as it is. ``cause``:
+    which of a reason's causes (``shared.decision.Decision.cause``), when it has several."""
     lang = Language(language)
     if reason == Reason.WRONG_ZONE and not gates:
         return WRONG_ZONE_NO_GATE[lang].format(zone=zone or "?")
+    caused = CAUSES.get((reason, cause))
+    if caused is not None:
+        return caused[lang]
     words = REASONS.get(reason)
     if words is None:
         return reason

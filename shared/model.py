@@ -60,6 +60,9 @@ class AccessRight:
     seat: str | None = None
     display_name: str | None = None
     secret: str | None = None
+    rotating: bool = False
+    """Shown only as a rotating code (``shared.rotating``): its static code is refused
+    (``static_code``). Carried in the signed credential, never in the feed."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,10 @@ Versions:
   protocol-2 gate is sent no layout rows, and is served the feed only while its venue has one
   layout: with a second, its feed answers 426 (it would decide a concert with the football
   stands), while its scans and heartbeats are still taken. ``staff`` rows: the personal kiosk
-  PINs of the venue's staff (not sent to protocol 2).
+  PINs of the venue's staff (not sent to protocol 2). Rotating codes (``shared.rotating``):
+  ``rotation_key`` and ``event_rule`` rows, a credential's ``rotating`` claim; a protocol-2
+  gate, which can neither read a rotating code nor refuse a copied static one, is not served
+  the feed of a venue that has a rotation key (426, as for a second layout).
 
 A change the previous protocol's gates cannot read gets a new number, and the server answers
 each gate in the protocol it states for as long as that one is served.
@@ -34,8 +37,8 @@ UNSTATED = 1
 """A call without the header: a gate of release 0.1.0."""
 UPGRADE_REQUIRED = 426
 NOT_SENT: dict[int, frozenset[str]] = {
-    1: frozenset({"layout", "staff", "rotation_key"}),
-    2: frozenset({"layout", "staff", "rotation_key"}),
+    1: frozenset({"layout", "staff", "rotation_key", "event_rule"}),
+    2: frozenset({"layout", "staff", "rotation_key", "event_rule"}),
     3: frozenset({"zone"}),
 }
 """Kinds of feed rows (``shared.sync_schema.ChangeKind``) not sent to a gate of each protocol:

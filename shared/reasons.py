@@ -30,6 +30,9 @@ class Reason(StrEnum):
     STALE_CODE = "stale_code"
     """A rotating code from too far in the past (a screenshot; the phone's clock behind) or the
     future (the phone's clock ahead): ``shared.rotating``."""
+    STATIC_CODE = "static_code"
+    """A static code where only a rotating one is taken: the right was issued rotating, or its
+    event requires rotating codes (a printed or copied code)."""
 
     @property
     def granted(self) -> bool:

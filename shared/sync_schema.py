@@ -140,7 +140,8 @@ class RightRow(_Row):
 
     @classmethod
     def from_right(cls, right: AccessRight) -> RightRow:
-        values = {f.name: getattr(right, f.name) for f in fields(right)}
+        kept = (f.name for f in fields(right) if f.name in cls.model_fields)  # not `rotating`
+        values = {name: getattr(right, name) for name in kept}
         return cls(**{**values, "zones": list(right.zones)})
 
 
@@ -190,6 +191,15 @@ class RotationKeyRow(_Row):
         return self
 
 
+class EventRuleRow(_Row):
+    """What an event requires of the codes its gates take, beyond the right: sent to the gates
+    of its venue (protocol 3). ``rotating_required``: static codes (printed, copied, imported
+    plain secrets) are refused ``static_code``; only rotating codes enter."""
+
+    event: Code
+    rotating_required: bool = False
+
+
 class StaffRow(_Row):
     """A person of the staff with a kiosk PIN, sent to the gates of their venues: the panel
     opens to them, and what they do there is recorded under ``name``."""
@@ -226,6 +236,7 @@ class ChangeKind(StrEnum):
     KEY = "key"
     STAFF = "staff"
     ROTATION_KEY = "rotation_key"
+    EVENT_RULE = "event_rule"
     USAGE = "usage"
     OCCUPANCY = "occupancy"
 
@@ -379,6 +390,7 @@ KINDS: dict[ChangeKind, Replicated] = {
         Replicated(
             ChangeKind.ROTATION_KEY, RotationKeyRow, "rotation_keys", "rkid", in_memory=True
         ),
+        Replicated(ChangeKind.EVENT_RULE, EventRuleRow, "event_rules", "event", in_memory=True),
         Replicated(ChangeKind.USAGE, UsageRow, "usage", "right_id"),
         Replicated(ChangeKind.OCCUPANCY, OccupancyRow, "occupancy", "zone", with_seq=False),
     )

@@ -26,6 +26,7 @@ class MemoryReplicaView:
     usages: dict[bytes, UsageState] = field(default_factory=dict)
     layouts: dict[str, Layout] = field(default_factory=dict)
     rotation_keys: dict[bytes, bytes] = field(default_factory=dict)
+    rotating_events: set[str] = field(default_factory=set)
     occupancies: dict[str, int] = field(default_factory=dict)
 
     def add_layouts(self, layouts: Iterable[Layout]) -> None:
@@ -52,6 +53,9 @@ class MemoryReplicaView:
 
     def rotation_key(self, rkid: bytes) -> bytes | None:
         return self.rotation_keys.get(rkid)
+
+    def rotating_required(self, event: str) -> bool:
+        return event in self.rotating_events
 
     def layout_of(self, event: str) -> Layout | None:
         return next((lay for lay in self.layouts.values() if event in lay.events), None)

@@ -193,6 +193,8 @@ class Event(Base):
     """The :class:`Layout` it is held in; always set by the services (nullable and without a
     foreign key only because SQLite cannot add a NOT NULL column or drop a keyed one: see
     migration 0012, which set every event's)."""
+    rotating_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Gates take its rotating codes only (``shared.sync_schema.EventRuleRow``)."""
 
 
 class Gate(Base):
@@ -298,6 +300,22 @@ class AccessRight(Base):
     replaced_by: Mapped[bytes | None] = mapped_column(LargeBinary(16))
     subscription_id: Mapped[int | None] = mapped_column(ForeignKey("subscriptions.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    rotating: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Shown only as a rotating code: its credential carries the ``rotating`` claim."""
+
+
+class HolderLink(Base):
+    """A holder's page of a rotating right, ``/t/<token>``: the token is given once and kept as
+    its SHA-256. One live link a right: a new one, a transfer or a revocation ends the last."""
+
+    __tablename__ = "holder_links"
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    right_id: Mapped[bytes] = mapped_column(ForeignKey("access_rights.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(100))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Subscription(Base):

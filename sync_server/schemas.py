@@ -173,6 +173,12 @@ class EventCreate(_In):
     season: Code | None = None
     starts_at: When
     ends_at: When
+    rotating_required: bool = False
+    """Gates take rotating codes only: its rights are issued rotating, static codes refused."""
+
+
+class EventRotating(_In):
+    required: bool
 
 
 class EventPublic(BaseModel):
@@ -185,6 +191,7 @@ class EventPublic(BaseModel):
     ends_at: datetime
     over: bool = False
     """It ended before now: its rights admit nobody (created so on purpose, for a record?)."""
+    rotating_required: bool = False
 
 
 # -- gates and devices --------------------------------------------------------------------------
@@ -251,6 +258,9 @@ class RightCreate(_In):
     """A code from another ticketing system; without it, the right gets a signed EG1 code."""
     not_before: When | None = None
     expires: When | None = None
+    rotating: bool | None = None
+    """Shown only as a rotating code (a holder's link, a wallet); its static code is refused.
+    Not given: as its event requires."""
 
 
 class RightPublic(BaseModel):
@@ -268,6 +278,7 @@ class RightPublic(BaseModel):
     status: str
     revoked_reason: str | None
     replaced_by: str | None
+    rotating: bool = False
 
 
 class RowProblem(BaseModel):
@@ -329,7 +340,16 @@ class TransferRequest(_In):
 class TransferPublic(BaseModel):
     old: RightPublic
     new: RightPublic
-    code: str
+    code: str | None
+    """The new right's static code; None for a rotating right, which gets ``holder_link``."""
+    holder_link: str | None = None
+    """The new holder's link (``/t/<token>``) for a rotating right: the old one is dead."""
+
+
+class HolderLinkPublic(BaseModel):
+    right_id: str
+    url: str
+    """Give it to the holder only: whoever has it sees the ticket's codes."""
 
 
 class IssuedCode(BaseModel):

@@ -220,6 +220,26 @@ REFUSALS: Words = {
         _.AR: "الرمز الصريح (من نظام تذاكر آخر) لا يتغير",
         _.EN: "a plain code (from another ticketing system) does not rotate",
     },
+    "no_holder_link": {
+        _.FR: "ce billet n'a pas de lien porteur en cours",
+        _.AR: "ليس لهذه التذكرة رابط حامل ساري",
+        _.EN: "this ticket has no live holder's link",
+    },
+    "not_rotating": {
+        _.FR: "ce billet n'est pas émis en code tournant : pas de lien porteur",
+        _.AR: "هذه التذكرة ليست برمز متغيّر: لا رابط لحاملها",
+        _.EN: "this ticket is not issued rotating: it has no holder's link",
+    },
+    "rotating_right": {
+        _.FR: "ce billet ne s'ouvre qu'en code tournant : donnez son lien porteur",
+        _.AR: "هذه التذكرة لا تُفتح إلا برمز متغيّر: أعطِ رابط حاملها",
+        _.EN: "this ticket opens only as a rotating code: give its holder's link",
+    },
+    "no_wallet_issuer": {
+        _.FR: "aucun identifiant d'émetteur Google Wallet n'est réglé (ENTRIX_WALLET_ISSUER_ID)",
+        _.AR: "لم يُضبط معرّف مُصدِر Google Wallet (ENTRIX_WALLET_ISSUER_ID)",
+        _.EN: "no Google Wallet issuer id is set (ENTRIX_WALLET_ISSUER_ID)",
+    },
     "no_user": {
         _.FR: "aucun compte {user}",
         _.AR: "لا يوجد حساب {user}",
@@ -943,6 +963,73 @@ TEXTS: Words = {
     "key_retired": {_.FR: "retirée", _.AR: "مسحوب", _.EN: "retired"},
     "created": {_.FR: "Créée", _.AR: "أُنشئ", _.EN: "Created"},
     "ticket_pdf": {_.FR: "Billet (PDF)", _.AR: "التذكرة (PDF)", _.EN: "Ticket (PDF)"},
+    "holder_title": {_.FR: "Votre billet", _.AR: "تذكرتك", _.EN: "Your ticket"},
+    "holder_hint": {
+        _.FR: "Présentez cet écran à la porte. Le code change toutes les {period} s : une "
+        "capture d'écran ne passe pas.",
+        _.AR: "قدّم هذه الشاشة عند البوابة. يتغيّر الرمز كل {period} ث: لقطة الشاشة لا تمرّ.",
+        _.EN: "Show this screen at the gate. The code changes every {period} s: a screenshot "
+        "does not get in.",
+    },
+    "holder_bright": {
+        _.FR: "Montez la luminosité de l'écran si le code passe mal.",
+        _.AR: "ارفع سطوع الشاشة إذا تعذّرت قراءة الرمز.",
+        _.EN: "Turn the screen's brightness up if the code reads badly.",
+    },
+    "holder_offline": {
+        _.FR: "Hors ligne : le code continue de changer, il reste valable.",
+        _.AR: "دون اتصال: يستمر الرمز في التغيّر ويبقى صالحًا.",
+        _.EN: "Offline: the code keeps changing and stays valid.",
+    },
+    "holder_clock_ahead": {
+        _.FR: "L'heure de ce téléphone avance de {by}. Le code suit l'heure du serveur ; "
+        "réglez l'heure automatique.",
+        _.AR: "ساعة هذا الهاتف متقدّمة بـ {by}. يتبع الرمز وقت الخادم؛ اضبط الوقت التلقائي.",
+        _.EN: "This phone's clock is {by} ahead. The code follows the server's time; set the "
+        "phone to automatic time.",
+    },
+    "holder_clock_behind": {
+        _.FR: "L'heure de ce téléphone retarde de {by}. Le code suit l'heure du serveur ; "
+        "réglez l'heure automatique.",
+        _.AR: "ساعة هذا الهاتف متأخرة بـ {by}. يتبع الرمز وقت الخادم؛ اضبط الوقت التلقائي.",
+        _.EN: "This phone's clock is {by} behind. The code follows the server's time; set the "
+        "phone to automatic time.",
+    },
+    "holder_dead": {
+        _.FR: "Ce lien ne montre plus de billet.",
+        _.AR: "لم يعد هذا الرابط يعرض أي تذكرة.",
+        _.EN: "This link no longer shows a ticket.",
+    },
+    "holder_dead_transferred": {
+        _.FR: "Le billet a été transféré : son nouveau titulaire a reçu son propre lien.",
+        _.AR: "نُقلت التذكرة: تلقّى حاملها الجديد رابطه الخاص.",
+        _.EN: "The ticket was transferred: its new holder has been given a link of their own.",
+    },
+    "holder_dead_revoked": {
+        _.FR: "Le billet a été annulé. Contactez l'organisateur.",
+        _.AR: "أُلغيت التذكرة. اتصل بالمنظّم.",
+        _.EN: "The ticket was cancelled. Contact the organiser.",
+    },
+    "holder_dead_replaced": {
+        _.FR: "Un nouveau lien a été envoyé pour ce billet : ouvrez celui-là.",
+        _.AR: "أُرسل رابط جديد لهذه التذكرة: افتحه.",
+        _.EN: "A new link was sent for this ticket: open that one.",
+    },
+    "holder_dead_link": {
+        _.FR: "Ce lien a été désactivé. Demandez-en un nouveau à l'organisateur.",
+        _.AR: "عُطّل هذا الرابط. اطلب رابطًا جديدًا من المنظّم.",
+        _.EN: "This link was switched off. Ask the organiser for a new one.",
+    },
+    "holder_unknown": {
+        _.FR: "Ce lien n'existe pas. Vérifiez qu'il est complet.",
+        _.AR: "هذا الرابط غير موجود. تحقّق من أنه كامل.",
+        _.EN: "This link does not exist. Check that it is complete.",
+    },
+    "holder_not_ready": {
+        _.FR: "Ce billet n'est pas encore prêt. Réessayez plus tard.",
+        _.AR: "هذه التذكرة ليست جاهزة بعد. حاول لاحقًا.",
+        _.EN: "This ticket is not ready yet. Try again later.",
+    },
     "ticket_title": {_.FR: "Billet", _.AR: "تذكرة", _.EN: "Ticket"},
     "ticket_seat": {_.FR: "Place", _.AR: "المقعد", _.EN: "Seat"},
     "ticket_holder": {_.FR: "Titulaire", _.AR: "الحامل", _.EN: "Holder"},

@@ -182,6 +182,7 @@ class AnswerScreen(QWidget):
                 language,
                 gates=answer.gates,
                 zone=answer.zone_name or answer.zone or "",
+                cause=answer.cause,
             )
         )
         zone = answer.zone_name or answer.zone

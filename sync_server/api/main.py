@@ -28,6 +28,7 @@ from sync_server.api.routes import (
     venues,
 )
 from sync_server.core.config import get_settings
+from sync_server.dashboard import holder as holder_routes
 from sync_server.dashboard import office as office_routes
 from sync_server.dashboard import routes as dashboard_routes
 from sync_server.dashboard.live import DashboardLive
@@ -109,6 +110,7 @@ def create_app() -> FastAPI:
     app.include_router(api)
     app.include_router(dashboard_routes.router)
     app.include_router(office_routes.router)
+    app.include_router(holder_routes.router)
     app.mount("/dashboard/static", StaticFiles(directory=dashboard_routes.STATIC), name="static")
 
     @app.get("/favicon.ico", include_in_schema=False)

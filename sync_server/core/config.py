@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     zone_alert_ratio: float = 0.95
     feed_page_max: int = 10_000
     feed_poll_interval_s: float = 0.2
+    holder_base_url: str = ""
+    """Where holders' phones reach this server's holder pages (``https://tickets.example.tn``):
+    the links given out start with it. Empty: the address the back office was called at."""
+    wallet_issuer_id: str = ""
+    """The Google Wallet issuer id of the organiser (from Google's Pay & Wallet console): the
+    wallet export's object and class ids start with it. Empty: no wallet export."""
     """How often each server process looks for new changes to tell its gates' event streams."""
 
     @model_validator(mode="after")

@@ -654,6 +654,7 @@ def ticket_pdf(
 
 @router.post("/rights/{right_id}/transfer")
 def transfer_right(
+    request: Request,
     viewer: WriterViewerDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -668,7 +669,7 @@ def transfer_right(
     if data is None:
         return _rights_page(viewer, session, holder=holder, error=error, code=422)
     try:
-        done = rights_api.transfer(right_id, data, session, _actor(viewer), settings)
+        done = rights_api.transfer(right_id, data, request, session, _actor(viewer), settings)
     except ServerError as exc:
         return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]

@@ -9,7 +9,7 @@ import io
 import json
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
@@ -43,6 +43,7 @@ from sync_server.schemas import (
     SubscriptionCreate,
     TransferRequest,
 )
+from sync_server.services import holder_links
 from sync_server.services.bans import ban_row
 from sync_server.services.holders import holder_id
 from sync_server.services.keys import active_private_key
@@ -53,13 +54,16 @@ DOORS_OPEN_S = 4 * 3600
 """Default validity: from four hours before the event starts..."""
 AFTER_END_S = 3600
 """...until an hour after it ends."""
+TRANSFERRED = "transferred"
+"""The revocation reason of a right given to someone else."""
 CSV_LIST_SEPARATOR = "|"
 MAX_IMPORT_ROWS = 200_000
 
 
 def to_domain(right: AccessRight, event_code: str) -> domain.AccessRight:
     values = {column: getattr(right, column) for column in _FEED_COLUMNS}
-    return RightRow.model_validate(_feed_row(values, event_code)).to_right()
+    held = RightRow.model_validate(_feed_row(values, event_code)).to_right()
+    return replace(held, rotating=bool(right.rotating))
 
 
 def to_public(right: AccessRight, event_code: str) -> RightPublic:
@@ -78,6 +82,7 @@ def to_public(right: AccessRight, event_code: str) -> RightPublic:
         status=right.status,
         revoked_reason=right.revoked_reason,
         replaced_by=None if right.replaced_by is None else right.replaced_by.hex(),
+        rotating=bool(right.rotating),
     )
 
 
@@ -152,6 +157,7 @@ def _new_right(data: RightCreate, event: Event) -> dict[str, Any]:
         "display_name": data.display_name,
         "secret": data.secret,
         "status": "active",
+        "rotating": event.rotating_required if data.rotating is None else data.rotating,
     }
 
 
@@ -189,6 +195,9 @@ def _row_problems(
                                  venue=at, zones=zones))  # fmt: skip
     if data.not_before and data.expires and data.expires <= data.not_before:
         problems.append(_problem(row, "expires must be after not_before", "expires_before"))
+    if data.secret is not None and (data.rotating or event.rotating_required):
+        problems.append(_problem(row, "a plain code (from another ticketing system) does not "
+                                 "rotate", "plain_does_not_rotate"))  # fmt: skip
     return event, problems
 
 
@@ -453,6 +462,7 @@ def revoke_right(
     right.status = "revoked"
     right.revoked_at = int(datetime.now(UTC).timestamp())
     right.revoked_reason = reason
+    holder_links.end(session, right=right, reason=reason)
     session.flush()
     row = RevocationRow(right_id=right.id, revoked_at=right.revoked_at, reason=reason)
     return [Pending.upsert(row, venue_code(session, event))]
@@ -487,10 +497,11 @@ def transfer_right(
         secret=None,
         status="active",
         subscription_id=None,
+        rotating=right.rotating,
     )
     session.add(new)
     session.flush()
-    pending = revoke_right(session, right=right, event=event, reason="transferred")
+    pending = revoke_right(session, right=right, event=event, reason=TRANSFERRED)
     right.replaced_by = new.id
     scope = venue_code(session, event)
     return new, [_publish_right(new, event, scope), *pending]
@@ -552,6 +563,7 @@ def _season_rights(
                 display_name=subscription.display_name,
                 status="active",
                 subscription_id=subscription.id,
+                rotating=event.rotating_required,
             )
             session.add(right)
             made.append((right, event))

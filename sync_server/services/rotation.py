@@ -47,6 +47,14 @@ def retire(session: Session, *, venue: Venue, rkid: str) -> list[Pending]:
     return [Pending.delete(ChangeKind.ROTATION_KEY, rkid, venue.code)]
 
 
+def in_use(session: Session, venue: Venue) -> bool:
+    """The venue has a rotation key its gates hold (active or verifying)."""
+    held = select(RotationKey.rkid).where(
+        RotationKey.venue_id == venue.id, RotationKey.status != "retired"
+    )
+    return session.scalar(held.limit(1)) is not None
+
+
 def keys_of(session: Session, venue: Venue) -> list[RotationKey]:
     return list(
         session.scalars(
@@ -77,16 +85,20 @@ class Rotating:
         return rotating.shown(self.secret, self.rkid, self.credential, at_s)
 
 
-def for_right(session: Session, *, right: AccessRight, event: Event, credential: str) -> Rotating:
-    """The right's rotating code material under its venue's active rotation key."""
+def active_key(session: Session, venue_id: int) -> RotationKey:
+    """The venue's active rotation key; Conflict if it has none yet."""
     key = session.scalar(
-        select(RotationKey).where(
-            RotationKey.venue_id == event.venue_id, RotationKey.status == "active"
-        )
+        select(RotationKey).where(RotationKey.venue_id == venue_id, RotationKey.status == "active")
     )
     if key is None:
         raise Conflict(
             "this venue has no rotation key yet: rotate one (gate-admin rotation-key rotate)",
             said="no_rotation_key",
         )
+    return key
+
+
+def for_right(session: Session, *, right: AccessRight, event: Event, credential: str) -> Rotating:
+    """The right's rotating code material under its venue's active rotation key."""
+    key = active_key(session, event.venue_id)
     return Rotating(key.rkid.upper(), rotating.right_secret(key.key, right.id), credential)

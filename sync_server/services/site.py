@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from shared.sync_schema import EventRow, GateRow
+from shared.sync_schema import EventRow, EventRuleRow, GateRow
 from sync_server.core.config import get_settings
 from sync_server.core.security import hash_token, new_enrollment_code
 from sync_server.errors import Conflict, Invalid, NotFound
 from sync_server.feed import Pending
-from sync_server.models import EnrollmentCode, Event, Gate, Season, Venue
+from sync_server.models import AccessRight, EnrollmentCode, Event, Gate, Season, Venue
 from sync_server.schemas import EventCreate, GateCreate, GateUpdate, VenueCreate, VenueUpdate
 from sync_server.services import layouts
 
@@ -119,13 +119,38 @@ def create_event(session: Session, *, data: EventCreate) -> tuple[Event, list[Pe
         starts_at=int(data.starts_at.timestamp()),
         ends_at=int(data.ends_at.timestamp()),
         layout_id=layout.id,
+        rotating_required=data.rotating_required,
     )
     session.add(event)
     session.flush()
+    rule = [event_rule(event, venue)] if data.rotating_required else []
     return event, [
         Pending.upsert(event_row(event, venue), venue.code),
         layouts.published(session, layout),
+        *rule,
     ]
+
+
+def event_rule(event: Event, venue: Venue) -> Pending:
+    row = EventRuleRow(event=event.code, rotating_required=event.rotating_required)
+    return Pending.upsert(row, venue.code)
+
+
+def require_rotating(session: Session, *, event: Event, required: bool) -> list[Pending]:
+    """Make ``event`` take rotating codes only (its rights, issued so from now on, then carry
+    the claim), or lift it (rights issued rotating stay so). Its gates are told."""
+    event.rotating_required = required
+    if required:
+        session.execute(
+            update(AccessRight)
+            .where(AccessRight.event_id == event.id, AccessRight.secret.is_(None))
+            .values(rotating=True)
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    venue = session.get(Venue, event.venue_id)
+    assert venue is not None
+    return [event_rule(event, venue)]
 
 
 def create_gate(session: Session, *, data: GateCreate) -> tuple[Gate, list[Pending]]:

@@ -16,6 +16,7 @@ from shared.sync_schema import (
     BanRow,
     ChangeKind,
     EventRow,
+    EventRuleRow,
     GateRow,
     LayoutRow,
     OccupancyRow,
@@ -49,6 +50,7 @@ SAMPLES: list[_Row] = [
     key_row(KEY),
     StaffRow(name="leila.t", role="supervisor", pin_hash="scrypt$16384$8$1$c2FsdA==$aGFzaA=="),
     RotationKeyRow(rkid=rotation_key_id(bytes(range(32))), key=bytes(range(32))),
+    EventRuleRow(event="DERBY", rotating_required=True),
     UsageRow(right_id=bytes(range(16)), entries=2, inside=True, zone="NORD-A", last_scan_at=7),
     OccupancyRow(zone="NORD-A", count=42),
 ]

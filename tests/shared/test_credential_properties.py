@@ -47,6 +47,7 @@ credentials = st.builds(
         seat=st.none() | short_text,
         display_name=st.none() | st.text(max_size=40),
         secret=st.none(),
+        rotating=st.booleans(),
     ),
 )
 
@@ -206,6 +207,19 @@ def test_validly_signed_bad_claims_are_malformed(valid_code: str) -> None:
     claims[-2] = "NORD-A"
     bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims))
     with pytest.raises(MalformedCredential, match="-2"):
+        verify(bad, RING)
+
+
+@pytest.mark.parametrize("value", [False, 1, "true"])
+def test_the_rotating_claim_is_true_or_absent(valid_code: str, value: object) -> None:
+    claims = dict(cbor2.loads(decode_sign1(base45.b45decode(valid_code[4:])).payload))
+    assert verify(valid_code, RING).right.rotating is False  # absent
+    claims[-8] = True
+    signed = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims, canonical=True))
+    assert verify(signed, RING).right.rotating is True
+    claims[-8] = value
+    bad = _resigned({1: -8, 4: key_id(KEY.public_key())}, cbor2.dumps(claims, canonical=True))
+    with pytest.raises(MalformedCredential, match="-8"):
         verify(bad, RING)
 
 

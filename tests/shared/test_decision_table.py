@@ -22,6 +22,7 @@ from shared.rotating import rotation_key_id
 from shared.sync_schema import (
     BanRow,
     ChangeKind,
+    EventRuleRow,
     OccupancyRow,
     RevocationRow,
     RotationKeyRow,
@@ -404,6 +405,38 @@ def test_a_stale_code_still_leaves_and_a_banned_holder_is_banned_first(world: Wo
     check(world, old, Reason.GRANTED, gate="G-OUT")  # egress is never blocked
     world.add(BanRow(ban_id="B-ROT", scope=BanScope.RIGHT, subject=r.right_id, reason="tout"))
     check(world, old, Reason.BLACKLISTED)
+
+
+def test_a_right_issued_rotating_refuses_its_static_code(world: World) -> None:
+    """The signed part of a holder's rotating code, copied out of the page and shown alone,
+    does not enter: the credential itself says the right rotates."""
+    r = rotating_world(world).sell(right(rotating=True))
+    decision = world.scan(code(r))
+    assert decision.reason is Reason.STATIC_CODE and "issued rotating" in decision.detail
+    COVERED.add(Reason.STATIC_CODE)
+    check(world, rotating.make(code(r), ROTATION_KEY, r.right_id, T), Reason.GRANTED)
+    check(world, code(r), Reason.GRANTED, gate="G-OUT")  # egress is never blocked
+
+
+def test_an_event_requiring_rotating_codes_refuses_static_ones(world: World) -> None:
+    rotating_world(world).add(EventRuleRow(event="DERBY", rotating_required=True))
+    printed = world.sell(right())  # printed before the policy: its code carries no claim
+    check(world, code(printed), Reason.STATIC_CODE)
+    world.sell(right(secret="PLAIN-77"))
+    check(world, "PLAIN-77", Reason.STATIC_CODE)  # another system's plain code, too
+    check(world, rotating.make(code(printed), ROTATION_KEY, printed.right_id, T), Reason.GRANTED)
+    world.add(CONCERT)  # the rule is the derby's own
+    check(world, code(right(event=CONCERT_EVENT, zones=("FOSSE",))), Reason.GRANTED)
+    world.add(EventRuleRow(event="DERBY", rotating_required=False))  # the policy lifted
+    check(world, code(right()), Reason.GRANTED)
+
+
+def test_the_stale_cause_is_told_to_the_decision(world: World) -> None:
+    r = rotating_world(world).sell(right())
+    old = world.scan(rotating.make(code(r), ROTATION_KEY, r.right_id, T - 60))
+    ahead = world.scan(rotating.make(code(r), ROTATION_KEY, r.right_id, T + 60))
+    assert (old.cause, ahead.cause) == ("old", "ahead")
+    assert world.scan(code(right())).cause == ""
 
 
 # -- layouts: the same gates, another evening ------------------------------------------------

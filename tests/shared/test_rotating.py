@@ -5,13 +5,19 @@ docs/credential-format.md."""
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
+from datetime import timedelta
 
 import pyotp
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared import rotating
 from shared.errors import MalformedCredential
-from tests.support.world import T, code, right
+from shared.reasons import Reason
+from shared.sync_schema import RotationKeyRow
+from tests.support.world import NOW, T, World, code, right
 
 ROTATION_KEY = bytes(range(32))
 RIGHT_ID = bytes.fromhex("00112233445566778899aabbccddeeff")
@@ -100,3 +106,25 @@ def test_the_code_stays_in_qr_alphanumeric_mode() -> None:
     made = rotating.make(code(right()), ROTATION_KEY, RIGHT_ID, AT)
     alphanumeric = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
     assert set(made) <= alphanumeric
+
+
+@settings(max_examples=300, deadline=None)
+@given(shown_at=st.integers(-3600, 3600), scanned_at=st.integers(-3600, 3600))
+def test_a_rotating_code_enters_within_one_step_and_says_which_side_otherwise(
+    shown_at: int, scanned_at: int
+) -> None:
+    """Any instant the phone shows the code at, any instant the gate scans it: granted when
+    their steps are at most one apart, else stale, 'old' when shown before, 'ahead' after."""
+    world = World("memory")
+    world.add(RotationKeyRow(rkid=rotating.rotation_key_id(ROTATION_KEY), key=ROTATION_KEY))
+    r = world.sell(right())
+    shown = rotating.make(code(r), ROTATION_KEY, r.right_id, T + shown_at)
+    decision = world.scan(shown, at=NOW + timedelta(seconds=scanned_at))
+    apart = (T + scanned_at) // rotating.PERIOD_S - (T + shown_at) // rotating.PERIOD_S
+    if abs(apart) <= rotating.TOLERANCE_STEPS:
+        assert decision.reason is Reason.GRANTED
+    else:
+        assert decision.reason is Reason.STALE_CODE
+        assert decision.cause == ("old" if apart > 0 else "ahead")
+    static = world.scan(code(replace(r, rotating=True)), at=NOW + timedelta(seconds=scanned_at))
+    assert static.reason is Reason.STATIC_CODE  # its signed part alone never enters

@@ -23,6 +23,7 @@ from shared.sync_schema import (
     Change,
     ChangeBatch,
     ChangeKind,
+    EventRuleRow,
     GateRow,
     KeyRow,
     LayoutRow,
@@ -195,6 +196,11 @@ def _into_memory(view: MemoryReplicaView, row: _Row) -> None:
             view.layouts[row.code] = row.to_layout()
         case RotationKeyRow():
             view.rotation_keys[row.rkid] = row.key
+        case EventRuleRow():
+            if row.rotating_required:
+                view.rotating_events.add(row.event)
+            else:
+                view.rotating_events.discard(row.event)
         case GateRow():
             pass  # gates are given to decide() directly
         case RightRow():

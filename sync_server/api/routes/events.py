@@ -10,7 +10,13 @@ from sqlalchemy import select
 from sync_server import roles
 from sync_server.api.deps import AdminDep, SessionDep, UserDep, WriterDep
 from sync_server.models import Event, Season, Venue
-from sync_server.schemas import EventCreate, EventPublic, SeasonCreate, SeasonPublic
+from sync_server.schemas import (
+    EventCreate,
+    EventPublic,
+    EventRotating,
+    SeasonCreate,
+    SeasonPublic,
+)
 from sync_server.services import layouts, rights, site
 from sync_server.services.writes import commit
 
@@ -30,6 +36,7 @@ def _event_public(session: SessionDep, event: Event) -> EventPublic:
         starts_at=datetime.fromtimestamp(event.starts_at, UTC),
         ends_at=datetime.fromtimestamp(event.ends_at, UTC),
         over=event.ends_at <= datetime.now(UTC).timestamp(),
+        rotating_required=event.rotating_required,
     )
 
 
@@ -70,7 +77,11 @@ def create_event(data: EventCreate, session: SessionDep, actor: WriterDep) -> Ev
         actor=actor.name,
         action="event.create",
         target=event.code,
-        detail={"venue": data.venue, "season": data.season},
+        detail={
+            "venue": data.venue,
+            "season": data.season,
+            "rotating_required": data.rotating_required,
+        },
         remote_addr=actor.remote_addr,
     )
     return _event_public(session, event)
@@ -107,4 +118,20 @@ def open_gates(code: str, session: SessionDep, actor: WriterDep) -> EventPublic:
         detail={"gates": len(pending)},
         remote_addr=actor.remote_addr,
     )
+    return _event_public(session, event)
+
+
+@router.put("/events/{code}/rotating")
+def require_rotating(
+    code: str, data: EventRotating, session: SessionDep, actor: WriterDep
+) -> EventPublic:
+    """Take rotating codes only at this event (``required``), or lift it: its gates refuse
+    static codes (printed, copied, imported) with ``static_code``, its rights are issued
+    rotating."""
+    event = site.get_event(session, code)
+    roles.require_venue(actor, rights.venue_code(session, event))
+    pending = site.require_rotating(session, event=event, required=data.required)
+    commit(session, pending=pending, actor=actor.name, action="event.rotating",
+           target=event.code, detail={"required": data.required},
+           remote_addr=actor.remote_addr)  # fmt: skip
     return _event_public(session, event)

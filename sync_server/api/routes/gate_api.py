@@ -34,7 +34,7 @@ from sync_server.core.security import (
 from sync_server.db import get_sessionmaker, passing_state
 from sync_server.feed import current_seq, head_and_epoch, read_page_json
 from sync_server.models import Device, EnrollmentCode, Gate, Venue
-from sync_server.services import alerts, layouts, scans
+from sync_server.services import alerts, layouts, rotation, scans
 from sync_server.services.writes import commit
 from sync_server.streams import DEVICE, open_stream, unless_ended
 
@@ -88,10 +88,10 @@ def changes(
     """The changes this gate needs after cursor ``since``: its venue's and the global ones, in
     the shape its protocol reads (``shared.protocol.NOT_SENT``)."""
     stated = protocol.stated(request.headers.get(protocol.HEADER)) or protocol.PROTOCOL
-    if stated < protocol.LAYOUTS_SINCE and layouts.layout_count(session, me.venue.id) > 1:
+    unreadable = _unreadable(session, me.venue) if stated < protocol.LAYOUTS_SINCE else None
+    if unreadable is not None:
         why = (
-            f"venue {me.venue.code} has several layouts, which a protocol-{stated} gate cannot "
-            "read (it would decide every event in the default one): upgrade the gate's software "
+            f"venue {me.venue.code} {unreadable}: upgrade the gate's software "
             "(docs/deploy.md, 'Upgrading'); its scans are still taken"
         )
         session.close()  # a GET's session only reads: the alert is written as a writer
@@ -117,6 +117,21 @@ def changes(
         not_sent=protocol.NOT_SENT.get(stated, frozenset()),
     )
     return Response(page, media_type="application/json")
+
+
+def _unreadable(session: SessionDep, venue: Venue) -> str | None:
+    """What a venue has that a gate older than protocol 3 would decide wrongly; None: nothing."""
+    if layouts.layout_count(session, venue.id) > 1:
+        return (
+            "has several layouts, which a protocol-2 gate cannot read (it would decide every "
+            "event in the default one)"
+        )
+    if rotation.in_use(session, venue):
+        return (
+            "uses rotating codes, which a protocol-2 gate can neither read nor enforce (it "
+            "would admit a copied static code)"
+        )
+    return None
 
 
 @router.post("/scans")

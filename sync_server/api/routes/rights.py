@@ -17,12 +17,14 @@ from shared import rotating
 from shared.i18n import DEFAULT_LANGUAGE, Language
 from sync_server import qr, roles
 from sync_server.api.deps import Actor, AdminDep, SessionDep, SettingsDep, WriterDep
+from sync_server.core.config import Settings
 from sync_server.dashboard import report_pdf as ticket_file
 from sync_server.db import writes
 from sync_server.errors import Conflict, NotFound
 from sync_server.models import AccessRight, Event, ImportJob, Venue
 from sync_server.schemas import (
     MAX_INT,
+    HolderLinkPublic,
     ImportJobPublic,
     ImportReport,
     IssuedCode,
@@ -35,7 +37,7 @@ from sync_server.schemas import (
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import imports, layouts, rights, rotation, site
+from sync_server.services import holder_links, imports, layouts, rights, rotation, site
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -211,30 +213,83 @@ def revoke(
 def transfer(
     right_id: str,
     data: TransferRequest,
+    request: Request,
     session: SessionDep,
     actor: WriterDep,
     settings: SettingsDep,
 ) -> TransferPublic:
-    """A new right and a new code for the new holder; the old right is revoked."""
+    """A new right and a new code for the new holder (a rotating right: a new holder's link,
+    and so a new secret); the old right is revoked, its link dead."""
     right, event = _their_right(session, right_id, actor)
     new, pending = rights.transfer_right(session, right=right, event=event, data=data)
-    code = rights.issue_code(session, right=new, event=event, passphrase=settings.key_passphrase)
+    code, link = None, None
+    if new.rotating:  # a new right, so a new secret; the old link ended with the old right
+        link = holder_links.url(
+            _holder_base(request, settings), holder_links.issue(session, right=new, by=actor.name)
+        )
+    else:
+        code = rights.issue_code(
+            session, right=new, event=event, passphrase=settings.key_passphrase
+        )
     commit(
         session,
         pending=pending,
         actor=actor.name,
         action="right.transfer",
         target=right_id,
-        detail={"new_right": new.id.hex()},
+        detail={"new_right": new.id.hex(), "holder_link": link is not None},
         remote_addr=actor.remote_addr,
     )
     return TransferPublic(
-        old=rights.to_public(right, event.code), new=rights.to_public(new, event.code), code=code
+        old=rights.to_public(right, event.code),
+        new=rights.to_public(new, event.code),
+        code=code,
+        holder_link=link,
     )
 
 
-def _issue(right_id: str, session: SessionDep, actor: WriterDep, passphrase: str) -> str:
+def _holder_base(request: Request, settings: Settings) -> str:
+    """Where holders reach this server: the setting, else the address this call came to."""
+    return settings.holder_base_url or str(request.base_url)
+
+
+@router.post("/rights/{right_id}/holder-link", status_code=status.HTTP_201_CREATED)
+def make_holder_link(
+    right_id: str, request: Request, session: SessionDep, actor: WriterDep, settings: SettingsDep
+) -> HolderLinkPublic:
+    """The holder's link to a rotating ticket (``/t/<token>``): shown once, kept hashed; the
+    right's previous link, if any, stops working."""
     right, event = _their_right(session, right_id, actor)
+    rotation.active_key(session, event.venue_id)  # the venue can make rotating codes
+    token = holder_links.issue(session, right=right, by=actor.name)
+    commit(session, actor=actor.name, action="right.holder_link", target=right_id,
+           remote_addr=actor.remote_addr)  # fmt: skip
+    return HolderLinkPublic(
+        right_id=right_id, url=holder_links.url(_holder_base(request, settings), token)
+    )
+
+
+@router.delete("/rights/{right_id}/holder-link", status_code=status.HTTP_204_NO_CONTENT)
+def end_holder_link(right_id: str, session: SessionDep, actor: WriterDep) -> Response:
+    """The right's link stops working (a phone lost, a link sent to the wrong person); the
+    right stays valid: make a new link for its holder."""
+    right, _ = _their_right(session, right_id, actor)
+    if not holder_links.end(session, right=right, reason=holder_links.SWITCHED_OFF):
+        raise NotFound(f"right {right_id} has no live holder's link", said="no_holder_link")
+    commit(session, actor=actor.name, action="right.holder_link_revoke", target=right_id,
+           remote_addr=actor.remote_addr)  # fmt: skip
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _issue(right_id: str, session: SessionDep, actor: WriterDep, passphrase: str) -> str:
+    """A static code (text, image, PDF): never of a rotating right, which gates would refuse."""
+    right, event = _their_right(session, right_id, actor)
+    if right.rotating:
+        raise Conflict(
+            "this ticket opens only as a rotating code: give its holder's link "
+            f"(POST /rights/{right_id}/holder-link) or its wallet object",
+            said="rotating_right",
+        )
     code = rights.issue_code(session, right=right, event=event, passphrase=passphrase)
     commit(
         session,
