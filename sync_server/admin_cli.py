@@ -415,7 +415,11 @@ def _event_line(event: dict[str, Any]) -> str:
     venue = event.get("venue")
     when = f"{_when(event['starts_at'], venue)} to {_when(event['ends_at'], venue)}"
     layout = f" ({event['layout']} layout)" if event.get("layout") else ""
-    return f"event {event['code']}: {event['name']} at {event['venue']}{layout}{season}, {when}"
+    rotating = ", rotating codes only" if event.get("rotating_required") else ""
+    return (
+        f"event {event['code']}: {event['name']} at {event['venue']}{layout}{season}, {when}"
+        f"{rotating}"
+    )
 
 
 def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -427,6 +431,7 @@ def _event_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "season": args.season,
         "starts_at": args.starts,
         "ends_at": args.ends,
+        "rotating_required": args.rotating_required,
     }
     event = server.call("POST", "events", body=body).json()
     text = _event_line(event)
@@ -452,6 +457,17 @@ def _event_list(server: SyncServer, _args: argparse.Namespace) -> Output:
         for e in events
     ]
     return Output(events, _table(["event", "name", "venue", "season", "starts", "ends"], rows))
+
+
+def _event_rotating(server: SyncServer, args: argparse.Namespace) -> Output:
+    body = {"required": args.required}
+    event = server.call("PUT", "events", args.code, "rotating", body=body).json()
+    said = (
+        "its gates take rotating codes only: printed and copied codes are refused (static_code)"
+        if event["rotating_required"]
+        else "its gates take static codes again (rights issued rotating stay rotating)"
+    )
+    return Output(event, f"{_event_line(event)}\n{said}")
 
 
 def _event_open_gates(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -674,6 +690,7 @@ def _rights_create(server: SyncServer, args: argparse.Namespace) -> Output:
         "kind": args.kind,
         "seat": args.seat,
         "secret": args.secret,
+        "rotating": args.rotating,
     }
     right = server.call("POST", "rights", body=_given(body)).json()
     return Output(right, _right_text(right))
@@ -712,15 +729,23 @@ def _rights_revoke(server: SyncServer, args: argparse.Namespace) -> Output:
 def _rights_transfer(server: SyncServer, args: argparse.Namespace) -> Output:
     body = {"holder": args.holder}
     answer = server.call("POST", "rights", args.id, "transfer", body=body).json()
+    given = (
+        f"holder's link (the old one is dead): {answer['holder_link']}"
+        if answer["holder_link"]
+        else f"code: {answer['code']}"
+    )
     text = (
         f"right {answer['old']['right_id']} revoked (transferred)\n"
-        f"new {_right_text(answer['new'])}\ncode: {answer['code']}"
+        f"new {_right_text(answer['new'])}\n{given}"
     )
     return Output(answer, text)
 
 
 def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
-    """One signed code, printed and drawn in every image asked for (the same code in each)."""
+    """One signed code, printed and drawn in every image asked for (the same code in each); with
+    ``--rotating``, the holder's link to a rotating ticket (and its QR, to open the page)."""
+    if args.rotating:
+        return _holder_link(server, args)
     issued = server.call("GET", "rights", args.id, "code").json()
     lines = [issued["code"]]
     if args.png:
@@ -728,6 +753,31 @@ def _issue(server: SyncServer, args: argparse.Namespace) -> Output:
     if args.svg:
         lines.append(_write(args.svg, qr.render(issued["code"], "svg")))
     return Output(issued, "\n".join(lines))
+
+
+def _holder_link(server: SyncServer, args: argparse.Namespace) -> Output:
+    made = server.call("POST", "rights", args.id, "holder-link").json()
+    lines = [made["url"], "give it to the holder only; the right's previous link, if any, is dead"]
+    if getattr(args, "png", None):
+        lines.append(_write(args.png, qr.render(made["url"], "png")))
+    if getattr(args, "svg", None):
+        lines.append(_write(args.svg, qr.render(made["url"], "svg")))
+    return Output(made, "\n".join(lines))
+
+
+def _rights_unlink(server: SyncServer, args: argparse.Namespace) -> Output:
+    server.call("DELETE", "rights", args.id, "holder-link")
+    return Output(
+        {"right_id": args.id, "holder_link": None},
+        f"right {args.id}: its holder's link no longer works (the right stays valid)",
+    )
+
+
+def _rights_wallet(server: SyncServer, args: argparse.Namespace) -> Output:
+    """The Google Wallet payload (event class and ticket object, rotating barcode)."""
+    answer = server.call("GET", "rights", args.id, "wallet.json", params={"lang": args.lang})
+    note = _write(args.out, answer.content)
+    return Output({"right_id": args.id, "file": args.out}, note)
 
 
 def _rights_ticket(server: SyncServer, args: argparse.Namespace) -> Output:
@@ -1084,8 +1134,18 @@ def _event_commands(commands: _Commands) -> None:
     create.add_argument("--starts", required=True, metavar="ISO", help="e.g. 2026-11-22T20:00+01")
     create.add_argument("--ends", required=True, metavar="ISO")
     event.add("list", _event_list, "every event, by start time")
+    create.add_argument(
+        "--rotating-required",
+        action="store_true",
+        help="rotating codes only (holder's page, wallet): static ones refused",
+    )
     opening = event.add("open-gates", _event_open_gates, "make every gate of the venue control it")
     opening.add_argument("code")
+    rotating = event.add("rotating", _event_rotating, "take rotating codes only, or not")
+    rotating.add_argument("code")
+    required = rotating.add_mutually_exclusive_group(required=True)
+    required.add_argument("--required", dest="required", action="store_true")
+    required.add_argument("--not-required", dest="required", action="store_false")
 
 
 def _gate_options(parser: argparse.ArgumentParser) -> None:
@@ -1151,6 +1211,12 @@ def _rights_commands(commands: _Commands) -> None:
     create.add_argument("--zones", type=_codes, required=True, help="Z1,Z2")
     create.add_argument("--holder", help="your reference of the person (customer number...)")
     create.add_argument("--secret", help="a code from another ticketing system (else EG1)")
+    create.add_argument(
+        "--rotating",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="shown only as a rotating code (default: as its event requires)",
+    )
     _right_options(create)
     listing = rights.add("list", _rights_list, "access rights, oldest first")
     listing.add_argument("--event")
@@ -1166,6 +1232,13 @@ def _rights_commands(commands: _Commands) -> None:
     rotating_ = rights.add("rotating", _rights_rotating,
                            "a right's rotating code material (holder's page, wallet)")  # fmt: skip
     rotating_.add_argument("right_id")
+    link = rights.add("link", _holder_link, "a new holder's link to a rotating ticket")
+    link.add_argument("id")
+    unlink = rights.add("unlink", _rights_unlink, "end a right's holder's link")
+    unlink.add_argument("id")
+    wallet = rights.add("wallet", _rights_wallet, "the Google Wallet ticket (rotating barcode)")
+    wallet.add_argument("id")
+    wallet.add_argument("--out", required=True, metavar="FILE", help="the JSON to write")
     ticket = rights.add("ticket", _rights_ticket, "the ticket as an A6 PDF with its QR code")
     ticket.add_argument("id")
     ticket.add_argument("--out", required=True, metavar="FILE", help="the PDF to write")
@@ -1173,6 +1246,11 @@ def _rights_commands(commands: _Commands) -> None:
     issue.add_argument("id")
     issue.add_argument("--png", metavar="FILE", help="write the QR code as a PNG image")
     issue.add_argument("--svg", metavar="FILE", help="write the QR code as an SVG image")
+    issue.add_argument(
+        "--rotating",
+        action="store_true",
+        help="a rotating ticket: print a new holder's link (images: of the link)",
+    )
     subscribe = commands.add("subscribe", _subscribe, "a season ticket: a right per event")
     subscribe.add_argument("--season", required=True)
     subscribe.add_argument("--holder", required=True)

@@ -116,6 +116,7 @@ FIELD_NAMES: Words = {
     "expires": {_.FR: "Expire", _.AR: "ينتهي", _.EN: "Expires"},
     "display_name": {_.FR: "Nom affiché", _.AR: "الاسم المعروض", _.EN: "Display name"},
     "secret": {_.FR: "Code en clair", _.AR: "الرمز الصريح", _.EN: "Plain code"},
+    "rotating": {_.FR: "Code tournant", _.AR: "رمز متغيّر", _.EN: "Rotating code"},
     "row": {_.FR: "Ligne", _.AR: "السطر", _.EN: "Row"},
 }
 """What a field is called on the pages (the model's own name when it has none here)."""

@@ -963,6 +963,30 @@ TEXTS: Words = {
     "key_retired": {_.FR: "retirée", _.AR: "مسحوب", _.EN: "retired"},
     "created": {_.FR: "Créée", _.AR: "أُنشئ", _.EN: "Created"},
     "ticket_pdf": {_.FR: "Billet (PDF)", _.AR: "التذكرة (PDF)", _.EN: "Ticket (PDF)"},
+    "holder_link_made": {
+        _.FR: "Lien du porteur créé : donnez-le à lui seul (il ne sera plus affiché). Le lien "
+        "précédent de ce billet ne fonctionne plus.",
+        _.AR: "أُنشئ رابط الحامل: أعطه له وحده (لن يُعرض مرة أخرى). الرابط السابق لهذه التذكرة "
+        "لم يعد يعمل.",
+        _.EN: "Holder's link made: give it to the holder only (it is not shown again). The "
+        "ticket's previous link no longer works.",
+    },
+    "holder_link": {_.FR: "Lien du porteur", _.AR: "رابط الحامل", _.EN: "Holder's link"},
+    "holder_link_end": {_.FR: "Désactiver le lien", _.AR: "تعطيل الرابط", _.EN: "Switch link off"},
+    "wallet_export": {_.FR: "Google Wallet", _.AR: "Google Wallet", _.EN: "Google Wallet"},
+    "rotating_badge": {_.FR: "code tournant", _.AR: "رمز متغيّر", _.EN: "rotating code"},
+    "rotating_only": {
+        _.FR: "Codes tournants seulement",
+        _.AR: "رموز متغيّرة فقط",
+        _.EN: "Rotating codes only",
+    },
+    "rotating_only_hint": {
+        _.FR: "billets imprimés et captures refusés à la porte",
+        _.AR: "التذاكر المطبوعة ولقطات الشاشة مرفوضة عند البوابة",
+        _.EN: "printed tickets and screenshots refused at the gate",
+    },
+    "rotating_require": {_.FR: "Exiger", _.AR: "اشتراط", _.EN: "Require"},
+    "rotating_lift": {_.FR: "Lever", _.AR: "رفع", _.EN: "Lift"},
     "holder_title": {_.FR: "Votre billet", _.AR: "تذكرتك", _.EN: "Your ticket"},
     "holder_hint": {
         _.FR: "Présentez cet écran à la porte. Le code change toutes les {period} s : une "

@@ -36,6 +36,7 @@ from sync_server.api.routes import monitor as monitor_api
 from sync_server.api.routes import rights as rights_api
 from sync_server.api.routes import users as users_api
 from sync_server.api.routes import venues as venues_api
+from sync_server.core.config import get_settings
 from sync_server.dashboard import render
 from sync_server.dashboard.auth import (
     PREFIX,
@@ -54,6 +55,7 @@ from sync_server.models import Gate, Season, Venue
 from sync_server.schemas import (
     BanCreate,
     EventCreate,
+    EventRotating,
     GateCreate,
     GateUpdate,
     KeyRotate,
@@ -349,6 +351,7 @@ def create_event(
     ends: Text,
     season: OptionalText = "",
     layout: OptionalText = "",
+    rotating_required: OptionalText = "",
 ) -> Response:
     check_csrf(viewer, csrf)
     place = session.scalar(select(Venue).where(Venue.code == venue))
@@ -356,7 +359,7 @@ def create_event(
     data, error = _attempt(
         lambda: EventCreate.model_validate(
             {"code": code, "name": name, "venue": venue, "season": season or None,
-             "layout": layout.strip() or None,
+             "layout": layout.strip() or None, "rotating_required": bool(rotating_required),
              "starts_at": _local(starts, timezone), "ends_at": _local(ends, timezone)}
         ), viewer.language)  # fmt: skip
     if data is None:
@@ -374,6 +377,26 @@ def create_event(
             time=localtime.day_clock(made.ends_at, timezone),
         )
     return _events_page(viewer, session, message=message, code=201)
+
+
+@router.post("/events/{event_code}/rotating")
+def event_rotating(
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    event_code: Annotated[str, Path(max_length=64)],
+    required: OptionalText = "",
+) -> Response:
+    """Take rotating codes only at the event, or lift it (the API's)."""
+    check_csrf(viewer, csrf)
+    try:
+        events_api.require_rotating(
+            event_code, EventRotating(required=bool(required)), session, _actor(viewer)
+        )
+    except ServerError as exc:
+        return _events_page(viewer, session, **_refused(session, viewer, exc))
+    say = render.speakers()[viewer.language]
+    return _events_page(viewer, session, message=say.t("done"))
 
 
 # -- gates --------------------------------------------------------------------------------------
@@ -594,6 +617,7 @@ def _rights_page(
     message: str = "",
     error: str = "",
     code: int = 200,
+    link: str = "",
 ) -> HTMLResponse:
     found = []
     if holder or event:
@@ -602,9 +626,11 @@ def _rights_page(
             holder_id=holder_id(holder).hex() if holder else None, limit=200, offset=0,
         )  # fmt: skip
     events = events_api.list_events(session, _actor(viewer))
+    link_qr = Markup(qr.render(link, "svg", scale=5).decode("utf-8")) if link else ""  # noqa: S704 (segno's own SVG of our link)
     return _page(
         "office_rights.html", viewer, "rights", status_code=code, rights=found, holder=holder,
-        event=event, events=events, message=message, error=error,
+        event=event, events=events, message=message, error=error, link=link, link_qr=link_qr,
+        wallet=bool(get_settings().wallet_issuer_id),
     )  # fmt: skip
 
 
@@ -637,6 +663,62 @@ def revoke_right(
         return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=holder, message=say.t("done"))
+
+
+@router.post("/rights/{right_id}/holder-link")
+def make_holder_link(
+    request: Request,
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    csrf: CsrfField,
+    right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
+    holder: OptionalText = "",
+) -> Response:
+    """A new holder's link to a rotating ticket, shown once with its QR code (the API's)."""
+    check_csrf(viewer, csrf)
+    try:
+        made = rights_api.make_holder_link(right_id, request, session, _actor(viewer), settings)
+    except ServerError as exc:
+        return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
+    say = render.speakers()[viewer.language]
+    return _rights_page(viewer, session, holder=holder, message=say.t("holder_link_made"),
+                        link=made.url, code=201)  # fmt: skip
+
+
+@router.post("/rights/{right_id}/holder-link/end")
+def end_holder_link(
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    csrf: CsrfField,
+    right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
+    holder: OptionalText = "",
+) -> Response:
+    """The right's holder's link stops working (the API's)."""
+    check_csrf(viewer, csrf)
+    try:
+        rights_api.end_holder_link(right_id, session, _actor(viewer))
+    except ServerError as exc:
+        return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
+    say = render.speakers()[viewer.language]
+    return _rights_page(viewer, session, holder=holder, message=say.t("done"))
+
+
+@router.get("/rights/{right_id}/wallet.json")
+@writes
+def wallet_ticket(
+    viewer: WriterViewerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    right_id: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{32}$")],
+) -> Response:
+    """The Google Wallet ticket to download (the API's), its names in the page's language."""
+    document = rights_api.wallet_ticket(right_id, session, _actor(viewer), settings,
+                                        viewer.language)  # fmt: skip
+    return JSONResponse(
+        document,
+        headers={"Content-Disposition": f'attachment; filename="wallet-{right_id.lower()}.json"'},
+    )
 
 
 @router.get("/rights/{right_id}/ticket.pdf")
@@ -674,7 +756,8 @@ def transfer_right(
         return _rights_page(viewer, session, holder=holder, **_refused(session, viewer, exc))
     say = render.speakers()[viewer.language]
     return _rights_page(viewer, session, holder=data.holder,
-                        message=say.t("transferred", id=done.new.right_id), code=201)  # fmt: skip
+                        message=say.t("transferred", id=done.new.right_id),
+                        link=done.holder_link or "", code=201)  # fmt: skip
 
 
 IMPORT_TYPES = {".csv": "text/csv", ".json": "application/json"}

@@ -599,3 +599,36 @@ def test_accounts_from_the_command_line(
                for line in listed.splitlines())  # fmt: skip
     refused = admin("user", "create", name, "--role", "supervisor", role="supervisor")
     assert refused.status == EXIT_REFUSED and "admin role" in refused.err
+
+
+def test_rotating_tickets_from_the_command_line(admin: Admin, tmp_path: Path) -> None:
+    """An event taking rotating codes only, its venue's rotation key, a ticket issued with its
+    holder's link, a transfer giving a new link, a link ended; the wallet needs an issuer id."""
+    site = new_site(admin, tmp_path)
+    if not admin("--json", "keys", "list").json():
+        assert admin("keys", "rotate").status == EXIT_OK
+    made = admin("event", "rotating", site.event, "--required")
+    assert made.status == EXIT_OK and "rotating codes only" in made.out, made.err
+    key = admin("rotation-key", "rotate", site.venue)
+    assert key.status == EXIT_OK and "rotation key" in key.out, key.err
+    assert re.search(r"^[0-9A-F]{8}\s+active", admin("rotation-key", "list", site.venue).out, re.M)
+    right = admin("--json", "rights", "create", "--event", site.event, "--zones", "NORD").json()
+    assert right["rotating"] is True  # as its event requires
+    static = admin("issue", right["right_id"])
+    assert static.status == EXIT_REFUSED and "rotating" in static.err
+    issued = admin("issue", right["right_id"], "--rotating", "--png", str(tmp_path / "link.png"))
+    assert issued.status == EXIT_OK, issued.err
+    link = issued.out.splitlines()[0]
+    assert link.startswith("http") and "/t/" in link
+    assert Image.open(tmp_path / "link.png").size[0] > 0
+    assert httpx.get(link).status_code == 200
+    moved = admin("rights", "transfer", right["right_id"], "--holder", "someone-else")
+    assert moved.status == EXIT_OK, moved.err
+    new_link = re.search(r"holder's link \(the old one is dead\): (\S+)", moved.out)
+    assert new_link and new_link.group(1) != link
+    assert httpx.get(link).status_code == 410 and httpx.get(new_link.group(1)).status_code == 200
+    new_id = admin("--json", "rights", "list", "--event", site.event).json()[-1]["right_id"]
+    assert admin("rights", "unlink", new_id).status == EXIT_OK
+    assert httpx.get(new_link.group(1)).status_code == 410
+    wallet = admin("rights", "wallet", new_id, "--out", str(tmp_path / "w.json"))
+    assert wallet.status == EXIT_REFUSED and "ENTRIX_WALLET_ISSUER_ID" in wallet.err

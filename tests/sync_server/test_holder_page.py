@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import uuid
 from pathlib import Path
 
 import cv2
@@ -21,9 +22,10 @@ from scanner_app.decoders import make_decoder
 from shared import rotating
 from shared.reasons import Reason
 from sync_server.dashboard.holder import STATIC, VENDORED
-from tests.support.browser import needs_chromium
+from tests.support.browser import needs_chromium, sign_in
 from tests.support.server import REPO, RunningServer
 from tests.support.site import Site, ok
+from tests.sync_server.test_sessions import PASSWORD, add_user
 
 pytestmark = needs_chromium
 PHONE = {"width": 390, "height": 844}
@@ -242,3 +244,41 @@ def test_the_page_speaks_arabic_right_to_left_and_english(
 def test_the_vendored_qr_encoder_is_the_published_one() -> None:
     for name, digest in VENDORED.items():
         assert hashlib.sha256((STATIC / name).read_bytes()).hexdigest() == digest, name
+
+
+def test_the_back_office_gives_a_holder_link_and_requires_rotating_codes(
+    browser: Browser, server: RunningServer, place: Site, tmp_path: Path
+) -> None:
+    holder = f"CLIENT-{uuid.uuid4().hex[:6]}"
+    right = place.right(rotating=True, holder=holder)
+    office = sign_in(browser, server.url, add_user(server.database_url, "admin"), PASSWORD,
+                     locale="fr-FR")  # fmt: skip
+    office.goto(f"{server.url}/dashboard/office/rights?holder={holder}")
+    row = office.locator(f'tr[data-right="{right["right_id"]}"]')
+    expect(row.locator(".badge")).to_have_text("code tournant")
+    expect(row.locator(".ticket-link")).to_have_count(0)  # no static ticket to print
+    row.get_by_role("button", name="Lien du porteur").click()
+    shown = office.locator(".holder-link")
+    expect(shown).to_be_visible()
+    link = shown.locator("a").inner_text()
+    shot = tmp_path / "office-link.png"
+    shown.locator(".qr").screenshot(path=str(shot))
+    read = make_decoder().decode(cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2GRAY))
+    assert read == [link]  # the QR to send or print opens the holder's page
+    phone = _phone(browser)
+    phone.goto(link)
+    expect(phone.locator("#code svg")).to_be_visible()
+    office.locator(f'tr[data-right="{right["right_id"]}"]').get_by_role(
+        "button", name="Désactiver le lien"
+    ).click()
+    phone.reload()
+    expect(phone.locator(".ended")).to_contain_text("désactivé")
+    office.goto(f"{server.url}/dashboard/office/events")
+    event_row = office.locator(f'tr[data-event="{place.event}"]')
+    event_row.get_by_role("button", name="Exiger").click()
+    expect(office.locator(f'tr[data-event="{place.event}"] .badge')).to_have_text("code tournant")
+    assert ok(place.admin.get(f"/events/{place.event}"))["rotating_required"] is True
+    office.locator(f'tr[data-event="{place.event}"]').get_by_role("button", name="Lever").click()
+    expect(office.locator(f'tr[data-event="{place.event}"] .badge')).to_have_count(0)
+    office.context.close()
+    phone.context.close()

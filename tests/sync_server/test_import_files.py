@@ -39,6 +39,16 @@ def test_header_names_with_spaces_around_them() -> None:
     assert isinstance(right, RightCreate) and right.zones == ["NORD"]
 
 
+def test_a_rotating_column_marks_rights_rotating_or_not() -> None:
+    data = (
+        b"event;zones;rotating\nDERBY;NORD;true\nDERBY;NORD;0\nDERBY;NORD;\nDERBY;NORD;peut-etre\n"
+    )
+    marked = [
+        right.rotating if isinstance(right, RightCreate) else "bad" for _, right in rows(data)
+    ]
+    assert marked == [True, False, None, "bad"]  # empty: as its event requires
+
+
 def test_windows_1252_is_refused_with_what_to_do() -> None:
     data = "event;zones;display_name\r\nDERBY;NORD;Hélène\r\n".encode("cp1252")
     with pytest.raises(Invalid) as refused:

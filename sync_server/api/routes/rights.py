@@ -6,7 +6,7 @@ import contextlib
 import threading
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
@@ -37,7 +37,7 @@ from sync_server.schemas import (
     TransferPublic,
     TransferRequest,
 )
-from sync_server.services import holder_links, imports, layouts, rights, rotation, site
+from sync_server.services import holder_links, imports, layouts, rights, rotation, site, wallet
 from sync_server.services.writes import commit
 
 router = APIRouter(tags=["access rights"])
@@ -335,6 +335,45 @@ def rotating_code(
         period_s=rotating.PERIOD_S, digits=rotating.DIGITS, value_pattern=made.value_pattern,
         code=made.code_at(int(datetime.now(UTC).timestamp())),
     )  # fmt: skip
+
+
+@router.get("/rights/{right_id}/wallet.json")
+@writes
+def wallet_ticket(
+    right_id: str,
+    session: SessionDep,
+    actor: WriterDep,
+    settings: SettingsDep,
+    lang: Annotated[Language, Query()] = DEFAULT_LANGUAGE,
+) -> dict[str, Any]:
+    """The right as a Google Wallet event ticket with a rotating barcode: the payload
+    (``eventTicketClasses``, ``eventTicketObjects``) to insert with the organiser's issuer
+    account (``ENTRIX_WALLET_ISSUER_ID``). It holds the right's secret: the holder's only.
+    Audited like a code."""
+    if not settings.wallet_issuer_id:
+        raise Conflict("no Google Wallet issuer id is set (ENTRIX_WALLET_ISSUER_ID)",
+                       said="no_wallet_issuer")  # fmt: skip
+    right, event = _their_right(session, right_id, actor)
+    if right.secret is not None:
+        raise Conflict("a plain code (from another ticketing system) does not rotate",
+                       said="plain_does_not_rotate")  # fmt: skip
+    credential = rights.issue_code(
+        session, right=right, event=event, passphrase=settings.key_passphrase
+    )
+    made = rotation.for_right(session, right=right, event=event, credential=credential)
+    venue = session.get(Venue, event.venue_id)
+    assert venue is not None
+    names = {z.code: z.name for z in layouts.zones_of(session, layouts.of_event(session, event))}
+    issuer = settings.wallet_issuer_id
+    document = wallet.payload(
+        wallet.event_class(issuer_id=issuer, event=event, venue=venue, language=lang.value),
+        wallet.ticket_object(issuer_id=issuer, right=right, event=event, made=made,
+                             zone_names=[names.get(z, z) for z in right.zones],
+                             language=lang.value),
+    )  # fmt: skip
+    commit(session, actor=actor.name, action="right.issue_wallet", target=right_id,
+           detail={"rkid": made.rkid}, remote_addr=actor.remote_addr)  # fmt: skip
+    return document
 
 
 @router.get(
