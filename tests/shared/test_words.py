@@ -10,6 +10,7 @@ import pytest
 from scanner_app.i18n import TEXTS, text
 from shared.i18n import (
     AGES,
+    CAUSES,
     REASONS,
     Language,
     age_text,
@@ -35,6 +36,7 @@ CATALOGS = {
     "right states": words.RIGHT_STATES,
     "refusals": words.REFUSALS,
     "severities": {str(k): v for k, v in words.SEVERITIES.items()},
+    "causes": {f"{reason}/{cause}": v for (reason, cause), v in CAUSES.items()},
 }
 
 
@@ -68,6 +70,19 @@ def test_reasons_say_what_to_do() -> None:
     assert reason_text("wrong_zone", "en", zone="Loges VIP") == "Wrong stand: ticket for Loges VIP"
     assert reason_text(NOT_PASSED, "en") == "Nobody passed — entry cancelled"
     assert reason_text("blacklisted", "ar") == "ممنوع من دخول الملعب — اتصل بالأمن"
+
+
+def test_a_stale_code_says_which_to_check() -> None:
+    old = reason_text("stale_code", "en", cause="old")
+    ahead = reason_text("stale_code", "en", cause="ahead")
+    assert (
+        "screenshot" in old and "behind" in old and "ahead" in ahead and "screenshot" not in ahead
+    )
+    assert (
+        reason_text("stale_code", "ar", cause="ahead")
+        == CAUSES[("stale_code", "ahead")][Language.AR]
+    )
+    assert reason_text("stale_code", cause="sideways") == reason_text("stale_code")  # unknown
 
 
 def test_a_reason_from_a_newer_server_is_shown_as_it_is() -> None:

@@ -77,10 +77,11 @@ def frozen_first(folder: Path) -> Path:
 
 
 def back_to_schema_1(path: Path) -> None:
-    """Undo replica steps 3 (layouts, staff, rotation keys) and 2 (the scans' sequence
-    numbers): the file a release 0.1.0 gate made."""
+    """Undo replica steps 4 (event rules), 3 (layouts, staff, rotation keys) and 2 (the scans'
+    sequence numbers): the file a release 0.1.0 gate made."""
     db = sqlite3.connect(path, isolation_level=None)
     try:
+        db.execute("DROP TABLE event_rules")
         db.execute("DROP TABLE layouts")
         db.execute("DROP TABLE staff")
         db.execute("DROP TABLE rotation_keys")

@@ -61,6 +61,9 @@ SCOPED = {
     ("POST", "/api/v1/rights/import"),
     ("POST", "/api/v1/rights/{right_id}/revoke"),
     ("POST", "/api/v1/rights/{right_id}/transfer"),
+    ("POST", "/api/v1/rights/{right_id}/holder-link"),
+    ("DELETE", "/api/v1/rights/{right_id}/holder-link"),
+    ("PUT", "/api/v1/events/{code}/rotating"),
     ("POST", "/api/v1/quarantine"),
 }
 """Checked against the venue they touch (quarantine: the venues of the scans decided)."""
@@ -133,6 +136,11 @@ def test_a_venue_admin_changes_its_venue_and_not_the_other(
         "B's ticket given": club_a.post(f"/rights/{theirs[1]}/transfer", json={"holder": "me"}),
         "B's code": club_a.get(f"/rights/{theirs[1]}/code"),
         "B's ticket PDF": club_a.get(f"/rights/{theirs[1]}/ticket.pdf"),
+        "B's holder link": club_a.post(f"/rights/{theirs[1]}/holder-link"),
+        "B's link ended": club_a.delete(f"/rights/{theirs[1]}/holder-link"),
+        "B's wallet ticket": club_a.get(f"/rights/{theirs[1]}/wallet.json"),
+        "B's material": club_a.get(f"/rights/{theirs[1]}/rotating"),
+        "B's event rotating": club_a.put(f"/events/{b.event}/rotating", json={"required": True}),
     }
     wrong = {k: f"{r.status_code} {r.text[:120]}" for k, r in refused.items()
              if r.status_code != 403 or "does not manage venue" not in r.text}  # fmt: skip

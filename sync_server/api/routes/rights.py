@@ -350,10 +350,10 @@ def wallet_ticket(
     (``eventTicketClasses``, ``eventTicketObjects``) to insert with the organiser's issuer
     account (``ENTRIX_WALLET_ISSUER_ID``). It holds the right's secret: the holder's only.
     Audited like a code."""
+    right, event = _their_right(session, right_id, actor)
     if not settings.wallet_issuer_id:
         raise Conflict("no Google Wallet issuer id is set (ENTRIX_WALLET_ISSUER_ID)",
                        said="no_wallet_issuer")  # fmt: skip
-    right, event = _their_right(session, right_id, actor)
     if right.secret is not None:
         raise Conflict("a plain code (from another ticketing system) does not rotate",
                        said="plain_does_not_rotate")  # fmt: skip

@@ -17,9 +17,12 @@ from scanner_app.replica import Replica
 from scanner_app.sync_loop import SyncState, SyncStatus
 from scanner_app.ui.screens import AMBER, GREEN, RED
 from scanner_app.ui.window import KioskWindow
+from shared import rotating
+from shared.credential import verify
+from shared.i18n import CAUSES, Language
 from shared.kiosk_pin import hash_pin
 from shared.model import NOT_PASSED, Direction
-from shared.sync_schema import Change, ChangeBatch, StaffRow
+from shared.sync_schema import Change, ChangeBatch, RotationKeyRow, StaffRow
 from tests.scanner_app.ui.support import (
     PIN,
     PIN_HASH,
@@ -108,6 +111,29 @@ def test_refused_answers_are_red_with_words_to_act_on(
         timeout=WAIT_MS,
     )
     assert window.answer.colour == RED
+
+
+def test_a_stale_rotating_code_says_which_to_check(
+    qtbot: QtBot, window: KioskWindow, kiosk: Kiosk, site: Site
+) -> None:
+    """A phone whose clock is five minutes ahead: the controller is told to fix its clock, not
+    that it is a screenshot."""
+    key = bytes(range(40, 72))
+    with Replica(site.db) as replica:
+        seq = replica.cursor + 1
+        row = RotationKeyRow(rkid=rotating.rotation_key_id(key), key=key)
+        replica.apply_changes(ChangeBatch(since=seq - 1, cursor=seq,
+                                          changes=[Change.upsert(seq, row)]))  # fmt: skip
+        signed = site.code("home-ticket")
+        right_id = verify(signed, replica.keyring).right.right_id
+    kiosk.submit(rotating.make(signed, key, right_id, int(time.time()) + 300))
+    qtbot.waitUntil(lambda: window.answer.colour == RED, timeout=WAIT_MS)
+    assert window.answer.reason_label.text() == CAUSES[("stale_code", "ahead")][Language.FR]
+    kiosk.submit(rotating.make(signed, key, right_id, int(time.time()) - 300))
+    qtbot.waitUntil(
+        lambda: window.answer.reason_label.text() == CAUSES[("stale_code", "old")][Language.FR],
+        timeout=WAIT_MS,
+    )
 
 
 def test_an_annulled_entry_gets_a_follow_up_notice(
