@@ -90,6 +90,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
+    access_log = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, holder_routes.RedactTokens) for f in access_log.filters):
+        access_log.addFilter(holder_routes.RedactTokens())
     app = FastAPI(
         title="Entrix Gate server",
         version=__version__,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -24,6 +24,9 @@ TOKEN_BYTES = 32
 TOKEN_LENGTH = 43
 """A token's length in ``/t/<token>``: 32 bytes in URL-safe base64, unpadded."""
 PATH = "/t/"
+NOTED_EVERY = timedelta(minutes=5)
+"""A link's last opening is written at most this often: a stadium's holders reopening their
+pages at the gates must not each cost the database a write."""
 REPLACED = "replaced by a new link"
 SWITCHED_OFF = "switched off in the back office"
 """Why a link ended, as kept (a right's own revocation reason otherwise: ``transferred``...)."""
@@ -92,6 +95,8 @@ def open_link(session: Session, token: str, *, note: bool = False) -> Opened | N
     assert right is not None
     event = session.get(Event, right.event_id)
     assert event is not None
-    if note and link.revoked_at is None:
-        link.opened_at = datetime.now(UTC)
+    now = datetime.now(UTC)
+    stale = link.opened_at is None or now - link.opened_at > NOTED_EVERY
+    if note and link.revoked_at is None and stale:
+        link.opened_at = now
     return Opened(link, right, event)

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import time_machine
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine, text
 
 from scanner_app.decoders import make_decoder
 from shared import rotating
@@ -165,6 +166,16 @@ def test_after_a_transfer_the_old_link_shows_no_code(
     fresh.context.close()
 
 
+def _opened_at(server: RunningServer, url: str) -> object:
+    token_hash = hashlib.sha256(url.rsplit("/", 1)[1].encode()).digest()
+    engine = create_engine(server.database_url)
+    with engine.connect() as db:
+        found = db.execute(text("SELECT opened_at FROM holder_links WHERE token_hash = :h"),
+                           {"h": token_hash}).scalar()  # fmt: skip
+    engine.dispose()
+    return found
+
+
 def test_a_link_can_be_ended_or_replaced_and_a_guess_leads_nowhere(
     server: RunningServer, place: Site
 ) -> None:
@@ -173,11 +184,16 @@ def test_a_link_can_be_ended_or_replaced_and_a_guess_leads_nowhere(
     replaced = httpx.get(first)
     assert replaced.status_code == 410 and "nouveau lien" in replaced.text
     assert httpx.get(second).status_code == 200
+    noted = _opened_at(server, second)
+    assert noted is not None and httpx.get(second).status_code == 200
+    assert _opened_at(server, second) == noted  # one write per link per five minutes, at most
     ended = place.admin.delete(f"/rights/{right['right_id']}/holder-link")
     assert ended.status_code == 204
     gone = httpx.get(second)
     assert gone.status_code == 410 and "désactivé" in gone.text
     assert place.admin.delete(f"/rights/{right['right_id']}/holder-link").status_code == 404
+    logged = server.log.read_text(encoding="utf-8")
+    assert first.rsplit("/", 1)[1] not in logged and "GET /t/… HTTP" in logged  # no token kept
     guessed = httpx.get(f"{server.url}/t/{'A' * 43}")
     assert guessed.status_code == 404 and "EGR1" not in guessed.text
     assert httpx.get(f"{server.url}/t/not-a-token").status_code == 404
