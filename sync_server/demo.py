@@ -45,7 +45,7 @@ from sync_server.schemas import (
     VenueCreate,
     ZoneIn,
 )
-from sync_server.services import bans, keys, layouts, rights, site
+from sync_server.services import bans, holder_links, keys, layouts, rights, rotation, site
 from sync_server.services.writes import commit
 
 DEMO_GATES = ("NORD-1", "SUD-1", "VIP-1")
@@ -57,6 +57,8 @@ class DemoSeed:
     samples: list[SampleCode] = field(default_factory=list)
     enrollment: dict[str, str] = field(default_factory=dict)
     rights: int = 0
+    holder_token: str = ""
+    """The link token of the demo's rotating ticket (``/t/<token>``)."""
 
 
 def seed_demo(
@@ -120,6 +122,8 @@ def seed_demo(
     )
     _, made = keys.create_key(session, passphrase=passphrase)
     pending += made
+    _, made = rotation.rotate(session, venue=venue)  # rotating tickets: a holder's page
+    pending += made
 
     rows = []
     for i in range(rights_count):
@@ -140,6 +144,11 @@ def seed_demo(
     if report.errors:
         raise RuntimeError(f"demo rights refused: {report.errors[:3]}")
     pending += made
+    phone = RightCreate(event=EVENT, zones=["NORD-A"], holder="demo-fan-phone", seat="NORD-A-12",
+                        display_name="Yassine B.", rotating=True)  # fmt: skip
+    on_phone, _, made = rights.create_right(session, data=phone)
+    pending += made
+    holder_token = holder_links.issue(session, right=on_phone, by="demo")
     _, made = bans.add_ban(
         session,
         data=BanCreate(scope=BanScope.HOLDER, holder="demo-fan-6", reason="pitch invasion",
@@ -150,7 +159,7 @@ def seed_demo(
     commit(session, pending=pending, actor="demo", action="demo.seed", target=SITE,
            detail={"rights": rights_count})  # fmt: skip
 
-    seed_result = DemoSeed(rights=report.imported)
+    seed_result = DemoSeed(rights=report.imported, holder_token=holder_token)
     seed_result.samples = _samples(session, report.right_ids, passphrase)
     venue = site.get_venue(session, SITE)
     for name in DEMO_GATES:
@@ -376,6 +385,8 @@ Entrix Gate demo
   server      {server_url}   (API docs: {server_url}/docs; log: {folder / "server.log"})
   dashboard   {server_url}/dashboard   sign in as {DEMO_SUPERVISOR} / {DEMO_PASSWORD}
   back office {server_url}/dashboard/office   sign in as {DEMO_ADMIN} / {DEMO_PASSWORD}
+  a phone     {holder_links.url(server_url, seeded.holder_token)}
+              a rotating ticket's holder page (a new code every 15 s; a screenshot is refused)
   gate-admin  export ENTRIX_SERVER={server_url} ENTRIX_TOKEN={token}
               then e.g.: gate-admin scans --event {EVENT}
   gate        NORD-1 enrolled in {folder / "gate"} ({seeded.rights:,} rights);

@@ -50,6 +50,8 @@ def test_the_demo_server_serves_and_enrolls_its_kiosk_gate(tmp_path: Path) -> No
                 office = browser.get("/dashboard/office/gates")
                 assert office.status_code == 200 and "NORD-1" in office.text
                 assert "Africa/Tunis" in browser.get("/dashboard/office/venues").text
+            phone = httpx.get(f"{url}/t/{demo.seeded.holder_token}", timeout=10)
+            assert phone.status_code == 200 and "Yassine B." in phone.text  # a rotating ticket
             config = enroll_gate(demo, server_url=url)
         finally:
             server.terminate()
@@ -57,7 +59,9 @@ def test_the_demo_server_serves_and_enrolls_its_kiosk_gate(tmp_path: Path) -> No
     assert "NORD-1" in config.read_text()
     with sqlite3.connect(config.parent / "gate.db") as replica:
         (rights,) = replica.execute("SELECT count(*) FROM rights").fetchone()
-    assert rights == 200
+        (rotation_keys,) = replica.execute("SELECT count(*) FROM rotation_keys").fetchone()
+    assert rights == 200 + 1  # and the phone's rotating ticket
+    assert rotation_keys == 1
 
 
 def test_the_headless_demo_keeps_its_gate_alive_with_a_trickle_of_supporters(
