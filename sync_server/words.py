@@ -1044,6 +1044,13 @@ TEXTS: Words = {
         _.AR: "عُطّل هذا الرابط. اطلب رابطًا جديدًا من المنظّم.",
         _.EN: "This link was switched off. Ask the organiser for a new one.",
     },
+    "holder_needs_https": {
+        _.FR: "Ce navigateur ne calcule le code que sur une page sécurisée (https://) : ouvrez "
+        "le lien reçu tel quel.",
+        _.AR: "لا يحسب هذا المتصفح الرمز إلا في صفحة آمنة (https://): افتح الرابط كما وصلك.",
+        _.EN: "This browser makes the code only on a secure page (https://): open the link "
+        "exactly as you received it.",
+    },
     "holder_unknown": {
         _.FR: "Ce lien n'existe pas. Vérifiez qu'il est complet.",
         _.AR: "هذا الرابط غير موجود. تحقّق من أنه كامل.",

@@ -59,7 +59,13 @@ HEADERS = {
 cache. ``no-cache``: the phone asks again each time it can (a dead link must say so)."""
 CLOCK_EVERY_S = 60
 TokenPath = Annotated[str, PathParam(max_length=64)]
-PAGE_WORDS = ("holder_offline", "holder_clock_ahead", "holder_clock_behind", "holder_dead")
+PAGE_WORDS = (
+    "holder_offline",
+    "holder_clock_ahead",
+    "holder_clock_behind",
+    "holder_dead",
+    "holder_needs_https",
+)
 """What the page's script says, in the page's language."""
 END_WORDS = {
     rights.TRANSFERRED: "holder_dead_transferred",

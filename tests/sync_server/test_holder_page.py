@@ -298,3 +298,17 @@ def test_the_back_office_gives_a_holder_link_and_requires_rotating_codes(
     expect(office.locator(f'tr[data-event="{place.event}"] .badge')).to_have_count(0)
     office.context.close()
     phone.context.close()
+
+
+def test_a_page_opened_without_https_says_so_instead_of_showing_nothing(
+    browser: Browser, place: Site
+) -> None:
+    """WebCrypto exists on secure pages only (https://, and this test's localhost): a phone that
+    opened the link over plain http is told what to do."""
+    _, url = _holder_link(place)
+    page = _phone(browser)
+    page.add_init_script("Object.defineProperty(window, 'isSecureContext', {value: false})")
+    page.goto(url)
+    expect(page.locator("#ended")).to_contain_text("https://")
+    expect(page.locator("#code svg")).to_have_count(0)
+    page.context.close()

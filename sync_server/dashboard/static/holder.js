@@ -18,6 +18,12 @@
   var offsetMs = Number(localStorage.getItem(OFFSET_KEY) || 0);
   var shownStep = null;
   var dead = false;
+  if (!window.isSecureContext || !window.crypto || !crypto.subtle) {
+    /* WebCrypto exists on https:// (and localhost) pages only: say so rather than show nothing. */
+    endedNote.textContent = data.words.holder_needs_https;
+    endedNote.hidden = false;
+    return;
+  }
   var keyPromise = crypto.subtle.importKey(
     "raw", hexBytes(data.secret), { name: "HMAC", hash: "SHA-1" }, false, ["sign"]
   );
