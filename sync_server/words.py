@@ -799,13 +799,16 @@ TEXTS: Words = {
     },
     "import_hint": {
         _.FR: "Un fichier CSV (virgule ou point-virgule, « CSV UTF-8 » d'Excel) ou JSON ; "
-        "colonnes event, zones (séparées par |), holder, policy, kind, seat, display_name. "
+        "colonnes event, zones (séparées par |), holder, policy, kind, seat, display_name, "
+        "rotating (true : code tournant). "
         "Tout ou rien : une seule ligne fausse et rien n'est importé.",
         _.AR: "ملف CSV (فاصلة أو فاصلة منقوطة، «CSV UTF-8» من Excel) أو JSON؛ الأعمدة event "
-        "و zones (مفصولة بـ |) و holder و policy و kind و seat و display_name. الكل أو لا شيء: "
+        "و zones (مفصولة بـ |) و holder و policy و kind و seat و display_name و rotating (true: "
+        "رمز متغيّر). الكل أو لا شيء: "
         "سطر واحد خاطئ ولا يُستورد شيء.",
         _.EN: 'A CSV file (comma or semicolon, Excel\'s "CSV UTF-8") or JSON; columns event, '
-        "zones (separated by |), holder, policy, kind, seat, display_name. All or nothing: one "
+        "zones (separated by |), holder, policy, kind, seat, display_name, rotating (true: a "
+        "rotating code). All or nothing: one "
         "bad row and nothing is imported.",
     },
     "file": {_.FR: "Fichier", _.AR: "الملف", _.EN: "File"},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -23,13 +22,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import needs_chromium, sign_in
-from tests.support.server import REPO, RunningServer
+from tests.support.screenshots import SCREENSHOTS, shooting
+from tests.support.server import RunningServer
 from tests.support.site import Site, Terminal, ok
 from tests.sync_server.test_dashboard import _synthetic_scans
 from tests.sync_server.test_sessions import PASSWORD, add_user
 
 pytestmark = needs_chromium
-SCREENSHOTS = REPO / "docs" / "screenshots"
 TOKYO = "Asia/Tokyo"  # UTC+09:00 all year: a time in it cannot be mistaken for UTC or Tunis
 
 OVERFLOW = """() => {
@@ -76,8 +75,7 @@ def _fits(page: Page) -> dict[str, Any]:
 
 
 def _shoot(page: Page, server: RunningServer, name: str, **options: Any) -> None:
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if shooting(server.database_url):
         page.screenshot(path=str(SCREENSHOTS / name), **options)
 
 
@@ -255,7 +253,7 @@ def test_the_report_page_csv_pdf_and_excel_agree(
     assert "Asia/Tokyo" in read.pages[0].extract_text()
     assert str(summary["STADE"]) in read.pages[0].extract_text()
     _shoot(page, server, "report-ar.png", full_page=True)
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+    if shooting(server.database_url):
         import pypdfium2
 
         for name, body in (("report-pdf-fr.png", pdf.body()), ("report-pdf-ar.png", pdf_ar.body())):

@@ -3,7 +3,6 @@ sign in, live gate tiles, alerts acknowledged in the page, roles, the authoritie
 
 from __future__ import annotations
 
-import os
 import random
 import shutil
 import time
@@ -16,11 +15,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.support.browser import needs_chromium
 from tests.support.browser import sign_in as browser_sign_in
-from tests.support.server import REPO, RunningServer, free_port
+from tests.support.screenshots import SCREENSHOTS, shooting
+from tests.support.server import RunningServer, free_port
 from tests.support.site import Site, Terminal, ok
 from tests.sync_server.test_sessions import PASSWORD, add_user
-
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 pytestmark = needs_chromium
 
@@ -268,8 +266,7 @@ def test_a_busy_event_on_the_dashboard(
     shot = tmp_path / "dashboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 50_000
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if shooting(server.database_url):
         shutil.copy(shot, SCREENSHOTS / "dashboard.png")  # phone and wall: test_control_room
     page.context.close()
     for t in terminals.values():

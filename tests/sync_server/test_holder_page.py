@@ -7,7 +7,6 @@ an open page included; a rotating right's static code is refused everywhere."""
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 import uuid
 from pathlib import Path
@@ -24,13 +23,13 @@ from shared import rotating
 from shared.reasons import Reason
 from sync_server.dashboard.holder import STATIC, VENDORED
 from tests.support.browser import needs_chromium, sign_in
-from tests.support.server import REPO, RunningServer
+from tests.support.screenshots import SCREENSHOTS, shooting
+from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 from tests.sync_server.test_sessions import PASSWORD, add_user
 
 pytestmark = needs_chromium
 PHONE = {"width": 390, "height": 844}
-SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -89,8 +88,7 @@ def test_the_page_code_is_granted_offline_and_its_screenshot_is_not(
     shown = _shown(page, tmp_path)
     code = rotating.parse(shown)
     assert abs(code.timestamp_s - time.time()) < 2 * rotating.PERIOD_S
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    if shooting(server.database_url):
         page.screenshot(path=str(SCREENSHOTS / "holder-fr.png"), full_page=True)
     granted = gate.check(shown).decision
     assert granted.reason is Reason.GRANTED, granted.detail
@@ -252,7 +250,7 @@ def test_the_page_speaks_arabic_right_to_left_and_english(
     expect(page.locator("html")).to_have_attribute("dir", direction)
     expect(page).to_have_title(f"{words} · Derby")
     expect(page.locator("#code svg")).to_be_visible()
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+    if shooting(server.database_url):
         page.screenshot(path=str(SCREENSHOTS / f"holder-{lang}.png"), full_page=True)
     page.context.close()
 
@@ -281,6 +279,8 @@ def test_the_back_office_gives_a_holder_link_and_requires_rotating_codes(
     shown.locator(".qr").screenshot(path=str(shot))
     read = make_decoder().decode(cv2.cvtColor(cv2.imread(str(shot)), cv2.COLOR_BGR2GRAY))
     assert read == [link]  # the QR to send or print opens the holder's page
+    if shooting(server.database_url):
+        office.screenshot(path=str(SCREENSHOTS / "office-holder-link.png"), full_page=True)
     phone = _phone(browser)
     phone.goto(link)
     expect(phone.locator("#code svg")).to_be_visible()

@@ -9,7 +9,6 @@ Screenshots go to docs/screenshots when ENTRIX_SCREENSHOTS=1 (on SQLite)."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -28,12 +27,12 @@ from scanner_app.decoders import make_decoder
 from scanner_app.sync import enroll
 from shared.pinning import EnrollmentLink
 from tests.support.browser import needs_chromium, sign_in
-from tests.support.server import REPO, RunningServer
+from tests.support.screenshots import SCREENSHOTS, shooting
+from tests.support.server import RunningServer
 from tests.support.site import Site, ok
 from tests.sync_server.test_sessions import PASSWORD, add_user
 
 pytestmark = needs_chromium
-SCREENSHOTS = REPO / "docs" / "screenshots"
 TUNIS = ZoneInfo("Africa/Tunis")
 
 
@@ -52,23 +51,14 @@ def _admin(browser: Browser, server: RunningServer, **context: object) -> Page:
     return page
 
 
-def _shooting(server: RunningServer) -> bool:
-    """Screenshots are asked for (ENTRIX_SCREENSHOTS=1), and taken on SQLite only."""
-    wanted = os.environ.get("ENTRIX_SCREENSHOTS") == "1"
-    if wanted and server.database_url.startswith("sqlite"):
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        return True
-    return False
-
-
 def _shoot(page: Page, server: RunningServer, name: str) -> None:
-    if _shooting(server):
+    if shooting(server.database_url):
         page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
 
 
 def _shoot_part(part: Locator, server: RunningServer, name: str) -> None:
     """One section of a page (a venue among the test server's many)."""
-    if _shooting(server):
+    if shooting(server.database_url):
         part.screenshot(path=str(SCREENSHOTS / name))
 
 
@@ -199,7 +189,7 @@ def test_tickets_from_an_excel_csv_with_progress_and_numbered_bad_rows(
     pdf_text = pypdf.PdfReader(io.BytesIO(ticket.body())).pages[0].extract_text()
     assert "Derby" in pdf_text and "Virage Nord" in pdf_text and "Supporter 0" in pdf_text
     rendered = pypdfium2.PdfDocument(ticket.body())[0].render(scale=3).to_pil().convert("L")
-    if os.environ.get("ENTRIX_SCREENSHOTS") == "1" and server.database_url.startswith("sqlite"):
+    if shooting(server.database_url):
         rendered.save(SCREENSHOTS / "ticket-fr.png")
     (decoded,) = make_decoder().decode(np.asarray(rendered, dtype=np.uint8))
     gate = place.terminal("NORD-1", tmp_path / "gate")  # a real gate admits it
