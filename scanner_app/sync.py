@@ -71,8 +71,15 @@ class Enrolled:
     server_time_ms: int
 
 
-HEADERS = {protocol.HEADER: str(protocol.PROTOCOL), "User-Agent": f"entrix-gate/{__version__}"}
-"""On every call to the server: the protocol this gate speaks, and its release."""
+ACCEPT_ENCODING = "zstd, gzip"
+"""The codings this gate decodes (httpx; zstd through zstandard): the server compresses the
+change feed in the best of them it has (``sync_server.compression``)."""
+HEADERS = {
+    protocol.HEADER: str(protocol.PROTOCOL),
+    "User-Agent": f"entrix-gate/{__version__}",
+    "Accept-Encoding": ACCEPT_ENCODING,
+}
+"""On every call to the server: the protocol this gate speaks, its release, what it decodes."""
 
 
 def enroll(
@@ -113,13 +120,20 @@ class SyncClient:
         *,
         timeout_s: float = 10.0,
         pins: Sequence[str] = (),
+        accept_encoding: str = ACCEPT_ENCODING,
     ) -> None:
         self.replica = replica
         self.token = token
         self._server = server
+        self.feed_bytes = 0
+        """Bytes of change feed received, as they came over the network (compressed)."""
         self._http = httpx.Client(
             base_url=f"{server}{API}",
-            headers={"Authorization": f"Bearer {token}", **HEADERS},
+            headers={
+                "Authorization": f"Bearer {token}",
+                **HEADERS,
+                "Accept-Encoding": accept_encoding,
+            },
             timeout=timeout_s,
             verify=verify_for(pins),
         )
@@ -167,6 +181,7 @@ class SyncClient:
 
     def _page(self, since: int, page_size: int) -> ChangeBatch:
         answer = self._call("GET", "/changes", params={"since": since, "limit": page_size})
+        self.feed_bytes += answer.num_bytes_downloaded
         try:
             return ChangeBatch.model_validate_json(answer.content)
         except ValueError as exc:

@@ -92,14 +92,16 @@ class Site:
         code: str = ok(self.admin.get(f"/rights/{right['right_id']}/code"))["code"]
         return code
 
-    def terminal(self, gate: str, folder: Path) -> Terminal:
+    def terminal(self, gate: str, folder: Path, **client: Any) -> Terminal:
+        """An enrolled gate, its first pull done; ``client``: the SyncClient's options."""
         enrollment_code = ok(self.admin.post(f"/venues/{self.venue}/gates/{gate}/enrollment"), 201)[
             "code"
         ]
         enrolled = enroll(self.server.url, enrollment_code)
         assert (enrolled.venue, enrolled.gate) == (self.venue, gate)
         replica = Replica(folder / f"{self.venue}-{gate}-{next(_sites)}.db")
-        terminal = Terminal(gate, replica, SyncClient(self.server.url, enrolled.token, replica))
+        sync = SyncClient(self.server.url, enrolled.token, replica, **client)
+        terminal = Terminal(gate, replica, sync)
         terminal.sync.pull()
         replica.set_gate_name(gate)
         return terminal

@@ -23,6 +23,7 @@ from shared.gate_wire import (
     ScanUploadResult,
 )
 from shared.sync_schema import ChangeBatch
+from sync_server import compression
 from sync_server.api.deps import GateDep, SessionDep, SettingsDep, gate_protocol
 from sync_server.core.limits import guesses
 from sync_server.core.security import (
@@ -116,7 +117,8 @@ def changes(
         limit=min(limit, settings.feed_page_max),
         not_sent=protocol.NOT_SENT.get(stated, frozenset()),
     )
-    return Response(page, media_type="application/json")
+    body, headers = compression.encoded(page, request.headers.get("accept-encoding"))
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def _unreadable(session: SessionDep, venue: Venue) -> str | None:
