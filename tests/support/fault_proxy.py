@@ -2,7 +2,9 @@
 
 Modes: ``pass`` (forward), ``down`` (refuse: close every connection at once), ``slow`` (hold each
 answer ``delay_s`` before sending it), ``truncate`` (send half of each answer, then cut),
-``garbage`` (answer every request with ``200 OK`` and bytes that are not what was asked).
+``garbage`` (answer every request with ``200 OK`` and bytes that are not what was asked),
+``budget`` (forward until ``budget_bytes`` have gone to the gate, then cut the link mid-answer and
+refuse every connection after: a link that drops half-way through a download).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ class FaultProxy:
         self.port = free_port()
         self.mode = "pass"
         self.delay_s = 0.0
+        self.budget_bytes = 0
+        self._budget_lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._listener.settimeout(0.2)
         self._stop = threading.Event()
@@ -54,7 +58,7 @@ class FaultProxy:
     def _serve(self, client: socket.socket) -> None:
         mode = self.mode
         with contextlib.closing(client):
-            if mode == "down":
+            if mode == "down" or (mode == "budget" and self.budget_bytes <= 0):
                 return
             if mode == "garbage":
                 with contextlib.suppress(OSError):
@@ -84,6 +88,13 @@ class FaultProxy:
                 if mode == "truncate":
                     sink.sendall(chunk[: max(1, len(chunk) // 2)])
                     break
+                if mode == "budget":
+                    with self._budget_lock:
+                        allowed = max(0, min(len(chunk), self.budget_bytes))
+                        self.budget_bytes -= len(chunk)
+                    if allowed < len(chunk):
+                        sink.sendall(chunk[:allowed])
+                        break
                 sink.sendall(chunk)
         with contextlib.suppress(OSError):
             sink.shutdown(socket.SHUT_WR)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 import httpx
 
 from scanner_app.checkpoint import Checkpoint, CheckResult
-from scanner_app.replica import Replica
+from scanner_app.replica import REPLICATED_TABLES, Replica
 from scanner_app.sync import SyncClient, enroll
 from tests.support.server import RunningServer
 
@@ -121,3 +122,12 @@ class Terminal:
     def close(self) -> None:
         self.sync.close()
         self.replica.close()
+
+
+def replica_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table the feed writes in the replica at ``path``, in key order."""
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+            for table in REPLICATED_TABLES
+        }

@@ -5,17 +5,15 @@ identical row for row."""
 from __future__ import annotations
 
 import gzip
-import sqlite3
 from pathlib import Path
 
 import httpx
 import pytest
 import zstandard
 
-from scanner_app.replica import REPLICATED_TABLES
 from sync_server import compression
 from tests.support.server import RunningServer
-from tests.support.site import Site, ok
+from tests.support.site import Site, ok, replica_rows
 
 
 @pytest.mark.parametrize(
@@ -40,13 +38,6 @@ def test_the_coding_is_what_the_gate_accepts(accept: str | None, chosen: str | N
     assert compression.negotiate(accept) == chosen
 
 
-def _rows(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        return {
-            t: db.execute(f"SELECT * FROM {t} ORDER BY 1").fetchall() for t in REPLICATED_TABLES
-        }
-
-
 def test_compressed_and_plain_feeds_build_the_same_replica(
     server: RunningServer, tmp_path: Path
 ) -> None:
@@ -60,7 +51,7 @@ def test_compressed_and_plain_feeds_build_the_same_replica(
     }
     for gate in gates.values():
         gate.close()
-    built = {coding: _rows(gate.replica.path) for coding, gate in gates.items()}
+    built = {coding: replica_rows(gate.replica.path) for coding, gate in gates.items()}
     assert sum(len(r) for r in built["identity"].values()) > 1500
     assert built["zstd, gzip"] == built["gzip"] == built["identity"]
     wire = {coding: gate.sync.feed_bytes for coding, gate in gates.items()}
