@@ -89,6 +89,8 @@ bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.flood --write docs/BENCHMARKS.md
 	$(BIN)/python -m bench.import_load --write docs/BENCHMARKS.md
 	$(BIN)/python -m bench.rotating --write docs/BENCHMARKS.md
+	$(BIN)/python -m bench.bootstrap --write docs/BENCHMARKS.md
+	$(BIN)/python -m bench.bootstrap --rights 1000000 --runs 1 --write docs/BENCHMARKS.md
 
 soak: venv  ## the kiosk under Xvfb, enrolled and syncing, for 30 min, then 20 SIGTERMs (about 45 min)
 	$(BIN)/python -m bench.soak --write docs/BENCHMARKS.md

@@ -40,6 +40,8 @@ from tests.support.site import Site, ok
 CODINGS = ("identity", "gzip", "zstd")
 LINK_BITS_PER_S = 100e6
 IMPORT_CHUNK = 100_000
+IMPORT_TIMEOUT_S = 600.0
+"""A 100,000-row import into a database that already holds a million takes a while."""
 
 
 @dataclass(slots=True)
@@ -77,7 +79,12 @@ def import_tickets(site: Site, n: int) -> None:
             for i in range(start, min(n, start + IMPORT_CHUNK))
         )
         body = f"event,zones,holder,policy,kind,seat\n{rows}\n".encode()
-        ok(site.admin.post("/rights/import", content=body, headers={"content-type": "text/csv"}))
+        headers = {"content-type": "text/csv"}
+        ok(
+            site.admin.post(
+                "/rights/import", content=body, headers=headers, timeout=IMPORT_TIMEOUT_S
+            )
+        )
 
 
 def pull_worker(server: str, token: str, path: str, coding: str) -> dict[str, Any]:
