@@ -13,7 +13,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -536,6 +536,49 @@ class Replica:
         )
         # A head count never goes below zero, whatever the server said before.
         db.execute("UPDATE occupancy SET count = 0 WHERE count < 0")
+
+    @property
+    def is_fresh(self) -> bool:
+        """Nothing from the feed yet and no scan of its own: a snapshot may be installed."""
+        if self.cursor != 0:
+            return False
+        has = "SELECT EXISTS (SELECT 1 FROM {})"
+        return not any(
+            self._db.execute(has.format(table)).fetchone()[0]  # our own table names
+            for table in (*REPLICATED_TABLES, "scans")
+        )
+
+    def install_snapshot(self, path: Path) -> int:
+        """Take every replicated table from the snapshot replica at ``path`` (the server's, of
+        this gate's venue: ``sync_server.snapshots``), and its cursor; the feed then goes on from
+        there. Only into a fresh replica (:attr:`is_fresh`); the snapshot must be of this schema.
+        All or nothing. Returns the snapshot's cursor."""
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as snap:
+            version = int(snap.execute("PRAGMA user_version").fetchone()[0])
+            cursor_row = snap.execute("SELECT value FROM meta WHERE key = 'cursor'").fetchone()
+        if version != SCHEMA_VERSION:
+            raise ReplicaError(f"snapshot schema {version}, this gate's is {SCHEMA_VERSION}")
+        if cursor_row is None:
+            raise ReplicaError("snapshot without a cursor")
+        cursor = int(cursor_row[0])
+        self._db.execute("ATTACH DATABASE ? AS snapshot", (str(path),))
+        try:
+            with self._transaction() as db:
+                if not self.is_fresh:
+                    raise ReplicaError("a snapshot goes only into a fresh replica")
+                for table in REPLICATED_TABLES:
+                    db.execute(f"INSERT INTO main.{table} SELECT * FROM snapshot.{table}")
+                _set_meta(db, "cursor", str(cursor))
+                version_now = int(_get_meta(db, "config_version") or 0) + 1
+                _set_meta(db, "config_version", str(version_now))
+        finally:
+            self._db.execute("DETACH DATABASE snapshot")
+        self.refresh()
+        return cursor
+
+    def seal(self) -> None:
+        """Make the file self-contained (the WAL folded in, no -wal beside it), to be copied."""
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def apply_changes(self, batch: ChangeBatch) -> int:
         """Apply one page of the change feed and its cursor, all or nothing.

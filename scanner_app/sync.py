@@ -6,19 +6,23 @@ the event stream and clock-skew handling build on these.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import zstandard
 from pydantic import BaseModel, ValidationError
 
 from scanner_app import __version__
 from scanner_app.config import TerminalConfig
-from scanner_app.replica import Replica
+from scanner_app.replica import Replica, ReplicaError
 from scanner_app.tls import verify_for
 from shared import protocol
 from shared.gate_wire import (
@@ -121,10 +125,13 @@ class SyncClient:
         timeout_s: float = 10.0,
         pins: Sequence[str] = (),
         accept_encoding: str = ACCEPT_ENCODING,
+        use_snapshot: bool = True,
     ) -> None:
         self.replica = replica
         self.token = token
         self._server = server
+        self.use_snapshot = use_snapshot
+        """A fresh replica starts from the server's snapshot (else from the feed alone)."""
         self.feed_bytes = 0
         """Bytes of change feed received, as they came over the network (compressed)."""
         self._http = httpx.Client(
@@ -169,6 +176,10 @@ class SyncClient:
         and the disk then work at the same time.
         """
         applied = 0
+        if self.use_snapshot and self.replica.is_fresh:
+            self.start_from_snapshot()
+        else:
+            self.forget_snapshot()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
             upcoming = fetcher.submit(self._page, self.replica.cursor, page_size)
             while True:
@@ -178,6 +189,66 @@ class SyncClient:
                 applied += self.replica.apply_changes(batch)
                 if not batch.more:
                     return applied
+
+    def start_from_snapshot(self) -> bool:
+        """Install the server's ready replica of this gate's data (``GET /snapshot``) into the
+        fresh replica, checked against its SHA-256; the feed then goes on from its cursor. A
+        download cut off half-way is kept and finished at the next try (``Range``, ``If-Range``:
+        the rest of the same snapshot, or a newer one whole). On anything else wrong (none built
+        yet, a damaged or foreign file) the replica is left as it was and the feed alone fills
+        it. True when installed."""
+        packed = self.replica.path.with_name(self.replica.path.name + ".snapshot.zst")
+        tag_file = packed.with_name(packed.name + ".etag")
+        have = packed.stat().st_size if packed.exists() and tag_file.exists() else 0
+        headers = {"Accept-Encoding": "identity"}
+        if have:
+            headers |= {"Range": f"bytes={have}-", "If-Range": tag_file.read_text()}
+        try:
+            with self._http.stream("GET", "/snapshot", headers=headers) as answer:
+                if answer.status_code == 401:
+                    answer.read()
+                    raise DeviceRevoked(_detail(answer))
+                if answer.status_code not in (200, 206):
+                    log.info("no snapshot (%s): the feed alone", answer.status_code)
+                    return False
+                expected = answer.headers.get(protocol.SNAPSHOT_SHA256, "")
+                tag_file.write_text(answer.headers.get("etag", ""))
+                with packed.open("ab" if answer.status_code == 206 else "wb") as out:
+                    try:
+                        for chunk in answer.iter_raw():
+                            out.write(chunk)
+                    finally:
+                        self.feed_bytes += answer.num_bytes_downloaded
+            return self._install(packed, expected)
+        except (httpx.HTTPError, zstandard.ZstdError) as exc:
+            log.warning("snapshot not finished (%s): kept to finish later; the feed meanwhile", exc)
+            return False
+
+    def _install(self, packed: Path, expected: str) -> bool:
+        raw = packed.with_suffix("")  # gate.db.snapshot
+        digest = hashlib.sha256()
+        try:
+            with packed.open("rb") as source, raw.open("wb") as out:
+                reader = zstandard.ZstdDecompressor().stream_reader(source)
+                while chunk := reader.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != expected:
+                log.warning("snapshot refused: its SHA-256 is not the one announced")
+                return False
+            cursor = self.replica.install_snapshot(raw)
+            log.info("started from the server's snapshot at change %d", cursor)
+            return True
+        except (OSError, zstandard.ZstdError, sqlite3.DatabaseError, ReplicaError) as exc:
+            log.warning("snapshot refused (%s): the feed alone", exc)
+            return False
+        finally:
+            self.forget_snapshot()
+
+    def forget_snapshot(self) -> None:
+        """Remove what a snapshot download left beside the replica."""
+        for leftover in self.replica.path.parent.glob(self.replica.path.name + ".snapshot*"):
+            leftover.unlink(missing_ok=True)
 
     def _page(self, since: int, page_size: int) -> ChangeBatch:
         answer = self._call("GET", "/changes", params={"since": since, "limit": page_size})

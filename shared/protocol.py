@@ -45,6 +45,10 @@ NOT_SENT: dict[int, frozenset[str]] = {
 what it cannot read, or no longer reads."""
 LAYOUTS_SINCE = 3
 """The first protocol whose gates read layouts."""
+SNAPSHOT_CURSOR = "Entrix-Snapshot-Cursor"
+SNAPSHOT_SHA256 = "Entrix-Snapshot-SHA256"
+"""Headers of ``GET /api/v1/gate/snapshot`` (a ready replica, for a fresh gate): the change the
+file is at, and its SHA-256 (uncompressed), which the gate checks before installing it."""
 
 
 def stated(header: str | None) -> int | None:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     zone_alert_ratio: float = 0.95
     feed_page_max: int = 10_000
     feed_poll_interval_s: float = 0.2
+    snapshot_dir: str = ""
+    """Where the gates' ready replicas are kept (``sync_server.snapshots``; a cache, rebuilt
+    when lost). Empty: a folder under the system's temporary directory."""
     holder_base_url: str = ""
     """Where holders' phones reach this server's holder pages (``https://tickets.example.tn``):
     the links given out start with it. Empty: the address the back office was called at."""

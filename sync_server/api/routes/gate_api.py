@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.responses import FileResponse
 from sqlalchemy import select, update
 from sse_starlette.sse import EventSourceResponse
 
@@ -23,8 +27,9 @@ from shared.gate_wire import (
     ScanUploadResult,
 )
 from shared.sync_schema import ChangeBatch
-from sync_server import compression
+from sync_server import compression, snapshots
 from sync_server.api.deps import GateDep, SessionDep, SettingsDep, gate_protocol
+from sync_server.core.config import Settings
 from sync_server.core.limits import guesses
 from sync_server.core.security import (
     DEVICE_TOKEN_PREFIX,
@@ -134,6 +139,44 @@ def _unreadable(session: SessionDep, venue: Venue) -> str | None:
             "would admit a copied static code)"
         )
     return None
+
+
+SNAPSHOT_MEDIA = "application/zstd"
+
+
+@router.get("/snapshot")
+def snapshot(request: Request, session: SessionDep, me: GateDep, settings: SettingsDep) -> Response:
+    """A ready replica of this gate's data at a known cursor (``sync_server.snapshots``), as a
+    zstd file; its SHA-256 (uncompressed) in a header and, quoted, as its ETag, so that a gate cut
+    off half-way asks for the rest only (``Range`` with ``If-Range``). A fresh gate installs it,
+    then follows the feed from its cursor. 404 while none is built yet (one is then built in the
+    background): pull the feed."""
+    stated = protocol.stated(request.headers.get(protocol.HEADER)) or protocol.PROTOCOL
+    if stated != protocol.PROTOCOL:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this protocol: the feed")
+    not_sent = protocol.NOT_SENT.get(stated, frozenset())
+    folder = snapshot_root(settings) / snapshots.key_of(me.scopes, not_sent)
+    found = snapshots.newest(folder)
+    if found is None or current_seq(session) - found.cursor > snapshots.REFRESH_AFTER:
+        snapshots.refresh_soon(folder, get_sessionmaker(), scopes=me.scopes, not_sent=not_sent)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot built yet: pull the feed")
+    return FileResponse(
+        found.path,
+        media_type=SNAPSHOT_MEDIA,
+        headers={
+            "ETag": f'"{found.sha256}"',
+            protocol.SNAPSHOT_CURSOR: str(found.cursor),
+            protocol.SNAPSHOT_SHA256: found.sha256,
+        },
+    )
+
+
+def snapshot_root(settings: Settings) -> Path:
+    if settings.snapshot_dir:
+        return Path(settings.snapshot_dir)
+    where = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+    return Path(tempfile.gettempdir()) / f"entrix-snapshots-{where}"
 
 
 @router.post("/scans")
