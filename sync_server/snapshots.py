@@ -47,8 +47,10 @@ class Snapshot:
     """Bytes of the uncompressed file."""
 
 
-def key_of(scopes: Sequence[str], not_sent: Collection[str]) -> str:
-    text = f"v{SCHEMA_VERSION}|{','.join(sorted(scopes))}|{','.join(sorted(not_sent))}"
+def key_of(scopes: Sequence[str], not_sent: Collection[str], epoch: str) -> str:
+    """The folder of one feed's snapshots: this schema, these scopes and kinds, this database's
+    epoch (a restored database is another feed: its older snapshots are never served)."""
+    text = f"v{SCHEMA_VERSION}|{','.join(sorted(scopes))}|{','.join(sorted(not_sent))}|{epoch}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -77,12 +79,19 @@ def build(
     with (folder / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         start = newest(folder)
+        with session_factory() as session:
+            head = current_seq(session)
+        if start is not None and start.cursor == head:
+            return start  # another process brought it to the head meanwhile
+        if start is not None and start.cursor > head:
+            start = None  # ahead of the feed (bad data): from change 0
         work = folder / "building.db"
         for leftover in folder.glob("building.db*"):
             leftover.unlink()
-        if start is not None:
-            with start.path.open("rb") as packed, work.open("wb") as out:
-                zstandard.ZstdDecompressor().copy_stream(packed, out)
+        if start is not None and not _unpacked(start, work):
+            log.warning("snapshot %s at %d is damaged: rebuilt from change 0", folder.name,
+                        start.cursor)  # fmt: skip
+            work.unlink(missing_ok=True)
         with session_factory() as session:
             head = current_seq(session)
             with Replica(work, journal=False) as replica:
@@ -113,6 +122,20 @@ def build(
                 older.unlink(missing_ok=True)
                 older.with_name(f"{number}.meta").unlink(missing_ok=True)
         return Snapshot(packed_path, cursor, digest.hexdigest(), size)
+
+
+def _unpacked(snapshot: Snapshot, into: Path) -> bool:
+    """Decompress ``snapshot`` into ``into``; False if it is not what its digest says."""
+    digest = hashlib.sha256()
+    try:
+        with snapshot.path.open("rb") as packed, into.open("wb") as out:
+            reader = zstandard.ZstdDecompressor().stream_reader(packed)
+            while chunk := reader.read(1 << 20):
+                digest.update(chunk)
+                out.write(chunk)
+    except zstandard.ZstdError:
+        return False
+    return digest.hexdigest() == snapshot.sha256
 
 
 def refresh_soon(

@@ -113,7 +113,7 @@ def test_a_snapshot_started_replica_equals_a_feed_built_one_and_follows_the_feed
 def test_a_damaged_or_cut_snapshot_is_refused_and_the_feed_fills_the_gate(
     server: RunningServer, tmp_path: Path
 ) -> None:
-    _, token = _site_with_tickets(server, 1_500)
+    site, token = _site_with_tickets(server, 1_500)
     size = _snapshot_ready(server, token)
     with Replica(tmp_path / "whole.db") as whole, SyncClient(server.url, token, whole) as sync:
         sync.pull()
@@ -135,7 +135,10 @@ def test_a_damaged_or_cut_snapshot_is_refused_and_the_feed_fills_the_gate(
         proxy.close()
     # The server's copy damaged on its disk: its SHA-256 no longer matches.
     folder = snapshot_root(Settings(database_url=server.database_url))
-    for packed in folder.glob("*/*.db.zst"):
+    ours = max(folder.iterdir(), key=lambda f: f.stat().st_mtime)  # this venue's, just built
+    damaged_at = 0
+    for packed in ours.glob("*.db.zst"):
+        damaged_at = max(damaged_at, int(packed.name.split(".")[0]))
         data = bytearray(packed.read_bytes())
         data[len(data) // 2] ^= 0xFF
         packed.write_bytes(bytes(data))
@@ -145,3 +148,18 @@ def test_a_damaged_or_cut_snapshot_is_refused_and_the_feed_fills_the_gate(
         c.pull()  # the feed alone
         assert damaged.counts().rights >= 1_500
     assert replica_rows(tmp_path / "damaged.db") == replica_rows(tmp_path / "whole.db")
+    # Once the feed has moved on, the server brings its snapshot forward: it finds its copy
+    # damaged and builds it again from change 0; the next fresh gate starts from it.
+    more = "\n".join(f"{site.event},NORD,late-{i},,,L-{i}" for i in range(1_100))
+    ok(site.admin.post("/rights/import", content=f"event,zones,holder,policy,kind,seat\n{more}\n",
+                       headers={"content-type": "text/csv"}))  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}", "Entrix-Protocol": str(protocol.PROTOCOL)}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{server.url}/api/v1/gate/snapshot", headers=headers)
+        if int(answer.headers.get(protocol.SNAPSHOT_CURSOR, 0)) > damaged_at:
+            break
+        time.sleep(0.2)
+    with Replica(tmp_path / "healed.db") as healed, SyncClient(server.url, token, healed) as c:
+        assert c.start_from_snapshot()
+        assert healed.counts().rights >= 1_500 + 1_100

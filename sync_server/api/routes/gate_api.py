@@ -155,9 +155,12 @@ def snapshot(request: Request, session: SessionDep, me: GateDep, settings: Setti
     if stated != protocol.PROTOCOL:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot for this protocol: the feed")
     not_sent = protocol.NOT_SENT.get(stated, frozenset())
-    folder = snapshot_root(settings) / snapshots.key_of(me.scopes, not_sent)
+    head, epoch = head_and_epoch(session)
+    folder = snapshot_root(settings) / snapshots.key_of(me.scopes, not_sent, epoch)
     found = snapshots.newest(folder)
-    if found is None or current_seq(session) - found.cursor > snapshots.REFRESH_AFTER:
+    if found is not None and found.cursor > head:
+        found = None  # a snapshot from ahead of the feed: never served
+    if found is None or head - found.cursor > snapshots.REFRESH_AFTER:
         snapshots.refresh_soon(folder, get_sessionmaker(), scopes=me.scopes, not_sent=not_sent)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no snapshot built yet: pull the feed")
