@@ -5,6 +5,7 @@ for row, and follows the feed; a damaged or cut snapshot is refused and the feed
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -61,6 +62,11 @@ def test_a_first_sync_cut_off_half_way_resumes_where_it_stopped(
     assert replica_rows(tmp_path / "cut.db") == replica_rows(tmp_path / "whole.db")
 
 
+def _schema(path: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return db.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
 def _site_with_tickets(server: RunningServer, n: int) -> tuple[Site, str]:
     site = Site.create(server)
     rows = "\n".join(f"{site.event},NORD,fan-{i},,,N-{i}" for i in range(n))
@@ -100,6 +106,7 @@ def test_a_snapshot_started_replica_equals_a_feed_built_one_and_follows_the_feed
         by_snapshot.pull()
         assert replica_rows(started.path) == replica_rows(fed.path)
         assert started.cursor == fed.cursor
+        assert _schema(started.path) == _schema(fed.path)  # its indexes too, rebuilt
         # The feed moves on: both follow it from where they are.
         sold = site.right(seat="LATE-1")
         ok(site.admin.post(f"/rights/{sold['right_id']}/revoke", json={"reason": "refund"}))
