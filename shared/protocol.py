@@ -19,7 +19,9 @@ Versions:
   PINs of the venue's staff (not sent to protocol 2). Rotating codes (``shared.rotating``):
   ``rotation_key`` and ``event_rule`` rows, a credential's ``rotating`` claim; a protocol-2
   gate, which can neither read a rotating code nor refuse a copied static one, is not served
-  the feed of a venue that has a rotation key (426, as for a second layout).
+  the feed of a venue that has a rotation key (426, as for a second layout). ``GET /snapshot``:
+  a ready replica for a fresh gate (this protocol's schema only); the feed compressed as the
+  gate's ``Accept-Encoding`` allows (plain HTTP: older gates asked for gzip, and get it).
 
 A change the previous protocol's gates cannot read gets a new number, and the server answers
 each gate in the protocol it states for as long as that one is served.
