@@ -91,6 +91,8 @@ bench: venv  ## benchmarks; figures go to docs/BENCHMARKS.md
 	$(BIN)/python -m bench.rotating --write docs/BENCHMARKS.md
 	$(BIN)/python -m bench.bootstrap --write docs/BENCHMARKS.md
 	$(BIN)/python -m bench.bootstrap --rights 1000000 --runs 1 --write docs/BENCHMARKS.md
+	$(BIN)/python -m bench.bootstrap --database postgresql --write docs/BENCHMARKS.md
+	$(BIN)/python -m bench.bootstrap --database postgresql --rights 1000000 --runs 1 --write docs/BENCHMARKS.md
 
 soak: venv  ## the kiosk under Xvfb, enrolled and syncing, for 30 min, then 20 SIGTERMs (about 45 min)
 	$(BIN)/python -m bench.soak --write docs/BENCHMARKS.md
