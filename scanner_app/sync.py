@@ -223,6 +223,10 @@ class SyncClient:
         except (httpx.HTTPError, zstandard.ZstdError) as exc:
             log.warning("snapshot not finished (%s): kept to finish later; the feed meanwhile", exc)
             return False
+        except OSError as exc:  # the gate's disk (full?): nothing half-kept, the feed alone
+            log.warning("snapshot not written (%s): the feed alone", exc)
+            self.forget_snapshot()
+            return False
 
     def _install(self, packed: Path, expected: str) -> bool:
         raw = packed.with_suffix("")  # gate.db.snapshot
