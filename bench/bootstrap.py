@@ -177,7 +177,7 @@ def run(args: argparse.Namespace, folder: Path) -> BootstrapResults:
         out.snapshot_build_s, out.snapshot_cpu_s, out.snapshot_mb = wait_for_snapshot(server, site)
         say(f"snapshot built in {out.snapshot_build_s:.1f} s ({out.snapshot_mb:.1f} MB)")
         for n in range(args.runs):
-            for coding in CODINGS:
+            for coding in args.codings:
                 pull = one_pull(server, site, folder, coding, n)
                 out.pulls.append(pull)
                 each = pull.wire_bytes / args.rights
@@ -195,6 +195,8 @@ def render(r: BootstrapResults) -> str:
     rows = []
     for coding in CODINGS:
         pulls = r.of(coding)
+        if not pulls:
+            continue
         seconds = median([p.seconds for p in pulls])
         wire = median([p.wire_bytes for p in pulls])
         over_link = seconds + wire * 8 / LINK_BITS_PER_S
@@ -256,6 +258,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rights", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--database", choices=sorted(DATABASES), default="sqlite")
+    parser.add_argument("--codings", type=lambda text: text.split(","), default=list(CODINGS),
+                        help=f"which of {','.join(CODINGS)} (all)")  # fmt: skip
     args = parser.parse_args(raw)
     folder = Path(tempfile.mkdtemp(prefix="entrix-bootstrap-", dir=args.dir))
     try:
@@ -268,7 +272,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     section = render(out)
     print(section)
     if args.write:
-        write_section(Path(args.write), f"bootstrap-{args.database}-{args.rights}", section)
+        name = f"bootstrap-{args.database}-{args.rights}"
+        if args.codings != list(CODINGS):
+            name += "-" + "-".join(args.codings)
+        write_section(Path(args.write), name, section)
     return 0
 
 
