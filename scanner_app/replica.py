@@ -583,6 +583,7 @@ class Replica:
                 _set_meta(db, "config_version", str(version_now))
         finally:
             self._db.execute("DETACH DATABASE snapshot")
+        self._data_version = -1  # this connection's own writes do not move data_version
         self.refresh()
         return cursor
 

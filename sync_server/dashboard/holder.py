@@ -133,10 +133,9 @@ def holder_page(
         return _page(say, END_WORDS.get(ended, "holder_dead_revoked"), status_code=410)
     right, event = opened.right, opened.event
     try:
-        credential = rights.issue_code(
+        made = rotation.material(
             session, right=right, event=event, passphrase=settings.key_passphrase
         )
-        made = rotation.for_right(session, right=right, event=event, credential=credential)
     except Conflict:  # no rotation key (or signing key) at the venue yet
         session.rollback()
         return _page(say, "holder_not_ready", status_code=503)

@@ -18,6 +18,7 @@ from shared.sync_schema import ChangeKind, RotationKeyRow
 from sync_server.errors import Conflict, NotFound
 from sync_server.feed import Pending
 from sync_server.models import AccessRight, Event, RotationKey, Venue
+from sync_server.services.rights import issue_code
 
 KEY_BYTES = 32
 
@@ -102,3 +103,14 @@ def for_right(session: Session, *, right: AccessRight, event: Event, credential:
     """The right's rotating code material under its venue's active rotation key."""
     key = active_key(session, event.venue_id)
     return Rotating(key.rkid.upper(), rotating.right_secret(key.key, right.id), credential)
+
+
+def material(session: Session, *, right: AccessRight, event: Event, passphrase: str) -> Rotating:
+    """A right's rotating code material with a freshly signed credential: for its holder's
+    page, its wallet ticket, the API. Conflict for a plain code (another system's: no right id
+    to derive from) or a venue without a rotation key."""
+    if right.secret is not None:
+        raise Conflict("a plain code (from another ticketing system) does not rotate",
+                       said="plain_does_not_rotate")  # fmt: skip
+    credential = issue_code(session, right=right, event=event, passphrase=passphrase)
+    return for_right(session, right=right, event=event, credential=credential)

@@ -103,6 +103,8 @@ def test_a_snapshot_started_replica_equals_a_feed_built_one_and_follows_the_feed
         by_feed.pull()
         assert by_snapshot.start_from_snapshot()
         assert started.cursor > 0 and started.counts().rights >= 3_000
+        assert started.require_gate("NORD-1").name == "NORD-1"  # its gates, keys... at once
+        assert len(started.keyring) >= 1
         by_snapshot.pull()
         assert replica_rows(started.path) == replica_rows(fed.path)
         assert started.cursor == fed.cursor

@@ -321,13 +321,7 @@ def rotating_code(
     under the venue's active rotation key, the period, the digits, and Google Wallet's
     ``valuePattern``. Audited like a code; hand the secret to the holder only."""
     right, event = _their_right(session, right_id, actor)
-    if right.secret is not None:
-        raise Conflict("a plain code (from another ticketing system) does not rotate",
-                       said="plain_does_not_rotate")  # fmt: skip
-    credential = rights.issue_code(
-        session, right=right, event=event, passphrase=settings.key_passphrase
-    )
-    made = rotation.for_right(session, right=right, event=event, credential=credential)
+    made = rotation.material(session, right=right, event=event, passphrase=settings.key_passphrase)
     commit(session, actor=actor.name, action="right.issue_rotating", target=right_id,
            detail={"rkid": made.rkid}, remote_addr=actor.remote_addr)  # fmt: skip
     return RotatingCodePublic(
@@ -354,13 +348,7 @@ def wallet_ticket(
     if not settings.wallet_issuer_id:
         raise Conflict("no Google Wallet issuer id is set (ENTRIX_WALLET_ISSUER_ID)",
                        said="no_wallet_issuer")  # fmt: skip
-    if right.secret is not None:
-        raise Conflict("a plain code (from another ticketing system) does not rotate",
-                       said="plain_does_not_rotate")  # fmt: skip
-    credential = rights.issue_code(
-        session, right=right, event=event, passphrase=settings.key_passphrase
-    )
-    made = rotation.for_right(session, right=right, event=event, credential=credential)
+    made = rotation.material(session, right=right, event=event, passphrase=settings.key_passphrase)
     venue = session.get(Venue, event.venue_id)
     assert venue is not None
     names = {z.code: z.name for z in layouts.zones_of(session, layouts.of_event(session, event))}
