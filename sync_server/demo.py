@@ -352,9 +352,9 @@ def keep_alive(
     try:
         with httpx.Client(base_url=f"{server_url}/api/v1", headers=headers, timeout=30) as api:
             listed = api.get("/rights", params={"event": EVENT, "limit": 1000}).json()
-            north = [r["right_id"] for r in listed
-                     if r["status"] == "active" and any(z.startswith(("NORD", "RADES"))
-                                                        for z in r["zones"])]  # fmt: skip
+            north = [r["right_id"] for r in listed  # static tickets (not the phone's)
+                     if r["status"] == "active" and not r["rotating"]
+                     and any(z.startswith(("NORD", "RADES")) for z in r["zones"])]  # fmt: skip
             for right_id in north[-(scans or len(north)) :][::-1]:
                 code = api.get(f"/rights/{right_id}/code").json()["code"]
                 subprocess.run(
