@@ -85,21 +85,18 @@ def build(
     with (folder / "build.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         start = newest(folder)
-        with session_factory() as session:
-            head = current_seq(session)
-        if start is not None and start.cursor == head:
-            return start  # another process brought it to the head meanwhile
-        if start is not None and start.cursor > head:
-            start = None  # ahead of the feed (bad data): from change 0
         work = folder / "building.db"
-        for leftover in folder.glob("building.db*"):
-            leftover.unlink()
-        if start is not None and not _unpacked(start, work):
-            log.warning("snapshot %s at %d is damaged: rebuilt from change 0", folder.name,
-                        start.cursor)  # fmt: skip
-            work.unlink(missing_ok=True)
         with session_factory() as session:
             head = current_seq(session)
+            if start is not None and start.cursor == head:
+                return start  # another process brought it to the head meanwhile
+            for leftover in folder.glob("building.db*"):
+                leftover.unlink()
+            if start is not None and (start.cursor > head or not _unpacked(start, work)):
+                log.warning("snapshot %s at %d is damaged or ahead of the feed: rebuilt from "
+                            "change 0", folder.name, start.cursor)  # fmt: skip
+                work.unlink(missing_ok=True)
+                start = None
             with Replica(work, journal=False) as replica:
                 while replica.cursor < head:
                     batch = read_page(session, scopes=scopes, since=replica.cursor, limit=PAGE,
@@ -123,9 +120,10 @@ def build(
         (folder / f"{cursor}.meta").write_text(f"{digest.hexdigest()} {size}\n", encoding="ascii")
         for leftover in folder.glob("building.db*"):
             leftover.unlink()
-        for older in folder.glob("*.db.zst"):  # keep this one and the one before
+        kept = {cursor} if start is None else {cursor, start.cursor}  # and the one before it
+        for older in folder.glob("*.db.zst"):  # (a gate may be finishing its download)
             number = int(older.name.split(".")[0])
-            if start is not None and number not in (cursor, start.cursor) and number < cursor:
+            if number not in kept:
                 older.unlink(missing_ok=True)
                 older.with_name(f"{number}.meta").unlink(missing_ok=True)
         return Snapshot(packed_path, cursor, digest.hexdigest(), size)
