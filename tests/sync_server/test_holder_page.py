@@ -7,6 +7,7 @@ an open page included; a rotating right's static code is refused everywhere."""
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 import uuid
 from pathlib import Path
@@ -311,4 +312,24 @@ def test_a_page_opened_without_https_says_so_instead_of_showing_nothing(
     page.goto(url)
     expect(page.locator("#ended")).to_contain_text("https://")
     expect(page.locator("#code svg")).to_have_count(0)
+    page.context.close()
+
+
+def test_a_phone_clock_five_minutes_ahead_is_told_and_its_codes_still_enter(
+    browser: Browser, place: Site, tmp_path: Path
+) -> None:
+    """The page makes its codes on the server's time: a phone whose clock is off is told by
+    how much, and what it shows is still granted."""
+    _, url = _holder_link(place)
+    gate = place.terminal("NORD-1", tmp_path)
+    page = _phone(browser)
+    page.clock.install(time=time.time() + 300)  # the phone's clock, 5 min ahead
+    page.goto(url)
+    expect(page.locator("#clock")).to_contain_text(re.compile(r"avance de (5 min \d+|4 min 5\d) s"))
+    page.wait_for_function("() => document.getElementById('code').dataset.code !== undefined")
+    shown = rotating.parse(page.locator("#code").get_attribute("data-code") or "")
+    assert abs(shown.timestamp_s - time.time()) < 2 * rotating.PERIOD_S  # the server's time
+    decision = gate.check(page.locator("#code").get_attribute("data-code") or "").decision
+    assert decision.reason is Reason.GRANTED, decision.detail
+    gate.close()
     page.context.close()
